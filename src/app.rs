@@ -1,0 +1,198 @@
+//! Builds the application: database, state, routes and a bound listener.
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::{Method, header};
+use actix_web::middleware::{Compress, Condition, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::{Config, ConfigError, CorsOrigins};
+use crate::db::{Db, OpenError};
+use crate::error::ApiError;
+use crate::http::fallback::{RouteTable, no_route};
+use crate::http::json::BodyLimit;
+use crate::http::middleware::observe;
+use crate::{openapi, users};
+
+/// What every handler can reach.
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// Access-token keys.
+    pub jwt: JwtKeys,
+    /// The settings.
+    pub config: Config,
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A setting is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] OpenError),
+    /// The first admin could not be made.
+    #[error("cannot create the admin from MASTHEAD_ADMIN_EMAIL: {0}")]
+    Bootstrap(String),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A built, listening, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the database (migrating it), makes the first admin if configured, binds the
+    /// address (port 0 picks a free one) and builds the server.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let secret = config.resolve_jwt_secret()?;
+        let db = Db::open(&config.database_url, config.db_pool_size)?;
+        tracing::info!(backend = db.backend(), "database ready");
+
+        if let Some(admin) = &config.bootstrap_admin {
+            let created = users::bootstrap_admin(&db, &admin.email, admin.password.expose())
+                .await
+                .map_err(|e| StartError::Bootstrap(describe(&e)))?;
+            if created {
+                tracing::info!(email = %admin.email, "created the first admin");
+            }
+        }
+
+        let listener = TcpListener::bind(config.bind).map_err(|source| StartError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                addr: config.bind,
+                source,
+            })?
+            .port();
+
+        let doc = openapi::document();
+        let routes = web::Data::new(RouteTable::from_openapi(&doc));
+        let jwt = JwtKeys::new(
+            &secret,
+            &config.jwt_issuer,
+            &config.jwt_audience,
+            config.access_token_ttl,
+        );
+        let workers = config.workers;
+        let body_limit = BodyLimit(config.max_body_bytes);
+        let cors_origins = config.cors_origins.clone();
+        let state = web::Data::new(AppState { db, jwt, config });
+
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(routes.clone())
+                .app_data(body_limit)
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    ApiError::BadRequest(format!("the query string is not valid: {e}")).into()
+                }))
+                .app_data(web::PathConfig::default().error_handler(|e, _| {
+                    ApiError::BadRequest(format!("the path is not valid: {e}")).into()
+                }))
+                .wrap(Condition::new(
+                    cors_origins != CorsOrigins::None,
+                    cors(&cors_origins),
+                ))
+                .wrap(from_fn(observe))
+                .wrap(Compress::default())
+                .into_utoipa_app()
+                .configure(openapi::routes)
+                .into_app()
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header((header::LOCATION, "/docs/"))
+                            .finish()
+                    }),
+                )
+                .default_service(web::to(no_route))
+        })
+        .workers(workers)
+        .listen(listener)
+        .map_err(|source| StartError::Bind {
+            addr: std::net::SocketAddr::from(([0, 0, 0, 0], port)),
+            source,
+        })?
+        .run();
+
+        Ok(Self { port, server })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the process is told to stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn describe(error: &ApiError) -> String {
+    match error {
+        ApiError::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{} {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+fn cors(origins: &CorsOrigins) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600);
+    match origins {
+        CorsOrigins::Any => cors.allow_any_origin(),
+        CorsOrigins::List(list) => list.iter().fold(cors, |c, o| c.allowed_origin(o)),
+        CorsOrigins::None => cors,
+    }
+}

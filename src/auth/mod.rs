@@ -1,0 +1,83 @@
+//! Authentication: login, refresh-token rotation, the `AuthUser` extractor and role checks.
+
+pub mod handlers;
+pub mod jwt;
+pub mod password;
+pub mod refresh;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::users::{Role, model};
+
+/// The user behind a valid bearer token, as the database knows them now: a disabled or deleted
+/// account, or a changed role, takes effect on the very next request.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    /// The user's id.
+    pub id: String,
+    /// The user's current role.
+    pub role: Role,
+}
+
+impl AuthUser {
+    /// Fails with 403 unless the user has at least `role`.
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.role.includes(role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this needs the {} role; you are {}",
+                role.as_str(),
+                self.role.as_str()
+            )))
+        }
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let missing = || {
+        ApiError::Unauthorized("send an access token: `Authorization: Bearer <token>`".to_owned())
+    };
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(missing)?;
+    let value = value.to_str().map_err(|_| missing())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(missing());
+    }
+    Ok(token.trim().to_owned())
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
+            let claims = state.jwt.verify(&token?).map_err(|e| {
+                tracing::debug!(reason = %e, "access token rejected");
+                ApiError::Unauthorized("the access token is not valid or has expired".to_owned())
+            })?;
+            let user = state
+                .db
+                .read(move |conn| Ok(model::find(conn, &claims.sub)?))
+                .await?;
+            match user {
+                Some(user) if !user.disabled => Ok(Self {
+                    role: Role::parse(&user.role)?,
+                    id: user.id,
+                }),
+                _ => Err(ApiError::Unauthorized(
+                    "the account behind this token is disabled or no longer exists".to_owned(),
+                )),
+            }
+        })
+    }
+}

@@ -1,0 +1,460 @@
+//! Typed settings from the environment (and an optional `.env`), checked at start.
+
+use std::fmt;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::db::DbTarget;
+
+/// The smallest JWT secret accepted, in bytes (HS256 wants at least its output size).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+/// The file in the data directory that keeps the generated JWT secret.
+pub const JWT_SECRET_FILE: &str = "jwt-secret";
+
+/// Every setting, with defaults applied and values checked.
+#[derive(Clone)]
+pub struct Config {
+    /// `DATABASE_URL`.
+    pub database_url: String,
+    /// `MASTHEAD_BIND`.
+    pub bind: SocketAddr,
+    /// `MASTHEAD_DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// `MASTHEAD_JWT_SECRET`, or `None` to use (or make) the one in the data directory.
+    pub jwt_secret: Option<Secret>,
+    /// `MASTHEAD_JWT_ISSUER`.
+    pub jwt_issuer: String,
+    /// `MASTHEAD_JWT_AUDIENCE`.
+    pub jwt_audience: String,
+    /// `MASTHEAD_ACCESS_TOKEN_TTL`.
+    pub access_token_ttl: Duration,
+    /// `MASTHEAD_REFRESH_TOKEN_TTL`.
+    pub refresh_token_ttl: Duration,
+    /// `MASTHEAD_ADMIN_EMAIL` and `MASTHEAD_ADMIN_PASSWORD`.
+    pub bootstrap_admin: Option<BootstrapAdmin>,
+    /// `MASTHEAD_CORS_ORIGINS`.
+    pub cors_origins: CorsOrigins,
+    /// `MASTHEAD_PUBLIC_URL`.
+    pub public_url: Option<String>,
+    /// `MASTHEAD_MAX_BODY_BYTES`.
+    pub max_body_bytes: usize,
+    /// `MASTHEAD_WORKERS`.
+    pub workers: usize,
+    /// `MASTHEAD_DB_POOL_SIZE`.
+    pub db_pool_size: u32,
+}
+
+/// A secret that never shows up in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// The admin account made on first start when no user exists.
+#[derive(Clone, Debug)]
+pub struct BootstrapAdmin {
+    /// Its email.
+    pub email: String,
+    /// Its password.
+    pub password: Secret,
+}
+
+/// Which browser origins may call the API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// No cross-origin browser access (the default).
+    None,
+    /// Any origin (`*`).
+    Any,
+    /// These origins exactly.
+    List(Vec<String>),
+}
+
+/// Every problem found in the settings, reported together.
+#[derive(Debug)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the configuration is not valid:")?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the process environment (after `.env`, which `main` loads).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads settings through `lookup`, so that tests can pass their own.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/masthead.db".to_owned());
+        if let Err(e) = DbTarget::parse(&database_url) {
+            problems.push(format!("DATABASE_URL: {e}"));
+        }
+
+        let default_bind = SocketAddr::from(([127, 0, 0, 1], 8080));
+        let bind = match get("MASTHEAD_BIND") {
+            None => default_bind,
+            Some(v) => v.trim().parse::<SocketAddr>().unwrap_or_else(|_| {
+                problems.push(format!(
+                    "MASTHEAD_BIND: `{v}` is not an address and port such as 127.0.0.1:8080"
+                ));
+                default_bind
+            }),
+        };
+
+        let data_dir = PathBuf::from(get("MASTHEAD_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
+
+        let jwt_secret = get("MASTHEAD_JWT_SECRET").map(Secret);
+        if let Some(secret) = &jwt_secret {
+            if secret.0.len() < MIN_JWT_SECRET_BYTES {
+                problems.push(format!(
+                    "MASTHEAD_JWT_SECRET: must be at least {MIN_JWT_SECRET_BYTES} bytes, got {}; \
+                     leave it unset to have one generated",
+                    secret.0.len()
+                ));
+            }
+        }
+
+        let jwt_issuer = get("MASTHEAD_JWT_ISSUER").unwrap_or_else(|| "masthead".to_owned());
+        let jwt_audience =
+            get("MASTHEAD_JWT_AUDIENCE").unwrap_or_else(|| "masthead-api".to_owned());
+
+        let access_token_ttl = parse_or(
+            &mut problems,
+            get("MASTHEAD_ACCESS_TOKEN_TTL"),
+            "MASTHEAD_ACCESS_TOKEN_TTL",
+            "15m",
+            parse_duration,
+        );
+        let refresh_token_ttl = parse_or(
+            &mut problems,
+            get("MASTHEAD_REFRESH_TOKEN_TTL"),
+            "MASTHEAD_REFRESH_TOKEN_TTL",
+            "30d",
+            parse_duration,
+        );
+        if refresh_token_ttl <= access_token_ttl {
+            problems.push(
+                "MASTHEAD_REFRESH_TOKEN_TTL: must be longer than MASTHEAD_ACCESS_TOKEN_TTL".to_owned(),
+            );
+        }
+
+        let bootstrap_admin = match (get("MASTHEAD_ADMIN_EMAIL"), get("MASTHEAD_ADMIN_PASSWORD")) {
+            (Some(email), Some(password)) => Some(BootstrapAdmin {
+                email,
+                password: Secret(password),
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                problems.push("MASTHEAD_ADMIN_PASSWORD: must be set with MASTHEAD_ADMIN_EMAIL".to_owned());
+                None
+            }
+            (None, Some(_)) => {
+                problems.push("MASTHEAD_ADMIN_EMAIL: must be set with MASTHEAD_ADMIN_PASSWORD".to_owned());
+                None
+            }
+        };
+
+        let cors_origins = match get("MASTHEAD_CORS_ORIGINS") {
+            None => CorsOrigins::None,
+            Some(v) if v.trim() == "*" => CorsOrigins::Any,
+            Some(v) => {
+                let mut origins = Vec::new();
+                for origin in v.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+                    match check_origin(origin) {
+                        Ok(()) => origins.push(origin.to_owned()),
+                        Err(e) => problems.push(format!("MASTHEAD_CORS_ORIGINS: {e}")),
+                    }
+                }
+                CorsOrigins::List(origins)
+            }
+        };
+
+        let public_url = get("MASTHEAD_PUBLIC_URL").map(|v| v.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url {
+            if let Err(e) = check_http_url(url) {
+                problems.push(format!("MASTHEAD_PUBLIC_URL: {e}"));
+            }
+        }
+
+        let max_body_bytes = parse_or(
+            &mut problems,
+            get("MASTHEAD_MAX_BODY_BYTES"),
+            "MASTHEAD_MAX_BODY_BYTES",
+            "1048576",
+            |v| match v.parse::<usize>() {
+                Ok(n) if (1024..=64 * 1024 * 1024).contains(&n) => Ok(n),
+                _ => Err(format!("`{v}` is not a byte count from 1024 to 67108864")),
+            },
+        );
+
+        let default_workers = std::thread::available_parallelism().map_or(2, usize::from);
+        let workers = parse_or(
+            &mut problems,
+            get("MASTHEAD_WORKERS"),
+            "MASTHEAD_WORKERS",
+            &default_workers.to_string(),
+            |v| match v.parse::<usize>() {
+                Ok(n) if (1..=256).contains(&n) => Ok(n),
+                _ => Err(format!("`{v}` is not a worker count from 1 to 256")),
+            },
+        );
+
+        let db_pool_size = parse_or(
+            &mut problems,
+            get("MASTHEAD_DB_POOL_SIZE"),
+            "MASTHEAD_DB_POOL_SIZE",
+            "8",
+            |v| match v.parse::<u32>() {
+                Ok(n) if (1..=512).contains(&n) => Ok(n),
+                _ => Err(format!("`{v}` is not a pool size from 1 to 512")),
+            },
+        );
+
+        if !problems.is_empty() {
+            return Err(ConfigError(problems));
+        }
+        Ok(Self {
+            database_url,
+            bind,
+            data_dir,
+            jwt_secret,
+            jwt_issuer,
+            jwt_audience,
+            access_token_ttl,
+            refresh_token_ttl,
+            bootstrap_admin,
+            cors_origins,
+            public_url,
+            max_body_bytes,
+            workers,
+            db_pool_size,
+        })
+    }
+
+    /// The JWT secret: the configured one, else the one kept in the data directory, made on first
+    /// start with 256 random bits and written with mode 0600 so tokens survive a restart.
+    pub fn resolve_jwt_secret(&self) -> Result<Secret, ConfigError> {
+        if let Some(secret) = &self.jwt_secret {
+            return Ok(secret.clone());
+        }
+        load_or_create_secret(&self.data_dir.join(JWT_SECRET_FILE)).map_err(|e| ConfigError(vec![e]))
+    }
+}
+
+/// Parses `value` (or `default` when unset) with `parse`, recording a problem on failure.
+fn parse_or<T: Default>(
+    problems: &mut Vec<String>,
+    value: Option<String>,
+    key: &str,
+    default: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> T {
+    let value = value.unwrap_or_else(|| default.to_owned());
+    match parse(value.trim()) {
+        Ok(v) => v,
+        Err(e) => {
+            problems.push(format!("{key}: {e}"));
+            T::default()
+        }
+    }
+}
+
+/// Parses a duration such as `900`, `90s`, `15m`, `12h` or `30d` (a bare number is seconds).
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let invalid = || format!("`{value}` is not a duration such as 90s, 15m, 12h or 30d");
+    let split = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: u64 = number.parse().map_err(|_| invalid())?;
+    let seconds = match unit.trim() {
+        "" | "s" => number,
+        "m" => number.checked_mul(60).ok_or_else(invalid)?,
+        "h" => number.checked_mul(3_600).ok_or_else(invalid)?,
+        "d" => number.checked_mul(86_400).ok_or_else(invalid)?,
+        _ => return Err(invalid()),
+    };
+    if seconds == 0 || seconds > 366 * 86_400 {
+        return Err(format!("`{value}` must be between 1 second and 366 days"));
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+fn check_http_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{url}` must start with http:// or https://"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || rest.contains(char::is_whitespace) {
+        return Err(format!("`{url}` has no host"));
+    }
+    Ok(())
+}
+
+fn check_origin(origin: &str) -> Result<(), String> {
+    check_http_url(origin)?;
+    let rest = origin.split_once("://").map_or("", |(_, r)| r);
+    if rest.contains('/') {
+        return Err(format!(
+            "`{origin}` is not an origin: give scheme, host and port only (https://news.example)"
+        ));
+    }
+    Ok(())
+}
+
+fn load_or_create_secret(path: &Path) -> Result<Secret, String> {
+    match std::fs::read_to_string(path) {
+        Ok(contents) => {
+            let secret = contents.trim().to_owned();
+            if secret.len() < MIN_JWT_SECRET_BYTES {
+                return Err(format!(
+                    "{}: the stored JWT secret is shorter than {MIN_JWT_SECRET_BYTES} bytes; delete the file to have a new one made",
+                    path.display()
+                ));
+            }
+            Ok(Secret(secret))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_secret(path),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+fn create_secret(path: &Path) -> Result<Secret, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no system randomness for the JWT secret: {e}"))?;
+    let secret = crate::hex(&bytes);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(secret.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            tracing::info!(path = %path.display(), "generated a new JWT secret");
+            Ok(Secret(secret))
+        }
+        // Another process made it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create_secret(path),
+        Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn zero_configuration_gives_the_documented_defaults() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(c.database_url, "sqlite://data/masthead.db");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+        assert_eq!(c.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(c.refresh_token_ttl, Duration::from_secs(30 * 86_400));
+        assert_eq!(c.cors_origins, CorsOrigins::None);
+        assert!(c.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_at_once() {
+        let err = config(&[
+            ("MASTHEAD_BIND", "localhost"),
+            ("MASTHEAD_JWT_SECRET", "short"),
+            ("MASTHEAD_ACCESS_TOKEN_TTL", "soon"),
+            ("MASTHEAD_ADMIN_EMAIL", "a@b.example"),
+            ("DATABASE_URL", "mysql://x"),
+            ("MASTHEAD_CORS_ORIGINS", "https://ok.example,https://bad.example/path"),
+        ])
+        .err()
+        .expect("invalid");
+        let text = err.to_string();
+        for key in [
+            "MASTHEAD_BIND",
+            "MASTHEAD_JWT_SECRET",
+            "MASTHEAD_ACCESS_TOKEN_TTL",
+            "MASTHEAD_ADMIN_PASSWORD",
+            "DATABASE_URL",
+            "MASTHEAD_CORS_ORIGINS",
+        ] {
+            assert!(text.contains(key), "{key} missing from: {text}");
+        }
+        assert_eq!(err.0.len(), 6, "{text}");
+    }
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(2_592_000)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5w").is_err());
+        assert!(parse_duration("-5").is_err());
+        assert!(parse_duration("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn a_generated_secret_is_kept_with_mode_0600_and_reused() {
+        let dir = std::env::temp_dir().join(format!("masthead-secret-{}", uuid::Uuid::now_v7()));
+        let path = dir.join(JWT_SECRET_FILE);
+        let first = load_or_create_secret(&path).expect("created");
+        let second = load_or_create_secret(&path).expect("read back");
+        assert_eq!(first, second);
+        assert_eq!(first.expose().len(), 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("exists").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, "too short").expect("overwrite");
+        assert!(load_or_create_secret(&path).is_err());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

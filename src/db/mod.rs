@@ -1,0 +1,342 @@
+//! Database access: one connection type over SQLite and PostgreSQL, pools, migrations.
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{ApiError, ApiResult};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long SQLite waits for a lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// A connection to either backend; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// PostgreSQL.
+    Pg(PgConnection),
+    /// The embedded SQLite default.
+    Sqlite(SqliteConnection),
+}
+
+/// Which database a URL points to, chosen by its scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbTarget {
+    /// A `postgres://` or `postgresql://` URL, passed to libpq as it is.
+    Postgres(String),
+    /// A `sqlite://path` URL: the path of the database file.
+    Sqlite(PathBuf),
+}
+
+impl DbTarget {
+    /// Parses a `DATABASE_URL`, or says what is wrong with it.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                format!("`{url}` is neither a sqlite:// nor a postgres:// URL")
+            })?;
+        if path.is_empty() || path == ":memory:" {
+            return Err(
+                "SQLite needs a file path (sqlite://data/masthead.db); in-memory databases are not supported"
+                    .to_owned(),
+            );
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+
+    /// The backend's name, for logs.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgres",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+/// Opens connections for a pool, with the backend chosen up front so that a failure reports the
+/// real cause (diesel's own multi-backend `establish` hides it).
+#[derive(Debug, Clone)]
+pub struct Connector {
+    target: DbTarget,
+    read_only: bool,
+}
+
+impl Connector {
+    /// Opens one connection, with SQLite's settings applied.
+    pub fn connect(&self) -> Result<DbConn, ConnectError> {
+        match &self.target {
+            DbTarget::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
+            DbTarget::Sqlite(path) => {
+                let path = path.to_str().ok_or(ConnectError::NonUtf8Path)?;
+                let mut conn = SqliteConnection::establish(path)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA query_only = {};",
+                    if self.read_only { "ON" } else { "OFF" }
+                ))?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// Why a connection could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The driver refused (server down, bad credentials, unreadable file).
+    #[error(transparent)]
+    Connection(#[from] diesel::ConnectionError),
+    /// A setting could not be applied to a new connection.
+    #[error("could not configure the connection: {0}")]
+    Setup(#[from] diesel::result::Error),
+    /// SQLite's path must be UTF-8 to pass it to the driver.
+    #[error("the SQLite path is not valid UTF-8")]
+    NonUtf8Path,
+}
+
+impl ManageConnection for Connector {
+    type Connection = DbConn;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConn, ConnectError> {
+        Connector::connect(self)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1").map_err(ConnectError::Setup)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// A pooled connection.
+pub type PooledConn = PooledConnection<Connector>;
+
+/// The database: a pool for writes and one for reads. On SQLite the writer pool holds exactly one
+/// connection (SQLite allows one writer at a time; queueing in the pool beats lock retries) and
+/// readers are read-only. On PostgreSQL both are the same pool.
+#[derive(Clone)]
+pub struct Db {
+    writer: Pool<Connector>,
+    reader: Pool<Connector>,
+    backend: &'static str,
+}
+
+/// Why the database could not be opened at start.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The URL is not one we understand.
+    #[error("DATABASE_URL: {0}")]
+    Url(String),
+    /// The directory for the SQLite file could not be made.
+    #[error("cannot create the directory {path} for the SQLite database: {source}")]
+    Directory {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The first connection failed; this is the driver's own message.
+    #[error("cannot connect to the {backend} database: {source}")]
+    Connect {
+        /// sqlite or postgres.
+        backend: &'static str,
+        /// The driver's error.
+        source: ConnectError,
+    },
+    /// Migrations failed.
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(String),
+    /// The pool could not be built.
+    #[error("cannot build the connection pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+}
+
+impl Db {
+    /// Opens the database at `url`, applies pending migrations and builds the pools.
+    pub fn open(url: &str, max_connections: u32) -> Result<Self, OpenError> {
+        let target = DbTarget::parse(url).map_err(OpenError::Url)?;
+        let backend = target.backend();
+        if let DbTarget::Sqlite(path) = &target {
+            ensure_parent_dir(path)?;
+        }
+        let writer_connector = Connector {
+            target: target.clone(),
+            read_only: false,
+        };
+        // One connection first: it reports the driver's real error, and migrates.
+        let mut first = writer_connector
+            .connect()
+            .map_err(|source| OpenError::Connect { backend, source })?;
+        run_migrations(&mut first).map_err(OpenError::Migrate)?;
+        drop(first);
+
+        let build = |connector: Connector, size: u32| {
+            Pool::builder()
+                .max_size(size)
+                .min_idle(Some(1))
+                .connection_timeout(Duration::from_secs(10))
+                .build(connector)
+        };
+        let (writer, reader) = match target {
+            DbTarget::Postgres(_) => {
+                let pool = build(writer_connector, max_connections)?;
+                (pool.clone(), pool)
+            }
+            DbTarget::Sqlite(_) => {
+                let reader_connector = Connector {
+                    read_only: true,
+                    ..writer_connector.clone()
+                };
+                (
+                    build(writer_connector, 1)?,
+                    build(reader_connector, max_connections)?,
+                )
+            }
+        };
+        Ok(Self {
+            writer,
+            reader,
+            backend,
+        })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    /// Runs `query` on a read connection, off the async workers.
+    pub async fn read<T, F>(&self, query: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.reader.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            query(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `change` in one transaction on the write connection, off the async workers: a
+    /// change that returns an error writes nothing.
+    pub async fn write<T, F>(&self, change: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.writer.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            let conn: &mut DbConn = &mut conn;
+            conn.transaction(change)
+        })
+        .await?
+    }
+
+    /// A connection for synchronous callers (the CLI).
+    pub fn writer_conn(&self) -> Result<PooledConn, r2d2::PoolError> {
+        self.writer.get()
+    }
+}
+
+fn ensure_parent_dir(path: &Path) -> Result<(), OpenError> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|source| OpenError::Directory {
+                path: dir.to_owned(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Applies every pending migration of the connection's backend; returns their names.
+pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, String> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|versions| versions.iter().map(ToString::to_string).collect()),
+        DbConn::Pg(c) => {
+            // Several instances may start at once on one PostgreSQL: one migrates, the others
+            // wait for it and then find nothing pending.
+            c.batch_execute("SELECT pg_advisory_lock(4242001)")
+                .map_err(|e| e.to_string())?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|versions| versions.iter().map(ToString::to_string).collect::<Vec<_>>());
+            c.batch_execute("SELECT pg_advisory_unlock(4242001)")
+                .map_err(|e| e.to_string())?;
+            result
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(applied)
+}
+
+/// Reverts every applied migration (used by the migration tests).
+pub fn revert_all_migrations(conn: &mut DbConn) -> Result<(), String> {
+    match conn {
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map(|_| ())
+    .map_err(|e| e.to_string())
+}
+
+/// The current time, truncated to microseconds: PostgreSQL keeps no more, and a value must read
+/// back equal to what was written on both backends.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now().naive_utc();
+    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+/// A new time-ordered id (UUIDv7, as text).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Whether the database answers (for `/readyz`).
+pub fn ping(conn: &mut DbConn) -> ApiResult<()> {
+    conn.batch_execute("SELECT 1")
+        .map_err(|e| ApiError::Unavailable(e.to_string()))
+}
+
+/// Serialises changes that must keep at least one enabled admin. Two admins demoting each other
+/// at once would each see the other still an admin; on PostgreSQL a transaction-scoped advisory
+/// lock makes them take turns. SQLite has one writer connection, so they already do.
+pub fn lock_admins(conn: &mut DbConn) -> ApiResult<()> {
+    match conn {
+        DbConn::Pg(c) => c
+            .batch_execute("SELECT pg_advisory_xact_lock(4242002)")
+            .map_err(ApiError::from),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}

@@ -1,0 +1,65 @@
+//! Entity tags from resource versions, and the `If-Match` precondition.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest};
+
+use crate::error::ApiError;
+
+/// The ETag of version `version` of a resource: a strong validator, since it names the version
+/// of the resource, not a byte sequence of one encoding of it.
+pub fn etag(version: i64) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The `If-Match` header of a request that changes a resource; extracting it fails with 428 when
+/// the header is missing, so that no change is made blind.
+#[derive(Debug, Clone)]
+pub struct IfMatch(Vec<String>);
+
+impl IfMatch {
+    /// Fails with 412 unless the header names `version` (or is `*`).
+    pub fn check(&self, version: i64) -> Result<(), ApiError> {
+        let current = etag(version);
+        // Compared on the opaque tag: a proxy that compresses a response may have weakened it.
+        let matches = self
+            .0
+            .iter()
+            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current);
+        if matches {
+            Ok(())
+        } else {
+            Err(ApiError::PreconditionFailed)
+        }
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let mut tags = Vec::new();
+        for value in req.headers().get_all(header::IF_MATCH) {
+            let Ok(value) = value.to_str() else {
+                return ready(Err(ApiError::BadRequest(
+                    "If-Match is not a valid header value".to_owned(),
+                )));
+            };
+            tags.extend(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        ready(if tags.is_empty() {
+            Err(ApiError::PreconditionRequired)
+        } else {
+            Ok(Self(tags))
+        })
+    }
+}

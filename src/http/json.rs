@@ -1,0 +1,162 @@
+//! A JSON body extractor whose every failure is a problem document naming the field at fault.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::BytesMut;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// The largest JSON body accepted, set from `MASTHEAD_MAX_BODY_BYTES` as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON request body.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().map_or(1024 * 1024, |l| l.0);
+        let content_type_ok = is_json(req);
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType(
+                    "send the body as application/json".to_owned(),
+                ));
+            }
+            let too_large =
+                || ApiError::PayloadTooLarge(format!("the body may be at most {limit} bytes"));
+            if declared_length.is_some_and(|n| n > limit) {
+                return Err(too_large());
+            }
+            let mut body = BytesMut::with_capacity(declared_length.unwrap_or(1024).min(limit));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::BadRequest(format!("the body could not be read: {e}"))
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse(&body).map(ApiJson)
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses a JSON body: broken syntax is 400, a wrong shape is 422 with the field's path.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("the body is empty; send a JSON object".to_owned()));
+    }
+    let deserializer = &mut serde_json::Deserializer::from_slice(body);
+    let result: Result<T, _> = serde_path_to_error::deserialize(deserializer);
+    let error = match result {
+        Ok(value) => {
+            return Ok(value);
+        }
+        Err(error) => error,
+    };
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    let message = strip_position(&inner.to_string());
+    match inner.classify() {
+        serde_json::error::Category::Data => {
+            Err(ApiError::Validation(vec![field_error(&path, &message)]))
+        }
+        _ => Err(ApiError::BadRequest(format!("the body is not valid JSON: {message}"))),
+    }
+}
+
+/// serde names unknown and missing fields in the message, not the path: move them to the path.
+fn field_error(path: &str, message: &str) -> FieldError {
+    let parent = if path == "." { "" } else { path };
+    for prefix in ["unknown field `", "missing field `"] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            if let Some(name) = rest.split('`').next() {
+                let field = if parent.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{parent}.{name}")
+                };
+                let what = if prefix.starts_with("unknown") {
+                    format!("is not a known field{}", rest.split_once('`').map_or("", |(_, r)| r))
+                } else {
+                    "is required".to_owned()
+                };
+                return FieldError::new(field, what.replace(", expected", "; expected"));
+            }
+        }
+    }
+    FieldError::new(if parent.is_empty() { "body" } else { parent }, message)
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Login {
+        email: String,
+        password: String,
+    }
+
+    fn fields(result: Result<Login, ApiError>) -> Vec<FieldError> {
+        match result {
+            Err(ApiError::Validation(errors)) => errors,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        let e = fields(parse(br#"{"email": 5, "password": "x"}"#));
+        assert_eq!(e[0].field, "email");
+        let e = fields(parse(br#"{"email": "a"}"#));
+        assert_eq!(e[0].field, "password");
+        assert_eq!(e[0].message, "is required");
+        let e = fields(parse(br#"{"email": "a", "password": "b", "admin": true}"#));
+        assert_eq!(e[0].field, "admin");
+        assert!(e[0].message.starts_with("is not a known field"), "{}", e[0].message);
+    }
+
+    #[test]
+    fn syntax_errors_are_bad_requests() {
+        assert!(matches!(parse::<Login>(b"{\"email\": "), Err(ApiError::BadRequest(_))));
+        assert!(matches!(parse::<Login>(b""), Err(ApiError::BadRequest(_))));
+    }
+}

@@ -1,0 +1,105 @@
+//! The outermost middleware: a request id on every log line, one line per request, and a problem
+//! document for every error response, whichever layer produced it.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse};
+use tracing::Instrument;
+
+use crate::error::{PROBLEM_JSON, Problem, problem_body};
+
+/// The header that carries the request id, both ways.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps every request: see the module documentation.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_acceptable_request_id(v))
+        .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_owned);
+    let span = tracing::info_span!("request", id = %request_id);
+    let method = req.method().clone();
+    let started = Instant::now();
+
+    // Handlers' errors arrive here as responses; only a middleware could return an `Err`, and
+    // the request it owned is gone with it (cloning it up front would break routing).
+    let mut res = match next.call(req).instrument(span.clone()).await {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(err) => {
+            span.in_scope(|| tracing::warn!(%method, error = %err, "request failed in middleware"));
+            return Err(err);
+        }
+    };
+    if res.status().is_client_error() || res.status().is_server_error() {
+        res = ensure_problem(res);
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let status = res.status().as_u16();
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        tracing::info!(%method, %route, status, duration_ms = format!("{duration_ms:.2}"), "request");
+    });
+    Ok(res)
+}
+
+fn is_acceptable_request_id(value: &str) -> bool {
+    (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Replaces a non-problem error body (from actix itself or a middleware) with a problem document
+/// for the same status, keeping headers such as `Allow` and `Retry-After`.
+fn ensure_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    if is_problem {
+        return res;
+    }
+    let status = res.status();
+    let (req, old) = res.into_parts();
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            builder.append_header((name.clone(), value.clone()));
+        }
+    }
+    builder.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+    let problem = Problem {
+        type_: "about:blank".to_owned(),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail: generic_detail(status).map(str::to_owned),
+        errors: None,
+    };
+    ServiceResponse::new(req, builder.body(problem_body(&problem)))
+}
+
+fn generic_detail(status: StatusCode) -> Option<&'static str> {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => Some("the request body is larger than allowed"),
+        StatusCode::BAD_REQUEST => Some("the request could not be understood"),
+        StatusCode::INTERNAL_SERVER_ERROR => Some("something went wrong on our side; it has been logged"),
+        _ => None,
+    }
+}

@@ -1,0 +1,131 @@
+//! User rows and their queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::users;
+
+/// A row of `users`.
+#[derive(Debug, Clone, Queryable)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub email_normalized: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A user to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUserRow {
+    pub id: String,
+    pub email: String,
+    pub email_normalized: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The columns a PATCH may change; `None` leaves a column as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub display_name: Option<String>,
+    pub role: Option<String>,
+    pub password_hash: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+/// The user with this id.
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table.find(id).first(conn).optional()
+}
+
+/// The user with this normalised email.
+pub fn find_by_email(conn: &mut DbConn, email_normalized: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email_normalized.eq(email_normalized))
+        .first(conn)
+        .optional()
+}
+
+/// Whether any user exists at all.
+pub fn any_exists(conn: &mut DbConn) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(users::table.select(users::id))).get_result(conn)
+}
+
+/// How many enabled admins there are besides `except_id`.
+pub fn count_other_active_admins(conn: &mut DbConn, except_id: &str) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq("admin"))
+        .filter(users::disabled.eq(false))
+        .filter(users::id.ne(except_id))
+        .count()
+        .get_result(conn)
+}
+
+/// Inserts a user.
+pub fn insert(conn: &mut DbConn, row: &NewUserRow) -> QueryResult<()> {
+    diesel::insert_into(users::table).values(row).execute(conn).map(|_| ())
+}
+
+/// A page of users in creation order, after the user with id `after`.
+pub fn list(
+    conn: &mut DbConn,
+    after: Option<&str>,
+    role: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<UserRow>> {
+    let mut query = users::table.order(users::id.asc()).limit(limit).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(users::id.gt(after.to_owned()));
+    }
+    if let Some(role) = role {
+        query = query.filter(users::role.eq(role.to_owned()));
+    }
+    query.load(conn)
+}
+
+/// Applies `changes` if the row is still at `expected_version`; returns whether it was.
+pub fn update(
+    conn: &mut DbConn,
+    id: &str,
+    expected_version: i64,
+    changes: &UserChanges,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::version.eq(expected_version)),
+    )
+    .set((
+        changes,
+        users::version.eq(users::version + 1),
+        users::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Deletes the row if it is still at `expected_version`; returns whether it was.
+pub fn delete(conn: &mut DbConn, id: &str, expected_version: i64) -> QueryResult<bool> {
+    let deleted = diesel::delete(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::version.eq(expected_version)),
+    )
+    .execute(conn)?;
+    Ok(deleted == 1)
+}
