@@ -323,9 +323,10 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Whether the database answers (for `/readyz`).
+/// Whether the database answers (for `/readyz`): a query that must read the schema, not only
+/// reach the driver.
 pub fn ping(conn: &mut DbConn) -> ApiResult<()> {
-    conn.batch_execute("SELECT 1")
+    conn.batch_execute("SELECT 1 FROM __diesel_schema_migrations LIMIT 1")
         .map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 

@@ -99,8 +99,11 @@ fn field_error(path: &str, message: &str) -> FieldError {
     for prefix in ["unknown field `", "missing field `"] {
         if let Some(rest) = message.strip_prefix(prefix) {
             if let Some(name) = rest.split('`').next() {
+                // serde_path_to_error already puts an unknown field at the end of the path.
                 let field = if parent.is_empty() {
                     name.to_owned()
+                } else if parent == name || parent.ends_with(&format!(".{name}")) {
+                    parent.to_owned()
                 } else {
                     format!("{parent}.{name}")
                 };

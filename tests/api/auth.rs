@@ -1,0 +1,294 @@
+//! Login, refresh rotation and reuse detection, logout, token validation, disabled accounts.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+use crate::backend_tests;
+use crate::helpers::*;
+
+async fn login_gives_tokens_and_me_answers(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let res = app
+        .post("/v1/auth/login")
+        .json(&json!({"email": "  CHIEF@Newsroom.Example ", "password": ADMIN_PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    let body = res.json();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    assert_eq!(body["refresh_expires_in"], 30 * 86_400);
+    assert_eq!(body["user"]["email"], ADMIN_EMAIL);
+    assert_eq!(body["user"]["role"], "admin");
+    assert!(body["user"].get("password_hash").is_none());
+
+    let me = app
+        .get("/v1/auth/me")
+        .bearer(body["access_token"].as_str().unwrap())
+        .send()
+        .await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(me.json()["id"], body["user"]["id"]);
+    assert_eq!(me.json()["email"], ADMIN_EMAIL);
+}
+
+async fn wrong_email_and_wrong_password_get_the_same_answer(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let wrong_password = app
+        .post("/v1/auth/login")
+        .json(&json!({"email": ADMIN_EMAIL, "password": "not the passphrase"}))
+        .send()
+        .await;
+    let unknown_email = app
+        .post("/v1/auth/login")
+        .json(&json!({"email": "nobody@newsroom.example", "password": ADMIN_PASSWORD}))
+        .send()
+        .await;
+    let a = assert_problem(&wrong_password, 401, "unauthorized");
+    let b = assert_problem(&unknown_email, 401, "unauthorized");
+    assert_eq!(a, b, "the two failures must be indistinguishable");
+    assert_eq!(wrong_password.header("www-authenticate"), Some("Bearer"));
+}
+
+async fn refresh_rotates_and_a_reused_token_revokes_its_family(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let first = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let other_session = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let res = app
+        .post("/v1/auth/refresh")
+        .json(&json!({"refresh_token": first.refresh}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let second = Tokens::from(&res.json());
+    assert_ne!(second.refresh, first.refresh, "the refresh token rotates");
+    assert_eq!(app.get("/v1/auth/me").bearer(&second.access).send().await.status, 200);
+
+    // The spent token comes back: someone has a copy. The whole family dies.
+    let reuse = app
+        .post("/v1/auth/refresh")
+        .json(&json!({"refresh_token": first.refresh}))
+        .send()
+        .await;
+    assert_problem(&reuse, 401, "unauthorized");
+    let after = app
+        .post("/v1/auth/refresh")
+        .json(&json!({"refresh_token": second.refresh}))
+        .send()
+        .await;
+    assert_problem(&after, 401, "unauthorized");
+
+    // Another login's session is untouched.
+    let other = app
+        .post("/v1/auth/refresh")
+        .json(&json!({"refresh_token": other_session.refresh}))
+        .send()
+        .await;
+    assert_eq!(other.status, 200, "{}", other.text);
+
+    let garbage = app
+        .post("/v1/auth/refresh")
+        .json(&json!({"refresh_token": "not-a-token"}))
+        .send()
+        .await;
+    assert_problem(&garbage, 401, "unauthorized");
+}
+
+async fn logout_revokes_the_session(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let tokens = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let res = app
+        .post("/v1/auth/logout")
+        .json(&json!({"refresh_token": tokens.refresh}))
+        .send()
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    let refresh = app
+        .post("/v1/auth/refresh")
+        .json(&json!({"refresh_token": tokens.refresh}))
+        .send()
+        .await;
+    assert_problem(&refresh, 401, "unauthorized");
+    // Logging out with an unknown token reveals nothing.
+    let unknown = app
+        .post("/v1/auth/logout")
+        .json(&json!({"refresh_token": "whatever"}))
+        .send()
+        .await;
+    assert_eq!(unknown.status, 204);
+}
+
+fn claims(overrides: &[(&str, Value)]) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = json!({
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "placeholder",
+        "role": "admin",
+        "iat": now,
+        "exp": now + 600,
+        "jti": "test-jti",
+    });
+    for (k, v) in overrides {
+        claims[*k] = v.clone();
+    }
+    claims
+}
+
+fn sign(alg: Algorithm, secret: &str, claims: &Value) -> String {
+    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret.as_bytes()))
+        .unwrap()
+}
+
+async fn forged_expired_and_foreign_tokens_get_401(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let me = app.get("/v1/auth/me").bearer(&app.admin_token().await).send().await;
+    let admin_id = me.json()["id"].as_str().unwrap().to_owned();
+    let sub = ("sub", json!(admin_id));
+
+    // The control: a token we sign exactly as the server does is accepted.
+    let good = sign(Algorithm::HS256, SECRET, &claims(&[sub.clone()]));
+    assert_eq!(app.get("/v1/auth/me").bearer(&good).send().await.status, 200);
+
+    let now = chrono::Utc::now().timestamp();
+    let header_none = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(claims(&[sub.clone()]).to_string());
+    let mut tampered_payload = claims(&[sub.clone()]);
+    tampered_payload["role"] = json!("admin");
+    tampered_payload["sub"] = json!("someone-else");
+    let good_parts: Vec<&str> = good.split('.').collect();
+
+    let cases: Vec<(&str, String)> = vec![
+        ("expired", sign(Algorithm::HS256, SECRET, &claims(&[sub.clone(), ("iat", json!(now - 7200)), ("exp", json!(now - 3600))]))),
+        ("alg none", format!("{header_none}.{payload}.")),
+        ("wrong signature", sign(Algorithm::HS256, "another-secret-another-secret-another-secret", &claims(&[sub.clone()]))),
+        ("HS512 with the right secret", sign(Algorithm::HS512, SECRET, &claims(&[sub.clone()]))),
+        ("wrong issuer", sign(Algorithm::HS256, SECRET, &claims(&[sub.clone(), ("iss", json!("evil"))]))),
+        ("wrong audience", sign(Algorithm::HS256, SECRET, &claims(&[sub.clone(), ("aud", json!("other-api"))]))),
+        ("no expiry", {
+            let mut c = claims(&[sub.clone()]);
+            c.as_object_mut().unwrap().remove("exp");
+            sign(Algorithm::HS256, SECRET, &c)
+        }),
+        ("tampered payload", format!(
+            "{}.{}.{}",
+            good_parts[0],
+            URL_SAFE_NO_PAD.encode(tampered_payload.to_string()),
+            good_parts[2]
+        )),
+        ("garbage", "not.a.jwt".to_owned()),
+        ("unknown user", sign(Algorithm::HS256, SECRET, &claims(&[("sub", json!("no-such-user"))]))),
+    ];
+    for (name, token) in cases {
+        let res = app.get("/v1/auth/me").bearer(&token).send().await;
+        assert_eq!(res.status, 401, "{name}: {}", res.text);
+        assert_problem(&res, 401, "unauthorized");
+    }
+
+    let no_header = app.get("/v1/auth/me").send().await;
+    assert_problem(&no_header, 401, "unauthorized");
+    let basic = app.get("/v1/auth/me").header("authorization", "Basic YTpi").send().await;
+    assert_problem(&basic, 401, "unauthorized");
+}
+
+async fn a_disabled_account_is_locked_out_at_once(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let (id, editor) = app.user_with_role("editor").await;
+    assert_eq!(app.get("/v1/auth/me").bearer(&editor.access).send().await.status, 200);
+
+    let current = app.get(&format!("/v1/users/{id}")).bearer(&admin).send().await;
+    let etag = current.header("etag").unwrap().to_owned();
+    let res = app
+        .patch(&format!("/v1/users/{id}"))
+        .bearer(&admin)
+        .header("if-match", &etag)
+        .json(&json!({"disabled": true}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["disabled"], true);
+
+    let me = app.get("/v1/auth/me").bearer(&editor.access).send().await;
+    assert_problem(&me, 401, "unauthorized");
+    let refresh = app
+        .post("/v1/auth/refresh")
+        .json(&json!({"refresh_token": editor.refresh}))
+        .send()
+        .await;
+    assert_problem(&refresh, 401, "unauthorized");
+    let email = current.json()["email"].as_str().unwrap().to_owned();
+    let login = app
+        .post("/v1/auth/login")
+        .json(&json!({"email": email, "password": "a long enough passphrase"}))
+        .send()
+        .await;
+    assert_problem(&login, 403, "forbidden");
+}
+
+async fn a_writer_or_editor_calling_admin_endpoints_gets_403(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin_id = app.get("/v1/auth/me").bearer(&app.admin_token().await).send().await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for role in ["writer", "editor"] {
+        let (_, tokens) = app.user_with_role(role).await;
+        let list = app.get("/v1/users").bearer(&tokens.access).send().await;
+        let problem = assert_problem(&list, 403, "forbidden");
+        assert!(problem["detail"].as_str().unwrap().contains("admin"), "{problem}");
+        let create = app
+            .post("/v1/users")
+            .bearer(&tokens.access)
+            .json(&json!({"email": "x@newsroom.example", "password": "a long enough passphrase", "role": "admin"}))
+            .send()
+            .await;
+        assert_problem(&create, 403, "forbidden");
+        let delete = app
+            .delete(&format!("/v1/users/{admin_id}"))
+            .bearer(&tokens.access)
+            .header("if-match", "*")
+            .send()
+            .await;
+        assert_problem(&delete, 403, "forbidden");
+        // Their own account is theirs to read.
+        let me = app.get("/v1/auth/me").bearer(&tokens.access).send().await;
+        assert_eq!(me.json()["role"], role);
+    }
+}
+
+async fn tokens_survive_a_restart_with_a_generated_secret(backend: Backend) {
+    // No MASTHEAD_JWT_SECRET: the server makes one and keeps it in the data directory.
+    let db = TestDb::new(&backend);
+    let map = settings(&db, &[("MASTHEAD_JWT_SECRET", "")]);
+    let app = start(db, map.clone()).await;
+    let tokens = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let db = app.stop().await;
+    let secret_file = db.dir().join("jwt-secret");
+    assert!(secret_file.exists(), "the generated secret is kept");
+
+    let app = start(db, map).await;
+    let me = app.get("/v1/auth/me").bearer(&tokens.access).send().await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    let refresh = app
+        .post("/v1/auth/refresh")
+        .json(&json!({"refresh_token": tokens.refresh}))
+        .send()
+        .await;
+    assert_eq!(refresh.status, 200, "{}", refresh.text);
+}
+
+backend_tests!(
+    login_gives_tokens_and_me_answers,
+    wrong_email_and_wrong_password_get_the_same_answer,
+    refresh_rotates_and_a_reused_token_revokes_its_family,
+    logout_revokes_the_session,
+    forged_expired_and_foreign_tokens_get_401,
+    a_disabled_account_is_locked_out_at_once,
+    a_writer_or_editor_calling_admin_endpoints_gets_403,
+    tokens_survive_a_restart_with_a_generated_secret,
+);

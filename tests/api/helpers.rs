@@ -1,0 +1,376 @@
+//! The test harness: a real server on a free port, with its own database, spoken to over HTTP.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use actix_web::dev::ServerHandle;
+use actix_web::http::Method;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use masthead::{Application, Config};
+use serde_json::{Value, json};
+
+/// The JWT secret every test server uses, so tests can forge tokens against it.
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+pub const ISSUER: &str = "masthead-test";
+pub const AUDIENCE: &str = "masthead-test-api";
+pub const ADMIN_EMAIL: &str = "chief@newsroom.example";
+pub const ADMIN_PASSWORD: &str = "first admin passphrase";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    /// The server URL of a PostgreSQL where test databases may be made and dropped.
+    Postgres(String),
+}
+
+impl Backend {
+    /// PostgreSQL from `TEST_DATABASE_URL`. Unset, the PostgreSQL half of the suite does not run —
+    /// unless `MASTHEAD_TEST_REQUIRE_POSTGRES` is set (CI sets it), and then that is a failure.
+    pub fn postgres() -> Option<Self> {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Some(Self::Postgres(url)),
+            _ => {
+                assert!(
+                    std::env::var_os("MASTHEAD_TEST_REQUIRE_POSTGRES").is_none(),
+                    "MASTHEAD_TEST_REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not"
+                );
+                eprintln!("TEST_DATABASE_URL is not set: this PostgreSQL test did not run");
+                None
+            }
+        }
+    }
+}
+
+/// Generates one test per backend for each listed `async fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    if let Some(backend) = $crate::helpers::Backend::postgres() {
+                        super::$name(backend).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// A database of a test's own, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    dir: PathBuf,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new(backend: &Backend) -> Self {
+        let unique = uuid::Uuid::now_v7().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("masthead-test-{unique}"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        match backend {
+            Backend::Sqlite => Self {
+                url: format!("sqlite://{}", dir.join("masthead.db").display()),
+                dir,
+                postgres: None,
+            },
+            Backend::Postgres(server_url) => {
+                let name = format!("masthead_test_{unique}");
+                let mut conn = PgConnection::establish(server_url)
+                    .unwrap_or_else(|e| panic!("cannot connect to TEST_DATABASE_URL: {e}"));
+                conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                    .expect("create test database");
+                Self {
+                    url: with_database(server_url, &name),
+                    dir,
+                    postgres: Some((server_url.clone(), name)),
+                }
+            }
+        }
+    }
+
+    /// The test's scratch directory (also the server's data directory).
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((server_url, name)) = &self.postgres {
+            if let Ok(mut conn) = PgConnection::establish(server_url) {
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `url` with its database name replaced.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub base: String,
+    pub db: TestDb,
+    handle: ServerHandle,
+    client: awc::Client,
+}
+
+/// The settings every test server starts with; `overrides` may change or remove (`""`) any.
+pub fn settings(db: &TestDb, overrides: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut map: HashMap<String, String> = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("MASTHEAD_BIND", "127.0.0.1:0"),
+        ("MASTHEAD_DATA_DIR", db.dir().to_str().expect("utf-8 temp dir")),
+        ("MASTHEAD_JWT_SECRET", SECRET),
+        ("MASTHEAD_JWT_ISSUER", ISSUER),
+        ("MASTHEAD_JWT_AUDIENCE", AUDIENCE),
+        ("MASTHEAD_ADMIN_EMAIL", ADMIN_EMAIL),
+        ("MASTHEAD_ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ("MASTHEAD_WORKERS", "2"),
+        ("MASTHEAD_DB_POOL_SIZE", "4"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in overrides {
+        map.insert((*k).to_owned(), (*v).to_owned());
+    }
+    map
+}
+
+/// Starts a server on a free port with a fresh database.
+pub async fn spawn_app(backend: &Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Starts a server with some settings changed.
+pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> TestApp {
+    let db = TestDb::new(backend);
+    let map = settings(&db, overrides);
+    start(db, map).await
+}
+
+/// Starts a server on an existing test database with these settings.
+pub async fn start(db: TestDb, map: HashMap<String, String>) -> TestApp {
+    let config = Config::from_lookup(|k| map.get(k).cloned()).expect("valid test config");
+    let app = Application::build(config).await.expect("server builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        db,
+        handle,
+        client: awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .disable_redirects()
+            .finish(),
+    }
+}
+
+impl TestApp {
+    /// Stops the server and gives back its database (to restart on it).
+    pub async fn stop(self) -> TestDb {
+        self.handle.stop(true).await;
+        self.db
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> Req<'_> {
+        Req {
+            app: self,
+            method,
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+    pub fn get(&self, path: &str) -> Req<'_> {
+        self.request(Method::GET, path)
+    }
+    pub fn post(&self, path: &str) -> Req<'_> {
+        self.request(Method::POST, path)
+    }
+    pub fn patch(&self, path: &str) -> Req<'_> {
+        self.request(Method::PATCH, path)
+    }
+    pub fn delete(&self, path: &str) -> Req<'_> {
+        self.request(Method::DELETE, path)
+    }
+
+    /// Logs in, asserting success.
+    pub async fn login(&self, email: &str, password: &str) -> Tokens {
+        let res = self
+            .post("/v1/auth/login")
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "login failed: {}", res.text);
+        Tokens::from(&res.json())
+    }
+
+    /// The bootstrap admin's access token.
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.access
+    }
+
+    /// Creates an account through the API; returns its id.
+    pub async fn create_user(&self, admin: &str, email: &str, password: &str, role: &str) -> String {
+        let res = self
+            .post("/v1/users")
+            .bearer(admin)
+            .json(&json!({"email": email, "password": password, "role": role}))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "create user failed: {}", res.text);
+        res.json()["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Makes a user with `role` and logs them in.
+    pub async fn user_with_role(&self, role: &str) -> (String, Tokens) {
+        let admin = self.admin_token().await;
+        let email = format!("{role}-{}@newsroom.example", uuid::Uuid::now_v7().simple());
+        let id = self.create_user(&admin, &email, "a long enough passphrase", role).await;
+        (id, self.login(&email, "a long enough passphrase").await)
+    }
+}
+
+/// Tokens from a login or refresh.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl From<&Value> for Tokens {
+    fn from(v: &Value) -> Self {
+        Self {
+            access: v["access_token"].as_str().expect("access_token").to_owned(),
+            refresh: v["refresh_token"].as_str().expect("refresh_token").to_owned(),
+        }
+    }
+}
+
+/// A request being built.
+pub struct Req<'a> {
+    app: &'a TestApp,
+    method: Method,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Option<(String, Vec<u8>)>,
+}
+
+impl Req<'_> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+    pub fn json(self, value: &Value) -> Self {
+        self.raw("application/json", serde_json::to_vec(value).expect("json"))
+    }
+    pub fn raw(mut self, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Some((content_type.to_owned(), body.into()));
+        self
+    }
+    pub async fn send(self) -> Resp {
+        let url = format!("{}{}", self.app.base, self.path);
+        let mut req = self.app.client.request(self.method, url);
+        for (name, value) in &self.headers {
+            req = req.insert_header((name.as_str(), value.as_str()));
+        }
+        let result = match self.body {
+            Some((content_type, body)) => {
+                if !content_type.is_empty() {
+                    req = req.insert_header(("content-type", content_type));
+                }
+                req.send_body(body).await
+            }
+            None => req.send().await,
+        };
+        let mut res = result.expect("request sent");
+        let body = res.body().limit(16 * 1024 * 1024).await.expect("body read");
+        Resp {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            text: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Asserts a problem document with this status and kind; returns it.
+#[track_caller]
+pub fn assert_problem(res: &Resp, status: u16, kind: &str) -> Value {
+    assert_eq!(res.status, status, "unexpected status; body: {}", res.text);
+    assert_eq!(
+        res.header("content-type"),
+        Some("application/problem+json"),
+        "not a problem document: {}",
+        res.text
+    );
+    let body = res.json();
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["type"], format!("urn:masthead:problem:{kind}"), "{body}");
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+    body
+}
+
+/// The fields named in a validation problem.
+pub fn problem_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,13 @@
+//! Black-box tests: each starts the real server on a free port with its own database and talks
+//! HTTP to it, on SQLite and (with `TEST_DATABASE_URL`) on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod errors;
+mod migrations;
+mod openapi;
+mod users;

@@ -1,0 +1,89 @@
+//! Migrations: the same folders for both backends, up/down/up, and the same schema on both.
+
+use std::collections::BTreeSet;
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use masthead::db::{self, Db, DbConn};
+
+use crate::backend_tests;
+use crate::helpers::*;
+
+fn folders(backend: &str) -> BTreeSet<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/").to_owned() + backend;
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            for file in ["up.sql", "down.sql"] {
+                assert!(e.path().join(file).exists(), "{} lacks {file}", e.path().display());
+            }
+            e.file_name().to_string_lossy().into_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn both_backends_have_the_same_migration_folders() {
+    let sqlite = folders("sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, folders("postgres"));
+}
+
+#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct ColumnRow {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+}
+
+fn columns(conn: &mut DbConn) -> BTreeSet<(String, String)> {
+    let rows: Vec<ColumnRow> = match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(
+            "SELECT m.name AS table_name, p.name AS column_name \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name NOT LIKE '%diesel%'",
+        )
+        .load(c)
+        .unwrap(),
+        DbConn::Pg(c) => diesel::sql_query(
+            "SELECT table_name::text AS table_name, column_name::text AS column_name \
+             FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name NOT LIKE '%diesel%'",
+        )
+        .load(c)
+        .unwrap(),
+    };
+    rows.into_iter().map(|r| (r.table_name, r.column_name)).collect()
+}
+
+fn migrated_columns(backend: &Backend) -> (TestDb, BTreeSet<(String, String)>) {
+    let test_db = TestDb::new(backend);
+    let database = Db::open(&test_db.url, 1).expect("opens and migrates");
+    let mut conn = database.writer_conn().unwrap();
+    let cols = columns(&mut conn);
+    (test_db, cols)
+}
+
+async fn migrations_go_up_down_and_up_again(backend: Backend) {
+    let test_db = TestDb::new(&backend);
+    let database = Db::open(&test_db.url, 1).expect("opens and migrates");
+    let mut conn = database.writer_conn().unwrap();
+    let before = columns(&mut conn);
+    assert!(before.contains(&("users".to_owned(), "email_normalized".to_owned())));
+    db::revert_all_migrations(&mut conn).expect("reverts");
+    assert!(columns(&mut conn).is_empty(), "down.sql removes everything up.sql made");
+    let applied = db::run_migrations(&mut conn).expect("re-applies");
+    assert!(!applied.is_empty());
+    assert_eq!(columns(&mut conn), before);
+    assert!(db::run_migrations(&mut conn).expect("idempotent").is_empty());
+}
+
+async fn both_backends_have_the_same_columns(backend: Backend) {
+    let (_db, here) = migrated_columns(&backend);
+    let (_sqlite_db, sqlite) = migrated_columns(&Backend::Sqlite);
+    assert_eq!(here, sqlite);
+}
+
+backend_tests!(migrations_go_up_down_and_up_again, both_backends_have_the_same_columns);

@@ -1,0 +1,268 @@
+//! `/v1/users`: the admin's account management, optimistic concurrency, the last-admin rule.
+
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::helpers::*;
+
+async fn an_admin_creates_reads_updates_and_deletes_an_account(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+
+    let created = app
+        .post("/v1/users")
+        .bearer(&admin)
+        .json(&json!({
+            "email": "Mykola@Newsroom.example",
+            "display_name": "  Mykola Shevchenko ",
+            "password": "twelve chars ok",
+            "role": "writer"
+        }))
+        .send()
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let user = created.json();
+    let id = user["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.header("location"), Some(format!("/v1/users/{id}").as_str()));
+    assert_eq!(user["email"], "Mykola@Newsroom.example");
+    assert_eq!(user["display_name"], "Mykola Shevchenko");
+    assert_eq!(user["role"], "writer");
+    assert_eq!(user["disabled"], false);
+    let etag = created.header("etag").unwrap().to_owned();
+
+    let read = app.get(&format!("/v1/users/{id}")).bearer(&admin).send().await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.json(), user);
+    assert_eq!(read.header("etag"), Some(etag.as_str()));
+
+    // The new account can log in with any casing of its email.
+    app.login("mykola@newsroom.example", "twelve chars ok").await;
+
+    let missing = app
+        .patch(&format!("/v1/users/{id}"))
+        .bearer(&admin)
+        .json(&json!({"role": "editor"}))
+        .send()
+        .await;
+    assert_problem(&missing, 428, "precondition-required");
+
+    let updated = app
+        .patch(&format!("/v1/users/{id}"))
+        .bearer(&admin)
+        .header("if-match", &etag)
+        .json(&json!({"role": "editor", "display_name": "M. Shevchenko"}))
+        .send()
+        .await;
+    assert_eq!(updated.status, 200, "{}", updated.text);
+    assert_eq!(updated.json()["role"], "editor");
+    assert_eq!(updated.json()["display_name"], "M. Shevchenko");
+    let new_etag = updated.header("etag").unwrap().to_owned();
+    assert_ne!(new_etag, etag);
+
+    // A second editor working from the old version is stopped, and nothing changes.
+    let stale = app
+        .patch(&format!("/v1/users/{id}"))
+        .bearer(&admin)
+        .header("if-match", &etag)
+        .json(&json!({"role": "admin"}))
+        .send()
+        .await;
+    assert_problem(&stale, 412, "precondition-failed");
+    let now = app.get(&format!("/v1/users/{id}")).bearer(&admin).send().await;
+    assert_eq!(now.json()["role"], "editor");
+
+    let stale_delete = app
+        .delete(&format!("/v1/users/{id}"))
+        .bearer(&admin)
+        .header("if-match", &etag)
+        .send()
+        .await;
+    assert_problem(&stale_delete, 412, "precondition-failed");
+    let deleted = app
+        .delete(&format!("/v1/users/{id}"))
+        .bearer(&admin)
+        .header("if-match", &new_etag)
+        .send()
+        .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    let gone = app.get(&format!("/v1/users/{id}")).bearer(&admin).send().await;
+    assert_problem(&gone, 404, "not-found");
+    let delete_again = app
+        .delete(&format!("/v1/users/{id}"))
+        .bearer(&admin)
+        .header("if-match", &new_etag)
+        .send()
+        .await;
+    assert_problem(&delete_again, 404, "not-found");
+}
+
+async fn the_list_pages_through_every_account_once(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let role = if i % 2 == 0 { "writer" } else { "editor" };
+        ids.push(
+            app.create_user(&admin, &format!("u{i}@newsroom.example"), "a long enough passphrase", role)
+                .await,
+        );
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/users?limit=2&cursor={c}"),
+            None => "/v1/users?limit=2".to_owned(),
+        };
+        let page = app.get(&path).bearer(&admin).send().await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let body = page.json();
+        let items = body["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|u| u["id"].as_str().unwrap().to_owned()));
+        pages += 1;
+        match body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen.len(), 6, "the admin and five more, none twice: {seen:?}");
+    for id in &ids {
+        assert!(seen.contains(id));
+    }
+
+    let writers = app.get("/v1/users?role=writer").bearer(&admin).send().await.json();
+    let roles: Vec<&str> = writers["items"].as_array().unwrap().iter().map(|u| u["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, vec!["writer"; 3]);
+
+    assert_problem(&app.get("/v1/users?cursor=garbage").bearer(&admin).send().await, 400, "bad-request");
+    let zero = assert_problem(&app.get("/v1/users?limit=0").bearer(&admin).send().await, 422, "validation");
+    assert_eq!(problem_fields(&zero), vec!["limit"]);
+    assert_problem(&app.get("/v1/users?limit=many").bearer(&admin).send().await, 400, "bad-request");
+    assert_problem(&app.get("/v1/users?role=owner").bearer(&admin).send().await, 400, "bad-request");
+}
+
+async fn emails_are_unique_ignoring_case(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    app.create_user(&admin, "desk@newsroom.example", "a long enough passphrase", "writer").await;
+    let dup = app
+        .post("/v1/users")
+        .bearer(&admin)
+        .json(&json!({"email": "DESK@newsroom.EXAMPLE", "password": "a long enough passphrase", "role": "editor"}))
+        .send()
+        .await;
+    assert_problem(&dup, 409, "conflict");
+}
+
+async fn invalid_accounts_are_refused_field_by_field(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let res = app
+        .post("/v1/users")
+        .bearer(&admin)
+        .json(&json!({"email": "not-an-email", "password": "short", "role": "writer", "display_name": " "}))
+        .send()
+        .await;
+    let problem = assert_problem(&res, 422, "validation");
+    let mut fields = problem_fields(&problem);
+    fields.sort();
+    assert_eq!(fields, vec!["display_name", "email", "password"]);
+
+    let role = app
+        .post("/v1/users")
+        .bearer(&admin)
+        .json(&json!({"email": "a@newsroom.example", "password": "a long enough passphrase", "role": "owner"}))
+        .send()
+        .await;
+    assert_eq!(problem_fields(&assert_problem(&role, 422, "validation")), vec!["role"]);
+
+    let extra = app
+        .post("/v1/users")
+        .bearer(&admin)
+        .json(&json!({"email": "a@newsroom.example", "password": "a long enough passphrase", "role": "writer", "is_root": true}))
+        .send()
+        .await;
+    assert_eq!(problem_fields(&assert_problem(&extra, 422, "validation")), vec!["is_root"]);
+
+    // Nothing was written by any of them.
+    let list = app.get("/v1/users").bearer(&admin).send().await.json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+
+async fn the_last_admin_cannot_be_removed(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let me = app.get("/v1/auth/me").bearer(&admin).send().await.json();
+    let id = me["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/users/{id}");
+    let etag = app.get(&path).bearer(&admin).send().await.header("etag").unwrap().to_owned();
+
+    for change in [json!({"role": "editor"}), json!({"disabled": true})] {
+        let res = app.patch(&path).bearer(&admin).header("if-match", &etag).json(&change).send().await;
+        assert_problem(&res, 409, "conflict");
+    }
+    let res = app.delete(&path).bearer(&admin).header("if-match", &etag).send().await;
+    assert_problem(&res, 409, "conflict");
+    assert_eq!(app.get(&path).bearer(&admin).send().await.json()["role"], "admin");
+
+    // With a second admin, the first may step down.
+    let second = app.create_user(&admin, "deputy@newsroom.example", "a long enough passphrase", "admin").await;
+    let res = app
+        .patch(&path)
+        .bearer(&admin)
+        .header("if-match", &etag)
+        .json(&json!({"role": "editor"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    // Now the deputy is the last one.
+    let deputy = app.login("deputy@newsroom.example", "a long enough passphrase").await.access;
+    let deputy_path = format!("/v1/users/{second}");
+    let deputy_etag = app.get(&deputy_path).bearer(&deputy).send().await.header("etag").unwrap().to_owned();
+    let res = app.delete(&deputy_path).bearer(&deputy).header("if-match", &deputy_etag).send().await;
+    assert_problem(&res, 409, "conflict");
+    // And the demoted first admin has lost admin rights on the very next request.
+    assert_problem(&app.get("/v1/users").bearer(&admin).send().await, 403, "forbidden");
+}
+
+async fn a_new_password_works_and_signs_out_old_sessions(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let (id, writer) = app.user_with_role("writer").await;
+    let path = format!("/v1/users/{id}");
+    let read = app.get(&path).bearer(&admin).send().await;
+    let email = read.json()["email"].as_str().unwrap().to_owned();
+    let res = app
+        .patch(&path)
+        .bearer(&admin)
+        .header("if-match", read.header("etag").unwrap())
+        .json(&json!({"password": "a brand new passphrase"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let old = app
+        .post("/v1/auth/login")
+        .json(&json!({"email": email, "password": "a long enough passphrase"}))
+        .send()
+        .await;
+    assert_problem(&old, 401, "unauthorized");
+    app.login(&email, "a brand new passphrase").await;
+    let refresh = app
+        .post("/v1/auth/refresh")
+        .json(&json!({"refresh_token": writer.refresh}))
+        .send()
+        .await;
+    assert_problem(&refresh, 401, "unauthorized");
+}
+
+backend_tests!(
+    an_admin_creates_reads_updates_and_deletes_an_account,
+    the_list_pages_through_every_account_once,
+    emails_are_unique_ignoring_case,
+    invalid_accounts_are_refused_field_by_field,
+    the_last_admin_cannot_be_removed,
+    a_new_password_works_and_signs_out_old_sessions,
+);
