@@ -135,14 +135,14 @@ impl Config {
         let data_dir = PathBuf::from(get("MASTHEAD_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
 
         let jwt_secret = get("MASTHEAD_JWT_SECRET").map(Secret);
-        if let Some(secret) = &jwt_secret {
-            if secret.0.len() < MIN_JWT_SECRET_BYTES {
-                problems.push(format!(
-                    "MASTHEAD_JWT_SECRET: must be at least {MIN_JWT_SECRET_BYTES} bytes, got {}; \
-                     leave it unset to have one generated",
-                    secret.0.len()
-                ));
-            }
+        if let Some(secret) = &jwt_secret
+            && secret.0.len() < MIN_JWT_SECRET_BYTES
+        {
+            problems.push(format!(
+                "MASTHEAD_JWT_SECRET: must be at least {MIN_JWT_SECRET_BYTES} bytes, got {}; \
+                 leave it unset to have one generated",
+                secret.0.len()
+            ));
         }
 
         let jwt_issuer = get("MASTHEAD_JWT_ISSUER").unwrap_or_else(|| "masthead".to_owned());
@@ -165,7 +165,8 @@ impl Config {
         );
         if refresh_token_ttl <= access_token_ttl {
             problems.push(
-                "MASTHEAD_REFRESH_TOKEN_TTL: must be longer than MASTHEAD_ACCESS_TOKEN_TTL".to_owned(),
+                "MASTHEAD_REFRESH_TOKEN_TTL: must be longer than MASTHEAD_ACCESS_TOKEN_TTL"
+                    .to_owned(),
             );
         }
 
@@ -176,11 +177,15 @@ impl Config {
             }),
             (None, None) => None,
             (Some(_), None) => {
-                problems.push("MASTHEAD_ADMIN_PASSWORD: must be set with MASTHEAD_ADMIN_EMAIL".to_owned());
+                problems.push(
+                    "MASTHEAD_ADMIN_PASSWORD: must be set with MASTHEAD_ADMIN_EMAIL".to_owned(),
+                );
                 None
             }
             (None, Some(_)) => {
-                problems.push("MASTHEAD_ADMIN_EMAIL: must be set with MASTHEAD_ADMIN_PASSWORD".to_owned());
+                problems.push(
+                    "MASTHEAD_ADMIN_EMAIL: must be set with MASTHEAD_ADMIN_PASSWORD".to_owned(),
+                );
                 None
             }
         };
@@ -201,10 +206,10 @@ impl Config {
         };
 
         let public_url = get("MASTHEAD_PUBLIC_URL").map(|v| v.trim_end_matches('/').to_owned());
-        if let Some(url) = &public_url {
-            if let Err(e) = check_http_url(url) {
-                problems.push(format!("MASTHEAD_PUBLIC_URL: {e}"));
-            }
+        if let Some(url) = &public_url
+            && let Err(e) = check_http_url(url)
+        {
+            problems.push(format!("MASTHEAD_PUBLIC_URL: {e}"));
         }
 
         let max_body_bytes = parse_or(
@@ -268,7 +273,8 @@ impl Config {
         if let Some(secret) = &self.jwt_secret {
             return Ok(secret.clone());
         }
-        load_or_create_secret(&self.data_dir.join(JWT_SECRET_FILE)).map_err(|e| ConfigError(vec![e]))
+        load_or_create_secret(&self.data_dir.join(JWT_SECRET_FILE))
+            .map_err(|e| ConfigError(vec![e]))
     }
 }
 
@@ -293,7 +299,9 @@ fn parse_or<T: Default>(
 /// Parses a duration such as `900`, `90s`, `15m`, `12h` or `30d` (a bare number is seconds).
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let invalid = || format!("`{value}` is not a duration such as 90s, 15m, 12h or 30d");
-    let split = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
     let (number, unit) = value.split_at(split);
     let number: u64 = number.parse().map_err(|_| invalid())?;
     let seconds = match unit.trim() {
@@ -351,7 +359,8 @@ fn load_or_create_secret(path: &Path) -> Result<Secret, String> {
 
 fn create_secret(path: &Path) -> Result<Secret, String> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| format!("no system randomness for the JWT secret: {e}"))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| format!("no system randomness for the JWT secret: {e}"))?;
     let secret = crate::hex(&bytes);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
@@ -384,8 +393,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -409,7 +420,10 @@ mod tests {
             ("MASTHEAD_ACCESS_TOKEN_TTL", "soon"),
             ("MASTHEAD_ADMIN_EMAIL", "a@b.example"),
             ("DATABASE_URL", "mysql://x"),
-            ("MASTHEAD_CORS_ORIGINS", "https://ok.example,https://bad.example/path"),
+            (
+                "MASTHEAD_CORS_ORIGINS",
+                "https://ok.example,https://bad.example/path",
+            ),
         ])
         .err()
         .expect("invalid");
@@ -450,7 +464,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).expect("exists").permissions().mode();
+            let mode = std::fs::metadata(&path)
+                .expect("exists")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::write(&path, "too short").expect("overwrite");

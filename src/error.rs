@@ -216,7 +216,9 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         // The one place internal errors are logged, with their whole cause chain.
         match self {
-            Self::Internal(cause) => tracing::error!(error = %ErrorChain(cause.as_ref()), "internal error"),
+            Self::Internal(cause) => {
+                tracing::error!(error = %ErrorChain(cause.as_ref()), "internal error")
+            }
             Self::Unavailable(cause) => tracing::warn!(cause = %cause, "dependency unavailable"),
             _ => {}
         }

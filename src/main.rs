@@ -98,7 +98,9 @@ async fn run(command: Command) -> Result<(), String> {
         Command::Serve => {
             let config = Config::from_env().map_err(|e| e.to_string())?;
             let bind = config.bind;
-            let app = Application::build(config).await.map_err(|e| e.to_string())?;
+            let app = Application::build(config)
+                .await
+                .map_err(|e| e.to_string())?;
             tracing::info!(address = %bind, port = app.port(), "serving; API docs at /docs/");
             app.run_until_stopped().await.map_err(|e| e.to_string())
         }

@@ -61,15 +61,39 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// The standard error responses, by status: (component name, description).
 const STANDARD: &[(&str, &str, &str)] = &[
-    ("400", "BadRequest", "The request is malformed (JSON syntax, query string, cursor)"),
-    ("401", "Unauthorized", "No access token, or one that is not valid"),
+    (
+        "400",
+        "BadRequest",
+        "The request is malformed (JSON syntax, query string, cursor)",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "No access token, or one that is not valid",
+    ),
     ("404", "NotFound", "No such resource"),
-    ("412", "PreconditionFailed", "If-Match does not match the current ETag"),
+    (
+        "412",
+        "PreconditionFailed",
+        "If-Match does not match the current ETag",
+    ),
     ("413", "PayloadTooLarge", "The body is larger than allowed"),
-    ("415", "UnsupportedMediaType", "The body is not application/json"),
-    ("422", "Unprocessable", "Fields are not valid; `errors` lists each"),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not application/json",
+    ),
+    (
+        "422",
+        "Unprocessable",
+        "Fields are not valid; `errors` lists each",
+    ),
     ("428", "PreconditionRequired", "If-Match is required"),
-    ("500", "InternalError", "Something went wrong on the server; it was logged"),
+    (
+        "500",
+        "InternalError",
+        "Something went wrong on the server; it was logged",
+    ),
     ("503", "Unavailable", "The database is not answering"),
 ];
 
@@ -110,7 +134,10 @@ fn complete(doc: &mut utoipa::openapi::OpenApi) {
 fn problem_response(description: &str) -> Response {
     ResponseBuilder::new()
         .description(description)
-        .content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
+        .content(
+            PROBLEM_JSON,
+            Content::new(Some(Ref::from_schema_name("Problem"))),
+        )
         .build()
 }
 

@@ -78,7 +78,9 @@ fn session(
     })
 }
 
-/// Logs in. A wrong email and a wrong password get the same answer in about the same time.
+/// Log in with email and password.
+///
+/// A wrong email and a wrong password get the same answer in about the same time.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
@@ -93,7 +95,10 @@ pub async fn login(
     state: web::Data<AppState>,
     body: ApiJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    let LoginRequest { email, password: given } = body.0;
+    let LoginRequest {
+        email,
+        password: given,
+    } = body.0;
     let email = normalize_email(&email);
     let user = state
         .db
@@ -135,8 +140,10 @@ enum Rotation {
     Reused,
 }
 
-/// Trades a refresh token for new tokens. Each refresh token works once; presenting a spent one
-/// revokes every token of its login, since one of the two presenters has stolen it.
+/// Trade a refresh token for new tokens.
+///
+/// Each refresh token works once; presenting a spent one again revokes every token of its
+/// login, since one of the two presenters has stolen it.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
@@ -191,8 +198,10 @@ pub async fn refresh_tokens(
     }
 }
 
-/// Logs out: revokes the refresh token and every token rotated from the same login. Answers 204
-/// whether or not the token was valid, so it reveals nothing.
+/// Log out.
+///
+/// Revokes the refresh token and every token rotated from the same login. Answers 204 whether
+/// or not the token was valid, so it reveals nothing.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
@@ -216,7 +225,7 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The user the access token belongs to.
+/// The current user (the owner of the access token).
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),

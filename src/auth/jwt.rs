@@ -95,7 +95,12 @@ mod tests {
     use super::*;
 
     fn keys(secret: &str, issuer: &str, audience: &str) -> JwtKeys {
-        JwtKeys::new(&Secret::new(secret), issuer, audience, Duration::from_secs(900))
+        JwtKeys::new(
+            &Secret::new(secret),
+            issuer,
+            audience,
+            Duration::from_secs(900),
+        )
     }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef-unit-test";
@@ -118,11 +123,25 @@ mod tests {
         let token = keys(SECRET, "masthead", "masthead-api")
             .issue("u", Role::Writer)
             .expect("encodes");
-        assert!(keys("another-secret-another-secret-another", "masthead", "masthead-api")
+        assert!(
+            keys(
+                "another-secret-another-secret-another",
+                "masthead",
+                "masthead-api"
+            )
             .verify(&token)
-            .is_err());
-        assert!(keys(SECRET, "someone-else", "masthead-api").verify(&token).is_err());
-        assert!(keys(SECRET, "masthead", "another-api").verify(&token).is_err());
+            .is_err()
+        );
+        assert!(
+            keys(SECRET, "someone-else", "masthead-api")
+                .verify(&token)
+                .is_err()
+        );
+        assert!(
+            keys(SECRET, "masthead", "another-api")
+                .verify(&token)
+                .is_err()
+        );
     }
 
     #[test]

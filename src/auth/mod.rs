@@ -43,7 +43,10 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     let missing = || {
         ApiError::Unauthorized("send an access token: `Authorization: Bearer <token>`".to_owned())
     };
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(missing)?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(missing)?;
     let value = value.to_str().map_err(|_| missing())?;
     let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {

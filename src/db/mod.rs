@@ -46,9 +46,7 @@ impl DbTarget {
         let path = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
-            .ok_or_else(|| {
-                format!("`{url}` is neither a sqlite:// nor a postgres:// URL")
-            })?;
+            .ok_or_else(|| format!("`{url}` is neither a sqlite:// nor a postgres:// URL"))?;
         if path.is_empty() || path == ":memory:" {
             return Err(
                 "SQLite needs a file path (sqlite://data/masthead.db); in-memory databases are not supported"
@@ -315,7 +313,8 @@ pub fn revert_all_migrations(conn: &mut DbConn) -> Result<(), String> {
 pub fn now() -> chrono::NaiveDateTime {
     use chrono::{DurationRound, TimeDelta};
     let now = chrono::Utc::now().naive_utc();
-    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
 }
 
 /// A new time-ordered id (UUIDv7, as text).

@@ -16,7 +16,9 @@ pub struct Health {
     pub status: &'static str,
 }
 
-/// Liveness: the process is up and serving. Touches nothing else.
+/// Liveness: the process is up.
+///
+/// Touches nothing else; for restarts by an orchestrator.
 #[utoipa::path(
     tag = "health",
     responses((status = 200, description = "The process is up", body = Health))
@@ -28,7 +30,9 @@ pub async fn healthz() -> HttpResponse {
         .json(Health { status: "ok" })
 }
 
-/// Readiness: the database answers a query.
+/// Readiness: the database answers.
+///
+/// For load balancers: 503 while the database does not answer.
 #[utoipa::path(
     tag = "health",
     responses(

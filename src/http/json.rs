@@ -64,7 +64,12 @@ fn is_json(req: &HttpRequest) -> bool {
     let Ok(value) = value.to_str() else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -72,7 +77,9 @@ fn is_json(req: &HttpRequest) -> bool {
 /// Parses a JSON body: broken syntax is 400, a wrong shape is 422 with the field's path.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {
-        return Err(ApiError::BadRequest("the body is empty; send a JSON object".to_owned()));
+        return Err(ApiError::BadRequest(
+            "the body is empty; send a JSON object".to_owned(),
+        ));
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     let result: Result<T, _> = serde_path_to_error::deserialize(deserializer);
@@ -89,34 +96,37 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         serde_json::error::Category::Data => {
             Err(ApiError::Validation(vec![field_error(&path, &message)]))
         }
-        _ => Err(ApiError::BadRequest(format!("the body is not valid JSON: {message}"))),
+        _ => Err(ApiError::BadRequest(format!(
+            "the body is not valid JSON: {message}"
+        ))),
     }
 }
 
-/// serde names unknown and missing fields in the message, not the path: move them to the path.
+/// Names the field at fault: serde puts a missing field's name in the message, not the path.
 fn field_error(path: &str, message: &str) -> FieldError {
-    let parent = if path == "." { "" } else { path };
-    for prefix in ["unknown field `", "missing field `"] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            if let Some(name) = rest.split('`').next() {
-                // serde_path_to_error already puts an unknown field at the end of the path.
-                let field = if parent.is_empty() {
-                    name.to_owned()
-                } else if parent == name || parent.ends_with(&format!(".{name}")) {
-                    parent.to_owned()
-                } else {
-                    format!("{parent}.{name}")
-                };
-                let what = if prefix.starts_with("unknown") {
-                    format!("is not a known field{}", rest.split_once('`').map_or("", |(_, r)| r))
-                } else {
-                    "is required".to_owned()
-                };
-                return FieldError::new(field, what.replace(", expected", "; expected"));
-            }
-        }
+    let at = if path == "." { "" } else { path };
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        let field = if at.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{at}.{name}")
+        };
+        return FieldError::new(field, "is required");
     }
-    FieldError::new(if parent.is_empty() { "body" } else { parent }, message)
+    let field = if at.is_empty() { "body" } else { at };
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        // serde_path_to_error already ends the path with the unknown field.
+        let expected = rest.split_once('`').map_or("", |(_, r)| r);
+        return FieldError::new(
+            field,
+            format!(
+                "is not a known field{}",
+                expected.replace(", expected", "; expected")
+            ),
+        );
+    }
+    FieldError::new(field, message)
 }
 
 fn strip_position(message: &str) -> String {
@@ -154,12 +164,19 @@ mod tests {
         assert_eq!(e[0].message, "is required");
         let e = fields(parse(br#"{"email": "a", "password": "b", "admin": true}"#));
         assert_eq!(e[0].field, "admin");
-        assert!(e[0].message.starts_with("is not a known field"), "{}", e[0].message);
+        assert!(
+            e[0].message.starts_with("is not a known field"),
+            "{}",
+            e[0].message
+        );
     }
 
     #[test]
     fn syntax_errors_are_bad_requests() {
-        assert!(matches!(parse::<Login>(b"{\"email\": "), Err(ApiError::BadRequest(_))));
+        assert!(matches!(
+            parse::<Login>(b"{\"email\": "),
+            Err(ApiError::BadRequest(_))
+        ));
         assert!(matches!(parse::<Login>(b""), Err(ApiError::BadRequest(_))));
     }
 }

@@ -99,7 +99,9 @@ fn generic_detail(status: StatusCode) -> Option<&'static str> {
     match status {
         StatusCode::PAYLOAD_TOO_LARGE => Some("the request body is larger than allowed"),
         StatusCode::BAD_REQUEST => Some("the request could not be understood"),
-        StatusCode::INTERNAL_SERVER_ERROR => Some("something went wrong on our side; it has been logged"),
+        StatusCode::INTERNAL_SERVER_ERROR => {
+            Some("something went wrong on our side; it has been logged")
+        }
         _ => None,
     }
 }

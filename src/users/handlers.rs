@@ -43,6 +43,7 @@ pub struct ListUsersQuery {
 #[serde(deny_unknown_fields)]
 pub struct UserUpdate {
     /// A new display name.
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: Option<String>,
     /// A new role. The last enabled admin cannot be demoted.
     pub role: Option<Role>,
@@ -54,7 +55,10 @@ pub struct UserUpdate {
     pub disabled: Option<bool>,
 }
 
-fn user_response(status: actix_web::http::StatusCode, row: model::UserRow) -> ApiResult<HttpResponse> {
+fn user_response(
+    status: actix_web::http::StatusCode,
+    row: model::UserRow,
+) -> ApiResult<HttpResponse> {
     let tag = etag(row.version);
     let user = User::try_from(row)?;
     let mut response = HttpResponse::build(status);
@@ -78,7 +82,7 @@ fn last_admin() -> ApiError {
     )
 }
 
-/// Lists accounts.
+/// List accounts.
 #[utoipa::path(
     tag = "users",
     params(ListUsersQuery),
@@ -108,11 +112,14 @@ pub async fn list_users(
         .read(move |conn| Ok(model::list(conn, after.as_deref(), role, limit + 1)?))
         .await?;
     let (rows, next_cursor) = pagination::paginate(rows, limit, CURSOR_KIND, |r| r.id.clone());
-    let items = rows.into_iter().map(User::try_from).collect::<ApiResult<_>>()?;
+    let items = rows
+        .into_iter()
+        .map(User::try_from)
+        .collect::<ApiResult<_>>()?;
     Ok(web::Json(UserPage { items, next_cursor }))
 }
 
-/// Creates an account.
+/// Create an account.
 #[utoipa::path(
     tag = "users",
     request_body = NewUser,
@@ -135,7 +142,7 @@ pub async fn create_user(
     user_response(actix_web::http::StatusCode::CREATED, row)
 }
 
-/// Reads an account.
+/// Read an account.
 #[utoipa::path(
     tag = "users",
     params(("id" = String, Path, description = "The user's id")),
@@ -155,11 +162,16 @@ pub async fn get_user(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
     let id = id.into_inner();
-    let row = state.db.read(move |conn| Ok(model::find(conn, &id)?)).await?;
+    let row = state
+        .db
+        .read(move |conn| Ok(model::find(conn, &id)?))
+        .await?;
     user_response(actix_web::http::StatusCode::OK, row.ok_or_else(not_found)?)
 }
 
-/// Changes an account's name, role, password or disabled flag.
+/// Change an account's name, role, password or disabled flag.
+///
+/// A new password or disabling the account signs it out everywhere.
 #[utoipa::path(
     tag = "users",
     params(
@@ -208,10 +220,13 @@ pub async fn update_user(
             db::lock_admins(conn)?;
             let current = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(current.version)?;
-            let stays_admin = update.role.map_or(current.role == "admin", |r| r == Role::Admin)
+            let stays_admin = update
+                .role
+                .map_or(current.role == "admin", |r| r == Role::Admin)
                 && !update.disabled.unwrap_or(current.disabled);
             let was_active_admin = current.role == "admin" && !current.disabled;
-            if was_active_admin && !stays_admin && model::count_other_active_admins(conn, &id)? == 0 {
+            if was_active_admin && !stays_admin && model::count_other_active_admins(conn, &id)? == 0
+            {
                 return Err(last_admin());
             }
             let signs_out = password_hash.is_some() || update.disabled == Some(true);
@@ -240,7 +255,7 @@ pub async fn update_user(
     user_response(actix_web::http::StatusCode::OK, row)
 }
 
-/// Deletes an account.
+/// Delete an account.
 #[utoipa::path(
     tag = "users",
     params(

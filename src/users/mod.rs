@@ -40,7 +40,9 @@ impl Role {
             "admin" => Ok(Self::Admin),
             "editor" => Ok(Self::Editor),
             "writer" => Ok(Self::Writer),
-            other => Err(ApiError::internal(format!("unknown role in the database: {other}"))),
+            other => Err(ApiError::internal(format!(
+                "unknown role in the database: {other}"
+            ))),
         }
     }
 
@@ -127,7 +129,10 @@ pub fn check_email(field: &str, email: &str, errors: &mut Vec<FieldError>) {
             None => false,
         };
     if !valid {
-        errors.push(FieldError::new(field, "must be an email address such as name@newsroom.example"));
+        errors.push(FieldError::new(
+            field,
+            "must be an email address such as name@newsroom.example",
+        ));
     }
 }
 
@@ -159,7 +164,10 @@ pub fn check_display_name(field: &str, name: &str, errors: &mut Vec<FieldError>)
             format!("must be at most {MAX_DISPLAY_NAME_CHARS} characters"),
         ));
     } else if name.chars().any(char::is_control) {
-        errors.push(FieldError::new(field, "must not contain control characters"));
+        errors.push(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     name.to_owned()
 }
@@ -169,10 +177,10 @@ pub fn check_display_name(field: &str, name: &str, errors: &mut Vec<FieldError>)
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// The email the account logs in with; unique, ignoring case.
-    #[schema(example = "olena@newsroom.example")]
+    #[schema(example = "olena@newsroom.example", format = Email, max_length = 254)]
     pub email: String,
     /// The name shown on bylines; defaults to the part of the email before `@`.
-    #[schema(example = "Olena Kovalenko")]
+    #[schema(example = "Olena Kovalenko", min_length = 1, max_length = 100)]
     pub display_name: Option<String>,
     /// The account's role.
     pub role: Role,

@@ -77,7 +77,10 @@ pub fn count_other_active_admins(conn: &mut DbConn, except_id: &str) -> QueryRes
 
 /// Inserts a user.
 pub fn insert(conn: &mut DbConn, row: &NewUserRow) -> QueryResult<()> {
-    diesel::insert_into(users::table).values(row).execute(conn).map(|_| ())
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// A page of users in creation order, after the user with id `after`.
@@ -87,7 +90,10 @@ pub fn list(
     role: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<UserRow>> {
-    let mut query = users::table.order(users::id.asc()).limit(limit).into_boxed();
+    let mut query = users::table
+        .order(users::id.asc())
+        .limit(limit)
+        .into_boxed();
     if let Some(after) = after {
         query = query.filter(users::id.gt(after.to_owned()));
     }

@@ -6,7 +6,12 @@ use std::process::{Command, Output, Stdio};
 use crate::backend_tests;
 use crate::helpers::*;
 
-fn masthead(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Output {
+fn masthead(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_masthead"));
     cmd.args(args)
         .current_dir(dir)
@@ -19,7 +24,12 @@ fn masthead(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str], stdin: O
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("runs");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
@@ -34,50 +44,122 @@ async fn user_create_makes_an_account_that_can_log_in(backend: Backend) {
     let url = db.url.clone();
     let out = masthead(
         db.dir(),
-        &[("DATABASE_URL", &url), ("MASTHEAD_PASSWORD", "from the environment")],
-        &["user", "create", "--email", "Night.Desk@newsroom.example", "--role", "editor", "--name", "Night Desk"],
+        &[
+            ("DATABASE_URL", &url),
+            ("MASTHEAD_PASSWORD", "from the environment"),
+        ],
+        &[
+            "user",
+            "create",
+            "--email",
+            "Night.Desk@newsroom.example",
+            "--role",
+            "editor",
+            "--name",
+            "Night Desk",
+        ],
         None,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("created editor Night.Desk@newsroom.example"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("created editor Night.Desk@newsroom.example"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let piped = masthead(
         db.dir(),
         &[("DATABASE_URL", &url)],
-        &["user", "create", "--email", "writer@newsroom.example", "--role", "writer"],
+        &[
+            "user",
+            "create",
+            "--email",
+            "writer@newsroom.example",
+            "--role",
+            "writer",
+        ],
         Some("from standard input\n"),
     );
     assert!(piped.status.success(), "{}", text(&piped.stderr));
 
     let duplicate = masthead(
         db.dir(),
-        &[("DATABASE_URL", &url), ("MASTHEAD_PASSWORD", "from the environment")],
-        &["user", "create", "--email", "night.desk@newsroom.example", "--role", "writer"],
+        &[
+            ("DATABASE_URL", &url),
+            ("MASTHEAD_PASSWORD", "from the environment"),
+        ],
+        &[
+            "user",
+            "create",
+            "--email",
+            "night.desk@newsroom.example",
+            "--role",
+            "writer",
+        ],
         None,
     );
     assert!(!duplicate.status.success());
-    assert!(text(&duplicate.stderr).contains("already exists"), "{}", text(&duplicate.stderr));
+    assert!(
+        text(&duplicate.stderr).contains("already exists"),
+        "{}",
+        text(&duplicate.stderr)
+    );
 
     let weak = masthead(
         db.dir(),
         &[("DATABASE_URL", &url), ("MASTHEAD_PASSWORD", "short")],
-        &["user", "create", "--email", "weak@newsroom.example", "--role", "writer"],
+        &[
+            "user",
+            "create",
+            "--email",
+            "weak@newsroom.example",
+            "--role",
+            "writer",
+        ],
         None,
     );
     assert!(!weak.status.success());
-    assert!(text(&weak.stderr).contains("password"), "{}", text(&weak.stderr));
+    assert!(
+        text(&weak.stderr).contains("password"),
+        "{}",
+        text(&weak.stderr)
+    );
 
-    let bad_role = masthead(db.dir(), &[("DATABASE_URL", &url)], &["user", "create", "--email", "a@b.example", "--role", "owner"], None);
+    let bad_role = masthead(
+        db.dir(),
+        &[("DATABASE_URL", &url)],
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@b.example",
+            "--role",
+            "owner",
+        ],
+        None,
+    );
     assert!(!bad_role.status.success());
-    assert!(text(&bad_role.stderr).contains("admin, editor or writer"), "{}", text(&bad_role.stderr));
+    assert!(
+        text(&bad_role.stderr).contains("admin, editor or writer"),
+        "{}",
+        text(&bad_role.stderr)
+    );
 
     let map = settings(&db, &[]);
     let app = start(db, map).await;
-    let tokens = app.login("night.desk@newsroom.example", "from the environment").await;
-    let me = app.get("/v1/auth/me").bearer(&tokens.access).send().await.json();
+    let tokens = app
+        .login("night.desk@newsroom.example", "from the environment")
+        .await;
+    let me = app
+        .get("/v1/auth/me")
+        .bearer(&tokens.access)
+        .send()
+        .await
+        .json();
     assert_eq!(me["role"], "editor");
     assert_eq!(me["display_name"], "Night Desk");
-    app.login("writer@newsroom.example", "from standard input").await;
+    app.login("writer@newsroom.example", "from standard input")
+        .await;
 }
 
 async fn migrate_applies_and_reports(backend: Backend) {
@@ -87,7 +169,10 @@ async fn migrate_applies_and_reports(backend: Backend) {
     assert!(text(&out.stdout).contains("migrations are up to date"));
 }
 
-backend_tests!(user_create_makes_an_account_that_can_log_in, migrate_applies_and_reports);
+backend_tests!(
+    user_create_makes_an_account_that_can_log_in,
+    migrate_applies_and_reports
+);
 
 #[test]
 fn bad_settings_are_all_reported_before_anything_starts() {
@@ -95,13 +180,21 @@ fn bad_settings_are_all_reported_before_anything_starts() {
     std::fs::create_dir_all(&dir).unwrap();
     let out = masthead(
         &dir,
-        &[("MASTHEAD_JWT_SECRET", "too-short"), ("MASTHEAD_BIND", "everywhere"), ("MASTHEAD_ACCESS_TOKEN_TTL", "a while")],
+        &[
+            ("MASTHEAD_JWT_SECRET", "too-short"),
+            ("MASTHEAD_BIND", "everywhere"),
+            ("MASTHEAD_ACCESS_TOKEN_TTL", "a while"),
+        ],
         &["serve"],
         None,
     );
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    for key in ["MASTHEAD_JWT_SECRET", "MASTHEAD_BIND", "MASTHEAD_ACCESS_TOKEN_TTL"] {
+    for key in [
+        "MASTHEAD_JWT_SECRET",
+        "MASTHEAD_BIND",
+        "MASTHEAD_ACCESS_TOKEN_TTL",
+    ] {
         assert!(err.contains(key), "{key} not reported: {err}");
     }
     assert!(!dir.join("masthead.db").exists());
@@ -112,10 +205,18 @@ fn bad_settings_are_all_reported_before_anything_starts() {
 fn an_unreachable_postgres_is_reported_with_the_drivers_own_words() {
     let dir = std::env::temp_dir().join(format!("masthead-cli-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let out = masthead(&dir, &[("DATABASE_URL", "postgres://masthead@127.0.0.1:1/masthead")], &["migrate"], None);
+    let out = masthead(
+        &dir,
+        &[("DATABASE_URL", "postgres://masthead@127.0.0.1:1/masthead")],
+        &["migrate"],
+        None,
+    );
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains("cannot connect to the postgres database"), "{err}");
+    assert!(
+        err.contains("cannot connect to the postgres database"),
+        "{err}"
+    );
     assert!(err.to_lowercase().contains("connection refused"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -126,12 +227,19 @@ fn openapi_prints_the_committed_document_and_help_reads_well() {
     let out = masthead(&dir, &[], &["openapi"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
-    let committed: serde_json::Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let committed: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
     assert_eq!(printed, committed);
 
     let help = masthead(&dir, &[], &["--help"], None);
     let help = text(&help.stdout);
-    for word in ["serve", "migrate", "user", "openapi", "headless content API"] {
+    for word in [
+        "serve",
+        "migrate",
+        "user",
+        "openapi",
+        "headless content API",
+    ] {
         assert!(help.contains(word), "{word} missing from --help: {help}");
     }
 }

@@ -8,10 +8,18 @@ use crate::helpers::*;
 async fn bad_bodies_get_problem_documents(backend: Backend) {
     let app = spawn_app_with(&backend, &[("MASTHEAD_MAX_BODY_BYTES", "2048")]).await;
 
-    let malformed = app.post("/v1/auth/login").raw("application/json", "{\"email\": ").send().await;
+    let malformed = app
+        .post("/v1/auth/login")
+        .raw("application/json", "{\"email\": ")
+        .send()
+        .await;
     assert_problem(&malformed, 400, "bad-request");
 
-    let empty = app.post("/v1/auth/login").raw("application/json", "").send().await;
+    let empty = app
+        .post("/v1/auth/login")
+        .raw("application/json", "")
+        .send()
+        .await;
     assert_problem(&empty, 400, "bad-request");
 
     let form = app
@@ -24,8 +32,15 @@ async fn bad_bodies_get_problem_documents(backend: Backend) {
     let no_type = app.post("/v1/auth/login").raw("", "{}").send().await;
     assert_problem(&no_type, 415, "unsupported-media-type");
 
-    let huge = format!(r#"{{"email":"a@b.example","password":"{}"}}"#, "x".repeat(4096));
-    let too_large = app.post("/v1/auth/login").raw("application/json", huge).send().await;
+    let huge = format!(
+        r#"{{"email":"a@b.example","password":"{}"}}"#,
+        "x".repeat(4096)
+    );
+    let too_large = app
+        .post("/v1/auth/login")
+        .raw("application/json", huge)
+        .send()
+        .await;
     assert_problem(&too_large, 413, "payload-too-large");
 
     let wrong_type = app
@@ -33,10 +48,20 @@ async fn bad_bodies_get_problem_documents(backend: Backend) {
         .json(&json!({"email": ["a"], "password": "b"}))
         .send()
         .await;
-    assert_eq!(problem_fields(&assert_problem(&wrong_type, 422, "validation")), vec!["email"]);
+    assert_eq!(
+        problem_fields(&assert_problem(&wrong_type, 422, "validation")),
+        vec!["email"]
+    );
 
-    let missing = app.post("/v1/auth/login").json(&json!({"email": "a@b.example"})).send().await;
-    assert_eq!(problem_fields(&assert_problem(&missing, 422, "validation")), vec!["password"]);
+    let missing = app
+        .post("/v1/auth/login")
+        .json(&json!({"email": "a@b.example"}))
+        .send()
+        .await;
+    assert_eq!(
+        problem_fields(&assert_problem(&missing, 422, "validation")),
+        vec!["password"]
+    );
 
     let not_object = app.post("/v1/auth/login").json(&json!([1, 2])).send().await;
     assert_problem(&not_object, 422, "validation");
@@ -47,7 +72,10 @@ async fn unknown_routes_and_methods_get_404_and_405(backend: Backend) {
     let unknown = app.get("/v1/nothing-here").send().await;
     assert_problem(&unknown, 404, "not-found");
 
-    let wrong_method = app.request(actix_web::http::Method::PUT, "/v1/auth/login").send().await;
+    let wrong_method = app
+        .request(actix_web::http::Method::PUT, "/v1/auth/login")
+        .send()
+        .await;
     assert_problem(&wrong_method, 405, "method-not-allowed");
     assert_eq!(wrong_method.header("allow"), Some("POST"));
 
@@ -70,9 +98,17 @@ async fn health_readiness_docs_and_request_ids(backend: Backend) {
 
     let generated = health.header("x-request-id").unwrap();
     assert!(generated.len() >= 16, "{generated}");
-    let echoed = app.get("/healthz").header("x-request-id", "edge-42.abc").send().await;
+    let echoed = app
+        .get("/healthz")
+        .header("x-request-id", "edge-42.abc")
+        .send()
+        .await;
     assert_eq!(echoed.header("x-request-id"), Some("edge-42.abc"));
-    let replaced = app.get("/healthz").header("x-request-id", "bad id with spaces").send().await;
+    let replaced = app
+        .get("/healthz")
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await;
     assert_ne!(replaced.header("x-request-id"), Some("bad id with spaces"));
 
     let docs = app.get("/docs").send().await;
@@ -100,10 +136,21 @@ async fn readiness_fails_while_postgres_refuses_connections() {
     };
     let app = spawn_app(&backend).await;
     assert_eq!(app.get("/readyz").send().await.status, 200);
-    let name = app.db.url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
+    let name = app
+        .db
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
     let mut conn = PgConnection::establish(server).unwrap();
-    conn.batch_execute(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"))
-        .unwrap();
+    conn.batch_execute(&format!(
+        "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+    ))
+    .unwrap();
     conn.batch_execute(&format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
     ))
@@ -111,8 +158,14 @@ async fn readiness_fails_while_postgres_refuses_connections() {
     let ready = app.get("/readyz").send().await;
     let problem = assert_problem(&ready, 503, "unavailable");
     assert_eq!(ready.header("retry-after"), Some("5"));
-    assert!(!problem.to_string().contains("postgres"), "no internal detail: {problem}");
-    assert!(!problem.to_string().contains(&name), "no internal detail: {problem}");
+    assert!(
+        !problem.to_string().contains("postgres"),
+        "no internal detail: {problem}"
+    );
+    assert!(
+        !problem.to_string().contains(&name),
+        "no internal detail: {problem}"
+    );
     conn.batch_execute(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
         .unwrap();
     // It recovers by itself once the database is back.

@@ -109,10 +109,10 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some((server_url, name)) = &self.postgres {
-            if let Ok(mut conn) = PgConnection::establish(server_url) {
-                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
-            }
+        if let Some((server_url, name)) = &self.postgres
+            && let Ok(mut conn) = PgConnection::establish(server_url)
+        {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -148,7 +148,10 @@ pub fn settings(db: &TestDb, overrides: &[(&str, &str)]) -> HashMap<String, Stri
     let mut map: HashMap<String, String> = [
         ("DATABASE_URL", db.url.as_str()),
         ("MASTHEAD_BIND", "127.0.0.1:0"),
-        ("MASTHEAD_DATA_DIR", db.dir().to_str().expect("utf-8 temp dir")),
+        (
+            "MASTHEAD_DATA_DIR",
+            db.dir().to_str().expect("utf-8 temp dir"),
+        ),
         ("MASTHEAD_JWT_SECRET", SECRET),
         ("MASTHEAD_JWT_ISSUER", ISSUER),
         ("MASTHEAD_JWT_AUDIENCE", AUDIENCE),
@@ -242,7 +245,13 @@ impl TestApp {
     }
 
     /// Creates an account through the API; returns its id.
-    pub async fn create_user(&self, admin: &str, email: &str, password: &str, role: &str) -> String {
+    pub async fn create_user(
+        &self,
+        admin: &str,
+        email: &str,
+        password: &str,
+        role: &str,
+    ) -> String {
         let res = self
             .post("/v1/users")
             .bearer(admin)
@@ -257,7 +266,9 @@ impl TestApp {
     pub async fn user_with_role(&self, role: &str) -> (String, Tokens) {
         let admin = self.admin_token().await;
         let email = format!("{role}-{}@newsroom.example", uuid::Uuid::now_v7().simple());
-        let id = self.create_user(&admin, &email, "a long enough passphrase", role).await;
+        let id = self
+            .create_user(&admin, &email, "a long enough passphrase", role)
+            .await;
         (id, self.login(&email, "a long enough passphrase").await)
     }
 }
@@ -273,7 +284,10 @@ impl From<&Value> for Tokens {
     fn from(v: &Value) -> Self {
         Self {
             access: v["access_token"].as_str().expect("access_token").to_owned(),
-            refresh: v["refresh_token"].as_str().expect("refresh_token").to_owned(),
+            refresh: v["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_owned(),
         }
     }
 }
@@ -337,8 +351,7 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -357,8 +370,15 @@ pub fn assert_problem(res: &Resp, status: u16, kind: &str) -> Value {
     );
     let body = res.json();
     assert_eq!(body["status"], status, "{body}");
-    assert_eq!(body["type"], format!("urn:masthead:problem:{kind}"), "{body}");
-    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+    assert_eq!(
+        body["type"],
+        format!("urn:masthead:problem:{kind}"),
+        "{body}"
+    );
+    assert!(
+        body["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
     body
 }
 

@@ -16,7 +16,11 @@ fn folders(backend: &str) -> BTreeSet<String> {
         .map(|e| {
             let e = e.unwrap();
             for file in ["up.sql", "down.sql"] {
-                assert!(e.path().join(file).exists(), "{} lacks {file}", e.path().display());
+                assert!(
+                    e.path().join(file).exists(),
+                    "{} lacks {file}",
+                    e.path().display()
+                );
             }
             e.file_name().to_string_lossy().into_owned()
         })
@@ -55,7 +59,9 @@ fn columns(conn: &mut DbConn) -> BTreeSet<(String, String)> {
         .load(c)
         .unwrap(),
     };
-    rows.into_iter().map(|r| (r.table_name, r.column_name)).collect()
+    rows.into_iter()
+        .map(|r| (r.table_name, r.column_name))
+        .collect()
 }
 
 fn migrated_columns(backend: &Backend) -> (TestDb, BTreeSet<(String, String)>) {
@@ -73,11 +79,18 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     let before = columns(&mut conn);
     assert!(before.contains(&("users".to_owned(), "email_normalized".to_owned())));
     db::revert_all_migrations(&mut conn).expect("reverts");
-    assert!(columns(&mut conn).is_empty(), "down.sql removes everything up.sql made");
+    assert!(
+        columns(&mut conn).is_empty(),
+        "down.sql removes everything up.sql made"
+    );
     let applied = db::run_migrations(&mut conn).expect("re-applies");
     assert!(!applied.is_empty());
     assert_eq!(columns(&mut conn), before);
-    assert!(db::run_migrations(&mut conn).expect("idempotent").is_empty());
+    assert!(
+        db::run_migrations(&mut conn)
+            .expect("idempotent")
+            .is_empty()
+    );
 }
 
 async fn both_backends_have_the_same_columns(backend: Backend) {
@@ -86,4 +99,7 @@ async fn both_backends_have_the_same_columns(backend: Backend) {
     assert_eq!(here, sqlite);
 }
 
-backend_tests!(migrations_go_up_down_and_up_again, both_backends_have_the_same_columns);
+backend_tests!(
+    migrations_go_up_down_and_up_again,
+    both_backends_have_the_same_columns
+);

@@ -23,20 +23,28 @@ async fn an_admin_creates_reads_updates_and_deletes_an_account(backend: Backend)
     assert_eq!(created.status, 201, "{}", created.text);
     let user = created.json();
     let id = user["id"].as_str().unwrap().to_owned();
-    assert_eq!(created.header("location"), Some(format!("/v1/users/{id}").as_str()));
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/v1/users/{id}").as_str())
+    );
     assert_eq!(user["email"], "Mykola@Newsroom.example");
     assert_eq!(user["display_name"], "Mykola Shevchenko");
     assert_eq!(user["role"], "writer");
     assert_eq!(user["disabled"], false);
     let etag = created.header("etag").unwrap().to_owned();
 
-    let read = app.get(&format!("/v1/users/{id}")).bearer(&admin).send().await;
+    let read = app
+        .get(&format!("/v1/users/{id}"))
+        .bearer(&admin)
+        .send()
+        .await;
     assert_eq!(read.status, 200);
     assert_eq!(read.json(), user);
     assert_eq!(read.header("etag"), Some(etag.as_str()));
 
     // The new account can log in with any casing of its email.
-    app.login("mykola@newsroom.example", "twelve chars ok").await;
+    app.login("mykola@newsroom.example", "twelve chars ok")
+        .await;
 
     let missing = app
         .patch(&format!("/v1/users/{id}"))
@@ -68,7 +76,11 @@ async fn an_admin_creates_reads_updates_and_deletes_an_account(backend: Backend)
         .send()
         .await;
     assert_problem(&stale, 412, "precondition-failed");
-    let now = app.get(&format!("/v1/users/{id}")).bearer(&admin).send().await;
+    let now = app
+        .get(&format!("/v1/users/{id}"))
+        .bearer(&admin)
+        .send()
+        .await;
     assert_eq!(now.json()["role"], "editor");
 
     let stale_delete = app
@@ -85,7 +97,11 @@ async fn an_admin_creates_reads_updates_and_deletes_an_account(backend: Backend)
         .send()
         .await;
     assert_eq!(deleted.status, 204, "{}", deleted.text);
-    let gone = app.get(&format!("/v1/users/{id}")).bearer(&admin).send().await;
+    let gone = app
+        .get(&format!("/v1/users/{id}"))
+        .bearer(&admin)
+        .send()
+        .await;
     assert_problem(&gone, 404, "not-found");
     let delete_again = app
         .delete(&format!("/v1/users/{id}"))
@@ -103,8 +119,13 @@ async fn the_list_pages_through_every_account_once(backend: Backend) {
     for i in 0..5 {
         let role = if i % 2 == 0 { "writer" } else { "editor" };
         ids.push(
-            app.create_user(&admin, &format!("u{i}@newsroom.example"), "a long enough passphrase", role)
-                .await,
+            app.create_user(
+                &admin,
+                &format!("u{i}@newsroom.example"),
+                "a long enough passphrase",
+                role,
+            )
+            .await,
         );
     }
     let mut seen = Vec::new();
@@ -128,26 +149,65 @@ async fn the_list_pages_through_every_account_once(backend: Backend) {
         }
     }
     assert_eq!(pages, 3);
-    assert_eq!(seen.len(), 6, "the admin and five more, none twice: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        6,
+        "the admin and five more, none twice: {seen:?}"
+    );
     for id in &ids {
         assert!(seen.contains(id));
     }
 
-    let writers = app.get("/v1/users?role=writer").bearer(&admin).send().await.json();
-    let roles: Vec<&str> = writers["items"].as_array().unwrap().iter().map(|u| u["role"].as_str().unwrap()).collect();
+    let writers = app
+        .get("/v1/users?role=writer")
+        .bearer(&admin)
+        .send()
+        .await
+        .json();
+    let roles: Vec<&str> = writers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["role"].as_str().unwrap())
+        .collect();
     assert_eq!(roles, vec!["writer"; 3]);
 
-    assert_problem(&app.get("/v1/users?cursor=garbage").bearer(&admin).send().await, 400, "bad-request");
-    let zero = assert_problem(&app.get("/v1/users?limit=0").bearer(&admin).send().await, 422, "validation");
+    assert_problem(
+        &app.get("/v1/users?cursor=garbage")
+            .bearer(&admin)
+            .send()
+            .await,
+        400,
+        "bad-request",
+    );
+    let zero = assert_problem(
+        &app.get("/v1/users?limit=0").bearer(&admin).send().await,
+        422,
+        "validation",
+    );
     assert_eq!(problem_fields(&zero), vec!["limit"]);
-    assert_problem(&app.get("/v1/users?limit=many").bearer(&admin).send().await, 400, "bad-request");
-    assert_problem(&app.get("/v1/users?role=owner").bearer(&admin).send().await, 400, "bad-request");
+    assert_problem(
+        &app.get("/v1/users?limit=many").bearer(&admin).send().await,
+        400,
+        "bad-request",
+    );
+    assert_problem(
+        &app.get("/v1/users?role=owner").bearer(&admin).send().await,
+        400,
+        "bad-request",
+    );
 }
 
 async fn emails_are_unique_ignoring_case(backend: Backend) {
     let app = spawn_app(&backend).await;
     let admin = app.admin_token().await;
-    app.create_user(&admin, "desk@newsroom.example", "a long enough passphrase", "writer").await;
+    app.create_user(
+        &admin,
+        "desk@newsroom.example",
+        "a long enough passphrase",
+        "writer",
+    )
+    .await;
     let dup = app
         .post("/v1/users")
         .bearer(&admin)
@@ -177,7 +237,10 @@ async fn invalid_accounts_are_refused_field_by_field(backend: Backend) {
         .json(&json!({"email": "a@newsroom.example", "password": "a long enough passphrase", "role": "owner"}))
         .send()
         .await;
-    assert_eq!(problem_fields(&assert_problem(&role, 422, "validation")), vec!["role"]);
+    assert_eq!(
+        problem_fields(&assert_problem(&role, 422, "validation")),
+        vec!["role"]
+    );
 
     let extra = app
         .post("/v1/users")
@@ -185,7 +248,10 @@ async fn invalid_accounts_are_refused_field_by_field(backend: Backend) {
         .json(&json!({"email": "a@newsroom.example", "password": "a long enough passphrase", "role": "writer", "is_root": true}))
         .send()
         .await;
-    assert_eq!(problem_fields(&assert_problem(&extra, 422, "validation")), vec!["is_root"]);
+    assert_eq!(
+        problem_fields(&assert_problem(&extra, 422, "validation")),
+        vec!["is_root"]
+    );
 
     // Nothing was written by any of them.
     let list = app.get("/v1/users").bearer(&admin).send().await.json();
@@ -198,18 +264,46 @@ async fn the_last_admin_cannot_be_removed(backend: Backend) {
     let me = app.get("/v1/auth/me").bearer(&admin).send().await.json();
     let id = me["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/users/{id}");
-    let etag = app.get(&path).bearer(&admin).send().await.header("etag").unwrap().to_owned();
+    let etag = app
+        .get(&path)
+        .bearer(&admin)
+        .send()
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
 
     for change in [json!({"role": "editor"}), json!({"disabled": true})] {
-        let res = app.patch(&path).bearer(&admin).header("if-match", &etag).json(&change).send().await;
+        let res = app
+            .patch(&path)
+            .bearer(&admin)
+            .header("if-match", &etag)
+            .json(&change)
+            .send()
+            .await;
         assert_problem(&res, 409, "conflict");
     }
-    let res = app.delete(&path).bearer(&admin).header("if-match", &etag).send().await;
+    let res = app
+        .delete(&path)
+        .bearer(&admin)
+        .header("if-match", &etag)
+        .send()
+        .await;
     assert_problem(&res, 409, "conflict");
-    assert_eq!(app.get(&path).bearer(&admin).send().await.json()["role"], "admin");
+    assert_eq!(
+        app.get(&path).bearer(&admin).send().await.json()["role"],
+        "admin"
+    );
 
     // With a second admin, the first may step down.
-    let second = app.create_user(&admin, "deputy@newsroom.example", "a long enough passphrase", "admin").await;
+    let second = app
+        .create_user(
+            &admin,
+            "deputy@newsroom.example",
+            "a long enough passphrase",
+            "admin",
+        )
+        .await;
     let res = app
         .patch(&path)
         .bearer(&admin)
@@ -219,13 +313,32 @@ async fn the_last_admin_cannot_be_removed(backend: Backend) {
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     // Now the deputy is the last one.
-    let deputy = app.login("deputy@newsroom.example", "a long enough passphrase").await.access;
+    let deputy = app
+        .login("deputy@newsroom.example", "a long enough passphrase")
+        .await
+        .access;
     let deputy_path = format!("/v1/users/{second}");
-    let deputy_etag = app.get(&deputy_path).bearer(&deputy).send().await.header("etag").unwrap().to_owned();
-    let res = app.delete(&deputy_path).bearer(&deputy).header("if-match", &deputy_etag).send().await;
+    let deputy_etag = app
+        .get(&deputy_path)
+        .bearer(&deputy)
+        .send()
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
+    let res = app
+        .delete(&deputy_path)
+        .bearer(&deputy)
+        .header("if-match", &deputy_etag)
+        .send()
+        .await;
     assert_problem(&res, 409, "conflict");
     // And the demoted first admin has lost admin rights on the very next request.
-    assert_problem(&app.get("/v1/users").bearer(&admin).send().await, 403, "forbidden");
+    assert_problem(
+        &app.get("/v1/users").bearer(&admin).send().await,
+        403,
+        "forbidden",
+    );
 }
 
 async fn a_new_password_works_and_signs_out_old_sessions(backend: Backend) {
