@@ -62,6 +62,7 @@ impl Application {
     /// address (port 0 picks a free one) and builds the server.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let secret = config.resolve_jwt_secret()?;
+        let warm_up = actix_web::rt::task::spawn_blocking(crate::auth::password::warm_up);
         let db = Db::open(&config.database_url, config.db_pool_size)?;
         tracing::info!(backend = db.backend(), "database ready");
 
@@ -73,6 +74,8 @@ impl Application {
                 tracing::info!(email = %admin.email, "created the first admin");
             }
         }
+
+        let _ = warm_up.await;
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartError::Bind {
             addr: config.bind,

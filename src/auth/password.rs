@@ -26,13 +26,25 @@ pub fn verify(password: &str, hash: &str) -> bool {
     })
 }
 
+static DUMMY: OnceLock<Option<String>> = OnceLock::new();
+
+fn dummy_hash() -> Option<&'static String> {
+    DUMMY
+        .get_or_init(|| hash("masthead-timing-equaliser").ok())
+        .as_ref()
+}
+
 /// Spends the same work as [`verify`] for a login whose email matches no account, so that the
 /// response time does not tell which emails have accounts.
 pub fn verify_nothing(password: &str) {
-    static DUMMY: OnceLock<Option<String>> = OnceLock::new();
-    if let Some(dummy) = DUMMY.get_or_init(|| hash("masthead-timing-equaliser").ok()) {
+    if let Some(dummy) = dummy_hash() {
         let _ = verify(password, dummy);
     }
+}
+
+/// Makes the dummy hash at start, so that the first failed login is not slower than the rest.
+pub fn warm_up() {
+    let _ = dummy_hash();
 }
 
 #[cfg(test)]

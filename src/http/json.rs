@@ -91,7 +91,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     };
     let path = error.path().to_string();
     let inner = error.into_inner();
-    let message = strip_position(&inner.to_string());
+    let message = describe(&inner.to_string());
     match inner.classify() {
         serde_json::error::Category::Data => {
             Err(ApiError::Validation(vec![field_error(&path, &message)]))
@@ -129,9 +129,13 @@ fn field_error(path: &str, message: &str) -> FieldError {
     FieldError::new(field, message)
 }
 
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
+/// serde's message without its position suffix and without our Rust type names.
+fn describe(message: &str) -> String {
+    let message = message
+        .rfind(" at line ")
+        .map_or(message, |i| &message[..i]);
+    match message.find("expected struct ") {
+        Some(i) => format!("{}expected a JSON object", &message[..i]),
         None => message.to_owned(),
     }
 }
@@ -178,5 +182,15 @@ mod tests {
             Err(ApiError::BadRequest(_))
         ));
         assert!(matches!(parse::<Login>(b""), Err(ApiError::BadRequest(_))));
+    }
+
+    #[test]
+    fn messages_do_not_name_rust_types() {
+        let e = fields(parse(b"[1, 2]"));
+        assert_eq!(e[0].field, "body");
+        assert_eq!(
+            e[0].message,
+            "invalid type: sequence, expected a JSON object"
+        );
     }
 }
