@@ -186,11 +186,11 @@ mod tests {
 
     #[test]
     fn messages_do_not_name_rust_types() {
-        let e = fields(parse(b"[1, 2]"));
+        let e = fields(parse(b"true"));
         assert_eq!(e[0].field, "body");
         assert_eq!(
             e[0].message,
-            "invalid type: sequence, expected a JSON object"
+            "invalid type: boolean `true`, expected a JSON object"
         );
     }
 }
