@@ -1,6 +1,7 @@
 //! Masthead: a headless content API for newsrooms.
 
 pub mod app;
+pub mod articles;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -10,7 +10,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{FieldError, PROBLEM_JSON, Problem};
-use crate::{auth, http, users};
+use crate::{articles, auth, http, users};
 
 /// The document's fixed parts.
 #[derive(OpenApi)]
@@ -25,6 +25,7 @@ and an opaque `cursor`. Changing a resource needs `If-Match` with its current `E
     ),
     components(schemas(Problem, FieldError)),
     tags(
+        (name = "articles", description = "Stories: drafts, publication, public reads"),
         (name = "auth", description = "Log in, refresh and revoke tokens"),
         (name = "users", description = "Accounts and roles (admins only)"),
         (name = "health", description = "Liveness and readiness"),
@@ -45,7 +46,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(users::handlers::create_user)
         .service(users::handlers::get_user)
         .service(users::handlers::update_user)
-        .service(users::handlers::delete_user);
+        .service(users::handlers::delete_user)
+        .service(articles::handlers::list_articles)
+        .service(articles::handlers::create_article)
+        .service(articles::handlers::get_article)
+        .service(articles::handlers::update_article)
+        .service(articles::handlers::delete_article)
+        .service(articles::handlers::publish_article)
+        .service(articles::handlers::unpublish_article)
+        .service(articles::handlers::list_revisions);
 }
 
 /// The complete document, as served at `/openapi.json`.

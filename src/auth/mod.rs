@@ -84,3 +84,22 @@ impl FromRequest for AuthUser {
         })
     }
 }
+
+/// The user behind the bearer token if one is sent. No `Authorization` header means an
+/// anonymous reader; a header with a bad token is still a 401, never silently anonymous.
+#[derive(Debug, Clone)]
+pub struct OptionalAuth(pub Option<AuthUser>);
+
+impl FromRequest for OptionalAuth {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req.headers().contains_key(header::AUTHORIZATION) {
+            let user = AuthUser::from_request(req, payload);
+            Box::pin(async move { user.await.map(|u| Self(Some(u))) })
+        } else {
+            Box::pin(async { Ok(Self(None)) })
+        }
+    }
+}

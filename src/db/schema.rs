@@ -31,4 +31,94 @@ diesel::table! {
 }
 
 diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens);
+
+diesel::table! {
+    /// Articles. (`seq`, and PostgreSQL's `search`, exist for full-text search only.)
+    articles (id) {
+        id -> Text,
+        slug -> Text,
+        title -> Text,
+        standfirst -> Text,
+        body -> Text,
+        body_html -> Text,
+        body_text -> Text,
+        excerpt -> Text,
+        excerpt_is_custom -> Bool,
+        status -> Text,
+        published_at -> Nullable<Timestamp>,
+        section -> Nullable<Text>,
+        language -> Text,
+        canonical_url -> Nullable<Text>,
+        sources -> Text,
+        featured_image -> Nullable<Text>,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// An article's authors, in byline order.
+    article_authors (article_id, user_id) {
+        article_id -> Text,
+        user_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    /// An article's tags.
+    article_tags (article_id, tag) {
+        article_id -> Text,
+        tag -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    /// Articles an article links to as related.
+    article_related (article_id, related_id) {
+        article_id -> Text,
+        related_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    /// Earlier slugs that still lead to their article.
+    article_slugs (slug) {
+        slug -> Text,
+        article_id -> Text,
+    }
+}
+
+diesel::table! {
+    /// One row per accepted change of an article.
+    article_revisions (id) {
+        id -> Text,
+        article_id -> Text,
+        version -> BigInt,
+        editor_id -> Nullable<Text>,
+        action -> Text,
+        changed -> Text,
+        snapshot -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(article_authors -> users (user_id));
+diesel::joinable!(article_authors -> articles (article_id));
+diesel::joinable!(article_tags -> articles (article_id));
+diesel::joinable!(article_slugs -> articles (article_id));
+diesel::joinable!(article_revisions -> articles (article_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    refresh_tokens,
+    articles,
+    article_authors,
+    article_tags,
+    article_related,
+    article_slugs,
+    article_revisions,
+);

@@ -4,6 +4,7 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
+use actix_web::http::header::IF_NONE_MATCH;
 use actix_web::{FromRequest, HttpRequest};
 
 use crate::error::ApiError;
@@ -12,6 +13,29 @@ use crate::error::ApiError;
 /// of the resource, not a byte sequence of one encoding of it.
 pub fn etag(version: i64) -> String {
     format!("\"v{version}\"")
+}
+
+/// A weak ETag for a composed response (a list): a hash of what makes it up.
+pub fn list_etag(parts: impl Iterator<Item = String>) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update(b"\n");
+    }
+    let hex = hasher.finalize().to_hex();
+    format!("W/\"{}\"", &hex[..24])
+}
+
+/// Whether the request's `If-None-Match` names `tag` (weak comparison, as RFC 9110 asks for
+/// GET), so a 304 will do.
+pub fn not_modified(req: &HttpRequest, tag: &str) -> bool {
+    let current = tag.strip_prefix("W/").unwrap_or(tag);
+    req.headers()
+        .get_all(IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == current)
 }
 
 /// The `If-Match` header of a request that changes a resource; extracting it fails with 428 when

@@ -23,37 +23,73 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<BodyLimit>().map_or(1024 * 1024, |l| l.0);
         let content_type_ok = is_json(req);
-        let declared_length = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let body = read_body(req, payload);
         Box::pin(async move {
             if !content_type_ok {
-                return Err(ApiError::UnsupportedMediaType(
-                    "send the body as application/json".to_owned(),
-                ));
+                return Err(unsupported());
             }
-            let too_large =
-                || ApiError::PayloadTooLarge(format!("the body may be at most {limit} bytes"));
-            if declared_length.is_some_and(|n| n > limit) {
+            parse(&body.await?).map(ApiJson)
+        })
+    }
+}
+
+/// An optional JSON request body: an empty body is `None`; anything else must be valid JSON.
+#[derive(Debug)]
+pub struct MaybeJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for MaybeJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = is_json(req);
+        let body = read_body(req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            if body.is_empty() {
+                return Ok(MaybeJson(None));
+            }
+            if !content_type_ok {
+                return Err(unsupported());
+            }
+            parse(&body).map(|v| MaybeJson(Some(v)))
+        })
+    }
+}
+
+fn unsupported() -> ApiError {
+    ApiError::UnsupportedMediaType("send the body as application/json".to_owned())
+}
+
+/// Reads the whole body, up to the configured limit (413 beyond it).
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl std::future::Future<Output = Result<BytesMut, ApiError>> + 'static {
+    let limit = req.app_data::<BodyLimit>().map_or(1024 * 1024, |l| l.0);
+    let declared_length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    async move {
+        let too_large =
+            || ApiError::PayloadTooLarge(format!("the body may be at most {limit} bytes"));
+        if declared_length.is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut body = BytesMut::with_capacity(declared_length.unwrap_or(1024).min(limit));
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk
+                .map_err(|e| ApiError::BadRequest(format!("the body could not be read: {e}")))?;
+            if body.len() + chunk.len() > limit {
                 return Err(too_large());
             }
-            let mut body = BytesMut::with_capacity(declared_length.unwrap_or(1024).min(limit));
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::BadRequest(format!("the body could not be read: {e}"))
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
-            parse(&body).map(ApiJson)
-        })
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 }
 

@@ -42,19 +42,23 @@ struct ColumnRow {
     column_name: String,
 }
 
+/// Every table's columns, less full-text search, the one structure that differs by design
+/// (SQLite's FTS5 tables, PostgreSQL's generated `search` column).
 fn columns(conn: &mut DbConn) -> BTreeSet<(String, String)> {
     let rows: Vec<ColumnRow> = match conn {
         DbConn::Sqlite(c) => diesel::sql_query(
             "SELECT m.name AS table_name, p.name AS column_name \
              FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name NOT LIKE '%diesel%'",
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name NOT LIKE '%diesel%' \
+             AND m.name NOT LIKE 'articles_fts%'",
         )
         .load(c)
         .unwrap(),
         DbConn::Pg(c) => diesel::sql_query(
             "SELECT table_name::text AS table_name, column_name::text AS column_name \
              FROM information_schema.columns \
-             WHERE table_schema = 'public' AND table_name NOT LIKE '%diesel%'",
+             WHERE table_schema = 'public' AND table_name NOT LIKE '%diesel%' \
+             AND NOT (table_name = 'articles' AND column_name = 'search')",
         )
         .load(c)
         .unwrap(),

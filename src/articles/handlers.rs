@@ -1,0 +1,907 @@
+//! `/v1/articles`: writing, publishing and reading articles.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use super::model::{self, ArticleIdentity, ArticleRow, ArticleValues, Filter, Position, Scope};
+use super::{
+    Article, ArticlePage, ArticlePatch, Author, Derived, Fields, NewArticle, Relations, Status,
+    article, fields_of, search, summary,
+};
+use crate::app::AppState;
+use crate::auth::{AuthUser, OptionalAuth};
+use crate::db::{self, DbConn};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::http::etag::{IfMatch, etag, list_etag, not_modified};
+use crate::http::json::{ApiJson, MaybeJson};
+use crate::http::pagination;
+use crate::users::Role;
+
+/// `Cache-Control` of public article reads: fresh for a minute, then revalidated with the ETag.
+const PUBLIC_CACHE: &str = "public, max-age=60, stale-while-revalidate=30";
+/// `Cache-Control` of public lists.
+const PUBLIC_LIST_CACHE: &str = "public, max-age=30, stale-while-revalidate=30";
+/// `Cache-Control` of anything a token unlocked.
+const PRIVATE_CACHE: &str = "private, no-cache";
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("no article has this id or slug".to_owned())
+}
+
+/// Filters and paging for the article list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only articles with this tag.
+    pub tag: Option<String>,
+    /// Only articles in this section.
+    pub section: Option<String>,
+    /// Only articles by this author (user id).
+    pub author: Option<String>,
+    /// Only articles in this language (BCP 47).
+    pub lang: Option<String>,
+    /// Only articles published at or after this time (RFC 3339).
+    pub published_after: Option<DateTime<Utc>>,
+    /// Only articles published before this time (RFC 3339).
+    pub published_before: Option<DateTime<Utc>>,
+    /// Full-text search over title, standfirst and body; results are ranked by relevance.
+    pub q: Option<String>,
+    /// With a token: `draft`, `scheduled`, `published` (the default), `archived` or `any`.
+    pub status: Option<ListStatus>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Which articles a staff list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ListStatus {
+    Draft,
+    Scheduled,
+    Published,
+    Archived,
+    Any,
+}
+
+const CURSOR_PUBLISHED: &str = "articles-p";
+const CURSOR_CREATED: &str = "articles-c";
+const CURSOR_SEARCH: &str = "articles-q";
+
+fn decode_position(scope: Scope, searching: bool, cursor: &str) -> ApiResult<Position> {
+    let invalid = || ApiError::BadRequest("the cursor is not valid for this list".to_owned());
+    if searching {
+        let offset = pagination::decode_cursor(CURSOR_SEARCH, cursor)?;
+        return offset
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (0..=1_000_000).contains(n))
+            .map(Position::Offset)
+            .ok_or_else(invalid);
+    }
+    if scope.by_publication() {
+        let position = pagination::decode_cursor(CURSOR_PUBLISHED, cursor)?;
+        let (micros, id) = position.split_once('|').ok_or_else(invalid)?;
+        let at = micros
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::<Utc>::from_timestamp_micros)
+            .ok_or_else(invalid)?;
+        Ok(Position::Published(at.naive_utc(), id.to_owned()))
+    } else {
+        Ok(Position::Created(pagination::decode_cursor(
+            CURSOR_CREATED,
+            cursor,
+        )?))
+    }
+}
+
+/// List published articles, newest first (with a token and `status`, other articles too).
+///
+/// Cursor pages never skip or repeat an article while others are being published. With `q`,
+/// results are ranked by relevance instead.
+#[utoipa::path(
+    tag = "articles",
+    params(ListQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of articles", body = ArticlePage,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified since the ETag in If-None-Match"),
+    )
+)]
+#[get("/v1/articles")]
+pub async fn list_articles(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: OptionalAuth,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let staff = auth.0.is_some();
+    let scope = match (query.status, staff) {
+        (None | Some(ListStatus::Published), _) => Scope::Public,
+        (Some(_), false) => {
+            return Err(ApiError::Unauthorized(
+                "only staff with a token can list articles by status".to_owned(),
+            ));
+        }
+        (Some(ListStatus::Draft), true) => Scope::Draft,
+        (Some(ListStatus::Scheduled), true) => Scope::Scheduled,
+        (Some(ListStatus::Archived), true) => Scope::Archived,
+        (Some(ListStatus::Any), true) => Scope::Any,
+    };
+    let limit = pagination::limit(query.limit)?;
+    let terms = match &query.q {
+        Some(q) => {
+            let terms = search::terms(q);
+            if terms.is_empty() {
+                return Err(ApiError::field("q", "must contain at least one word"));
+            }
+            Some(terms)
+        }
+        None => None,
+    };
+    let searching = terms.is_some();
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| decode_position(scope, searching, c))
+        .transpose()?;
+    if let Some(lang) = &query.lang
+        && !super::is_language_tag(lang)
+    {
+        return Err(ApiError::field(
+            "lang",
+            "must be a BCP 47 language tag such as en",
+        ));
+    }
+    let filter = Filter {
+        tag: query.tag.map(|t| t.trim().to_lowercase()),
+        section: query.section,
+        author: query.author,
+        language: query.lang,
+        published_after: query.published_after.map(|t| t.naive_utc()),
+        published_before: query.published_before.map(|t| t.naive_utc()),
+        terms,
+    };
+    let offset = match &after {
+        Some(Position::Offset(n)) => *n,
+        _ => 0,
+    };
+    let now = db::now();
+    let (rows, relations) = state
+        .db
+        .read(move |conn| {
+            let rows = model::list(conn, scope, &filter, after.as_ref(), limit + 1, now)?;
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let relations =
+                Relations::group(model::authors_of(conn, &ids)?, model::tags_of(conn, &ids)?);
+            Ok((rows, relations))
+        })
+        .await?;
+
+    let (rows, next_cursor) = if searching {
+        let (rows, more) = pagination::paginate(rows, limit, "", |_| String::new());
+        let next =
+            more.map(|_| pagination::encode_cursor(CURSOR_SEARCH, &(offset + limit).to_string()));
+        (rows, next)
+    } else if scope.by_publication() {
+        pagination::paginate(rows, limit, CURSOR_PUBLISHED, |r| {
+            let micros = r.published_at.map_or(0, |t| t.and_utc().timestamp_micros());
+            format!("{micros}|{}", r.id)
+        })
+    } else {
+        pagination::paginate(rows, limit, CURSOR_CREATED, |r| r.id.clone())
+    };
+    let mut relations = relations;
+    let items = rows
+        .into_iter()
+        .map(|row| summary(row, &mut relations, now))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let tag = list_etag(
+        items
+            .iter()
+            .map(|a| format!("{}:{}:{:?}", a.id, a.version, a.status))
+            .chain(next_cursor.clone()),
+    );
+    let cache = if staff {
+        PRIVATE_CACHE
+    } else {
+        PUBLIC_LIST_CACHE
+    };
+    if not_modified(&req, &tag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .insert_header((header::CACHE_CONTROL, cache))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::VARY, "Authorization, Accept-Encoding"))
+        .json(ArticlePage { items, next_cursor }))
+}
+
+fn is_uuid(key: &str) -> bool {
+    uuid::Uuid::try_parse(key).is_ok()
+}
+
+/// Loads a whole article for a response.
+fn load(
+    conn: &mut DbConn,
+    row: ArticleRow,
+    public: bool,
+    now: NaiveDateTime,
+) -> ApiResult<Article> {
+    let ids = [row.id.clone()];
+    let authors = model::authors_of(conn, &ids)?
+        .into_iter()
+        .map(|(_, id, display_name)| Author { id, display_name })
+        .collect();
+    let tags = model::tags_of(conn, &ids)?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let related = model::related_of(conn, &row.id, public.then_some(now))?;
+    article(row, authors, tags, related, now)
+}
+
+/// Read one article by id or slug.
+///
+/// An earlier slug answers with the article as it is now (its `slug` is the current one).
+/// Without a token, only published articles exist.
+#[utoipa::path(
+    tag = "articles",
+    params(("key" = String, Path, description = "The article's id, slug, or an earlier slug")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The article", body = Article,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified since the ETag in If-None-Match"),
+        (status = 404, description = "No such article (or not published)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/articles/{key}")]
+pub async fn get_article(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: OptionalAuth,
+    key: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let key = key.into_inner();
+    let staff = auth.0.is_some();
+    let now = db::now();
+    let found = state
+        .db
+        .read(move |conn| {
+            let row = if is_uuid(&key) {
+                model::find(conn, &key)?
+            } else {
+                match model::find_by_slug(conn, &key)? {
+                    Some(row) => Some(row),
+                    None => model::find_by_old_slug(conn, &key)?,
+                }
+            };
+            match row {
+                Some(row) if staff || Status::of(&row, now) == Status::Published => {
+                    Ok(Some(load(conn, row, !staff, now)?))
+                }
+                _ => Ok(None),
+            }
+        })
+        .await?;
+    let article = found.ok_or_else(not_found)?;
+    let tag = etag(article.version);
+    let cache = if staff { PRIVATE_CACHE } else { PUBLIC_CACHE };
+    if not_modified(&req, &tag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .insert_header((header::CACHE_CONTROL, cache))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::VARY, "Authorization, Accept-Encoding"))
+        .json(article))
+}
+
+fn article_response(status: StatusCode, article: Article) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response
+        .insert_header((header::ETAG, etag(article.version)))
+        .insert_header((header::CACHE_CONTROL, PRIVATE_CACHE));
+    if status == StatusCode::CREATED {
+        response.insert_header((header::LOCATION, format!("/v1/articles/{}", article.id)));
+    }
+    response.json(article)
+}
+
+/// How a write came about, for the revision log.
+struct Change<'a> {
+    editor: &'a AuthUser,
+    action: &'static str,
+    changed: Vec<&'static str>,
+}
+
+/// Checks `fields` against the database, derives the body's HTML and text, and writes the
+/// article (inserting when `current` is `None`), its relations and a revision: all or nothing,
+/// inside the caller's transaction.
+fn save(
+    conn: &mut DbConn,
+    id: &str,
+    current: Option<(&ArticleRow, &Fields)>,
+    mut fields: Fields,
+    slug_derived: bool,
+    change: Change<'_>,
+) -> ApiResult<ArticleRow> {
+    let mut errors = fields.validate(id);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let users = model::existing_users(conn, &fields.authors)?;
+    for (i, author) in fields.authors.iter().enumerate() {
+        if !users.contains(author) {
+            errors.push(FieldError::new(
+                format!("authors[{i}]"),
+                "no user has this id",
+            ));
+        }
+    }
+    let articles = model::existing_articles(conn, &fields.related)?;
+    for (i, related) in fields.related.iter().enumerate() {
+        if !articles.contains(related) {
+            errors.push(FieldError::new(
+                format!("related[{i}]"),
+                "no article has this id",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if model::slug_taken(conn, &fields.slug, id)? {
+        if !slug_derived {
+            return Err(ApiError::Conflict(format!(
+                "the slug `{}` is taken by another article",
+                fields.slug
+            )));
+        }
+        let base = fields.slug.clone();
+        let mut n = 2;
+        while model::slug_taken(conn, &format!("{base}-{n}"), id)? {
+            n += 1;
+        }
+        fields.slug = format!("{base}-{n}");
+    }
+    let derived = Derived::from(&fields)?;
+    let now = db::now();
+    let (status, published_at, version) = match current {
+        Some((row, _)) => (row.status.clone(), row.published_at, row.version + 1),
+        None => ("draft".to_owned(), None, 1),
+    };
+    let values = ArticleValues {
+        slug: fields.slug.clone(),
+        title: fields.title.clone(),
+        standfirst: fields.standfirst.clone(),
+        body: serde_json::to_string(&fields.body).map_err(ApiError::internal)?,
+        body_html: derived.body_html,
+        body_text: derived.body_text,
+        excerpt: derived.excerpt,
+        excerpt_is_custom: fields.excerpt.is_some(),
+        status,
+        published_at,
+        section: fields.section.clone(),
+        language: fields.language.clone(),
+        canonical_url: fields.canonical_url.clone(),
+        sources: serde_json::to_string(&fields.sources).map_err(ApiError::internal)?,
+        featured_image: fields
+            .featured_image
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(ApiError::internal)?,
+        version,
+        updated_at: now,
+    };
+    match current {
+        None => model::insert(
+            conn,
+            &ArticleIdentity {
+                id: id.to_owned(),
+                created_by: change.editor.id.clone(),
+                created_at: now,
+            },
+            &values,
+        )?,
+        Some((row, before)) => {
+            if !model::update(conn, id, row.version, &values)? {
+                return Err(ApiError::PreconditionFailed);
+            }
+            if before.slug != fields.slug {
+                model::remember_old_slug(conn, id, &before.slug, &fields.slug)?;
+            }
+        }
+    }
+    model::replace_relations(conn, id, &fields.authors, &fields.tags, &fields.related)?;
+    record(
+        conn,
+        id,
+        version,
+        &change,
+        &fields,
+        &values.status,
+        values.published_at,
+    )?;
+    model::find(conn, id)?.ok_or_else(|| ApiError::internal("a saved article vanished"))
+}
+
+fn record(
+    conn: &mut DbConn,
+    id: &str,
+    version: i64,
+    change: &Change<'_>,
+    fields: &Fields,
+    status: &str,
+    published_at: Option<NaiveDateTime>,
+) -> ApiResult<()> {
+    let snapshot = json!({
+        "fields": fields,
+        "status": status,
+        "published_at": published_at.map(|t| t.and_utc()),
+    });
+    model::insert_revision(
+        conn,
+        &model::NewRevision {
+            id: db::new_id(),
+            article_id: id,
+            version,
+            editor_id: Some(&change.editor.id),
+            action: change.action,
+            changed: serde_json::to_string(&change.changed).map_err(ApiError::internal)?,
+            snapshot: snapshot.to_string(),
+            created_at: db::now(),
+        },
+    )?;
+    Ok(())
+}
+
+/// The stored article and its fields, for a change.
+fn current(conn: &mut DbConn, id: &str) -> ApiResult<(ArticleRow, Fields)> {
+    let row = model::find(conn, id)?.ok_or_else(not_found)?;
+    let ids = [row.id.clone()];
+    let authors = model::authors_of(conn, &ids)?
+        .into_iter()
+        .map(|(_, id, _)| id)
+        .collect();
+    let tags = model::tags_of(conn, &ids)?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let related = model::related_of(conn, id, None)?;
+    let fields = fields_of(&row, authors, tags, related)?;
+    Ok((row, fields))
+}
+
+/// Writers may change only drafts they wrote or are an author of; editors anything.
+fn may_edit(
+    user: &AuthUser,
+    row: &ArticleRow,
+    fields: &Fields,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    if user.role.includes(Role::Editor) {
+        return Ok(());
+    }
+    let theirs = row.created_by == user.id || fields.authors.contains(&user.id);
+    if !theirs {
+        return Err(ApiError::Forbidden(
+            "writers can change only their own drafts".to_owned(),
+        ));
+    }
+    if Status::of(row, now) != Status::Draft {
+        return Err(ApiError::Forbidden(
+            "this article is no longer a draft; an editor must change it".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Create a draft.
+#[utoipa::path(
+    tag = "articles",
+    request_body = NewArticle,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new draft", body = Article,
+            headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/articles")]
+pub async fn create_article(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<NewArticle>,
+) -> ApiResult<HttpResponse> {
+    let new = body.0;
+    let slug_derived = new.slug.is_none();
+    let fields = Fields::from_new(new, &auth.id);
+    let id = db::new_id();
+    let now = db::now();
+    let article = state
+        .db
+        .write(move |conn| {
+            let change = Change {
+                editor: &auth,
+                action: "create",
+                changed: Vec::new(),
+            };
+            let row = save(conn, &id, None, fields, slug_derived, change)?;
+            load(conn, row, false, now)
+        })
+        .await?;
+    Ok(article_response(StatusCode::CREATED, article))
+}
+
+/// Change an article.
+///
+/// Needs `If-Match` with the ETag you last read: 428 without it, 412 when someone changed the
+/// article since. Writers may change only their own drafts.
+#[utoipa::path(
+    tag = "articles",
+    params(
+        ("id" = String, Path, description = "The article's id"),
+        ("If-Match" = String, Header, description = "The ETag you last read"),
+    ),
+    request_body = ArticlePatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed article", body = Article, headers(("ETag" = String))),
+        (status = 403, description = "Not yours to change", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/v1/articles/{id}")]
+pub async fn update_article(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    body: ApiJson<ArticlePatch>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let patch = body.0;
+    let now = db::now();
+    let article = state
+        .db
+        .write(move |conn| {
+            let (row, before) = current(conn, &id)?;
+            if_match.check(row.version)?;
+            may_edit(&auth, &row, &before, now)?;
+            let after = before.patched(patch);
+            let changed = after.changed_from(&before);
+            if changed.is_empty() {
+                return load(conn, row, false, now);
+            }
+            let change = Change {
+                editor: &auth,
+                action: "update",
+                changed,
+            };
+            let row = save(conn, &id, Some((&row, &before)), after, false, change)?;
+            load(conn, row, false, now)
+        })
+        .await?;
+    Ok(article_response(StatusCode::OK, article))
+}
+
+/// Delete an article.
+///
+/// Needs `If-Match`. Writers may delete only their own drafts.
+#[utoipa::path(
+    tag = "articles",
+    params(
+        ("id" = String, Path, description = "The article's id"),
+        ("If-Match" = String, Header, description = "The ETag you last read"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not yours to delete", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/articles/{id}")]
+pub async fn delete_article(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<String>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let now = db::now();
+    state
+        .db
+        .write(move |conn| {
+            let (row, fields) = current(conn, &id)?;
+            if_match.check(row.version)?;
+            may_edit(&auth, &row, &fields, now)?;
+            if !model::delete(conn, &id, row.version)? {
+                return Err(ApiError::PreconditionFailed);
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// When to publish.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    /// A future time to publish at (RFC 3339); absent: now.
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// How to take an article down.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnpublishRequest {
+    /// `true` archives it (kept for the record); otherwise it goes back to being a draft.
+    #[serde(default)]
+    pub archive: bool,
+}
+
+/// Changes an article's status in one transaction, with a revision.
+async fn set_status(
+    state: &AppState,
+    auth: AuthUser,
+    id: String,
+    if_match: Option<IfMatch>,
+    transition: impl FnOnce(
+        &ArticleRow,
+        NaiveDateTime,
+    ) -> ApiResult<(&'static str, &'static str, Option<NaiveDateTime>)>
+    + Send
+    + 'static,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Editor)?;
+    let now = db::now();
+    let article = state
+        .db
+        .write(move |conn| {
+            let (row, fields) = current(conn, &id)?;
+            if let Some(if_match) = &if_match {
+                if_match.check(row.version)?;
+            }
+            let (action, status, published_at) = transition(&row, now)?;
+            let mut values = model::ArticleValues::from_row(&row);
+            values.status = status.to_owned();
+            values.published_at = published_at;
+            values.version = row.version + 1;
+            values.updated_at = now;
+            if !model::update(conn, &id, row.version, &values)? {
+                return Err(ApiError::PreconditionFailed);
+            }
+            let change = Change {
+                editor: &auth,
+                action,
+                changed: vec!["status", "published_at"],
+            };
+            record(
+                conn,
+                &id,
+                values.version,
+                &change,
+                &fields,
+                status,
+                published_at,
+            )?;
+            let row = model::find(conn, &id)?.ok_or_else(not_found)?;
+            load(conn, row, false, now)
+        })
+        .await?;
+    Ok(article_response(StatusCode::OK, article))
+}
+
+/// Publish an article now, or schedule it.
+///
+/// Editors and admins only. With `{"at": …}` in the future the article is scheduled and becomes
+/// public by itself at that time. `If-Match` is honoured when sent.
+#[utoipa::path(
+    tag = "articles",
+    params(
+        ("id" = String, Path, description = "The article's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last read (optional)"),
+    ),
+    request_body(content = Option<PublishRequest>, description = "Optional; empty to publish now"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Published or scheduled", body = Article, headers(("ETag" = String))),
+        (status = 403, description = "Only editors publish", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already published", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/articles/{id}/publish")]
+pub async fn publish_article(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<String>,
+    if_match: Option<IfMatch>,
+    body: MaybeJson<PublishRequest>,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Editor)?;
+    let at = body.0.unwrap_or_default().at.map(|t| t.naive_utc());
+    let now = db::now();
+    if let Some(at) = at {
+        if at <= now {
+            return Err(ApiError::field(
+                "at",
+                "must be in the future; to publish now, leave it out",
+            ));
+        }
+        if at > now + TimeDelta::days(3_650) {
+            return Err(ApiError::field("at", "must be within ten years"));
+        }
+    }
+    set_status(&state, auth, id.into_inner(), if_match, move |row, now| {
+        if Status::of(row, now) == Status::Published {
+            return Err(ApiError::Conflict(
+                "the article is already published".to_owned(),
+            ));
+        }
+        Ok(match at {
+            Some(at) => ("schedule", "published", Some(at)),
+            None => ("publish", "published", Some(now)),
+        })
+    })
+    .await
+}
+
+/// Take an article down: back to draft, or archived.
+///
+/// Editors and admins only. `If-Match` is honoured when sent.
+#[utoipa::path(
+    tag = "articles",
+    params(
+        ("id" = String, Path, description = "The article's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last read (optional)"),
+    ),
+    request_body(content = Option<UnpublishRequest>, description = "Optional; empty to go back to draft"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Taken down", body = Article, headers(("ETag" = String))),
+        (status = 403, description = "Only editors unpublish", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not published or scheduled", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/articles/{id}/unpublish")]
+pub async fn unpublish_article(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<String>,
+    if_match: Option<IfMatch>,
+    body: MaybeJson<UnpublishRequest>,
+) -> ApiResult<HttpResponse> {
+    let archive = body.0.unwrap_or_default().archive;
+    set_status(
+        &state,
+        auth,
+        id.into_inner(),
+        if_match,
+        move |row, now| match (Status::of(row, now), archive) {
+            (Status::Draft, false) => Err(ApiError::Conflict(
+                "the article is a draft already".to_owned(),
+            )),
+            (Status::Archived, true) => Err(ApiError::Conflict(
+                "the article is archived already".to_owned(),
+            )),
+            (_, true) => Ok(("archive", "archived", row.published_at)),
+            (_, false) => Ok(("unpublish", "draft", None)),
+        },
+    )
+    .await
+}
+
+/// One accepted change of an article.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Revision {
+    /// The article's version after the change.
+    pub version: i64,
+    /// `create`, `update`, `publish`, `schedule`, `unpublish` or `archive`.
+    pub action: String,
+    /// The fields it changed.
+    pub changed: Vec<String>,
+    /// Who made it (`null` if that account is gone).
+    pub editor: Option<Author>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of revisions.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RevisionPage {
+    /// Newest first.
+    pub items: Vec<Revision>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Paging for revisions.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RevisionQuery {
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// List an article's revisions: who changed what, and when.
+#[utoipa::path(
+    tag = "articles",
+    params(("id" = String, Path, description = "The article's id"), RevisionQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Revisions, newest first", body = RevisionPage))
+)]
+#[get("/v1/articles/{id}/revisions")]
+pub async fn list_revisions(
+    state: web::Data<AppState>,
+    _auth: AuthUser,
+    id: web::Path<String>,
+    query: web::Query<RevisionQuery>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let query = query.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let before = query
+        .cursor
+        .as_deref()
+        .map(|c| {
+            pagination::decode_cursor("revisions", c)?
+                .parse::<i64>()
+                .map_err(|_| {
+                    ApiError::BadRequest("the cursor is not valid for this list".to_owned())
+                })
+        })
+        .transpose()?;
+    let rows = state
+        .db
+        .read(move |conn| {
+            model::find(conn, &id)?.ok_or_else(not_found)?;
+            Ok(model::revisions(conn, &id, before, limit + 1)?)
+        })
+        .await?;
+    let (rows, next_cursor) = pagination::paginate(rows, limit, "revisions", |r| r.0.to_string());
+    let items = rows
+        .into_iter()
+        .map(
+            |(version, action, changed, created_at, editor_id, editor_name)| {
+                Ok(Revision {
+                    version,
+                    action,
+                    changed: serde_json::from_str(&changed).map_err(ApiError::internal)?,
+                    editor: editor_id
+                        .zip(editor_name)
+                        .map(|(id, display_name)| Author { id, display_name }),
+                    created_at: created_at.and_utc(),
+                })
+            },
+        )
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, PRIVATE_CACHE))
+        .json(RevisionPage { items, next_cursor }))
+}

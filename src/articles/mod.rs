@@ -1,0 +1,643 @@
+//! Articles: the editorial life of a story, and its public reads.
+
+pub mod body;
+pub mod handlers;
+pub mod model;
+pub mod search;
+pub mod slug;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+use self::body::Block;
+use self::model::ArticleRow;
+use crate::error::{ApiError, ApiResult, FieldError};
+
+/// The longest title.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// The longest standfirst.
+pub const MAX_STANDFIRST_CHARS: usize = 1_000;
+/// The most plain-text characters a body may hold.
+pub const MAX_BODY_TEXT_CHARS: usize = 200_000;
+/// The most tags, authors, sources and related articles.
+pub const MAX_TAGS: usize = 20;
+pub const MAX_AUTHORS: usize = 10;
+pub const MAX_SOURCES: usize = 50;
+pub const MAX_RELATED: usize = 20;
+
+/// Where an article is in its life. `scheduled` is published with a time still to come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Being written; only staff see it.
+    Draft,
+    /// Will become public by itself at `published_at`.
+    Scheduled,
+    /// Public.
+    Published,
+    /// Taken down and kept for the record; only staff see it.
+    Archived,
+}
+
+impl Status {
+    /// The status of a row at `now`.
+    pub fn of(row: &ArticleRow, now: NaiveDateTime) -> Self {
+        match (row.status.as_str(), row.published_at) {
+            ("published", Some(at)) if at > now => Self::Scheduled,
+            ("published", _) => Self::Published,
+            ("archived", _) => Self::Archived,
+            _ => Self::Draft,
+        }
+    }
+}
+
+/// A source the story relies on ("according to …").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Who or what: an agency, a publication, a document.
+    #[schema(example = "Ukrinform")]
+    pub name: String,
+    /// Where it can be read (http or https), if anywhere.
+    #[schema(example = "https://www.ukrinform.net/")]
+    pub url: Option<String>,
+}
+
+/// The picture at the top of an article: an image and the caption for this use of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeaturedImage {
+    /// The image's id.
+    pub image_id: String,
+    /// The caption's id.
+    pub caption_id: Option<String>,
+}
+
+/// An author on the byline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Author {
+    /// The user's id.
+    pub id: String,
+    /// The name on the byline.
+    pub display_name: String,
+}
+
+/// An article, whole.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Article {
+    /// The id (UUIDv7).
+    pub id: String,
+    /// The current slug; earlier slugs still lead here.
+    #[schema(example = "drone-makers-race-to-adapt")]
+    pub slug: String,
+    /// The headline.
+    pub title: String,
+    /// The paragraph under the headline.
+    pub standfirst: String,
+    /// The body, as typed blocks.
+    pub body: Vec<Block>,
+    /// The body as sanitized HTML, derived on write.
+    pub body_html: String,
+    /// The body as plain text, derived on write.
+    pub body_text: String,
+    /// At most 500 characters that may be quoted elsewhere with a link back.
+    pub excerpt: String,
+    /// Where the article is in its life.
+    pub status: Status,
+    /// When it became (or becomes) public.
+    pub published_at: Option<DateTime<Utc>>,
+    /// The byline.
+    pub authors: Vec<Author>,
+    /// The section, such as `world`.
+    pub section: Option<String>,
+    /// Tags, lower case.
+    pub tags: Vec<String>,
+    /// The language (BCP 47).
+    #[schema(example = "en")]
+    pub language: String,
+    /// The sources the story relies on.
+    pub sources: Vec<Source>,
+    /// Related articles' ids (for the public, only published ones).
+    pub related: Vec<String>,
+    /// The canonical URL of the story on the newsroom's site.
+    pub canonical_url: Option<String>,
+    /// The featured image (from the images feature; `null` until then).
+    pub featured_image: Option<FeaturedImage>,
+    /// Increases with every change; the ETag is made from it.
+    pub version: i64,
+    /// When the article was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An article in a list (no body).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ArticleSummary {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub standfirst: String,
+    pub excerpt: String,
+    pub status: Status,
+    pub published_at: Option<DateTime<Utc>>,
+    pub authors: Vec<Author>,
+    pub section: Option<String>,
+    pub tags: Vec<String>,
+    pub language: String,
+    pub featured_image: Option<FeaturedImage>,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page of articles.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ArticlePage {
+    /// The articles on this page.
+    pub items: Vec<ArticleSummary>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// What a writer sends to create an article.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewArticle {
+    /// The headline (1–200 characters).
+    pub title: String,
+    /// The slug; derived from the title when absent.
+    pub slug: Option<String>,
+    /// The paragraph under the headline.
+    pub standfirst: Option<String>,
+    /// The body, as typed blocks.
+    pub body: Vec<Block>,
+    pub section: Option<String>,
+    pub tags: Option<Vec<String>>,
+    /// BCP 47 language tag; default `en`.
+    pub language: Option<String>,
+    pub sources: Option<Vec<Source>>,
+    /// Ids of related articles.
+    pub related: Option<Vec<String>>,
+    pub canonical_url: Option<String>,
+    /// A hand-written excerpt (at most 500 characters); derived when absent.
+    pub excerpt: Option<String>,
+    /// Author user ids in byline order; default: you.
+    pub authors: Option<Vec<String>>,
+    /// Must be `null` until the images feature lands.
+    pub featured_image: Option<FeaturedImage>,
+}
+
+/// Changes to an article; absent fields stay as they are, `null` clears an optional one.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArticlePatch {
+    pub title: Option<String>,
+    /// A new slug; the old one keeps leading here.
+    pub slug: Option<String>,
+    pub standfirst: Option<String>,
+    pub body: Option<Vec<Block>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub section: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
+    pub language: Option<String>,
+    pub sources: Option<Vec<Source>>,
+    pub related: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub canonical_url: Option<Option<String>>,
+    /// A hand-written excerpt; `null` goes back to the derived one.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub excerpt: Option<Option<String>>,
+    pub authors: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<FeaturedImage>)]
+    pub featured_image: Option<Option<FeaturedImage>>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Everything an editor controls about an article, as one value: created from a
+/// [`NewArticle`], or from the stored article with an [`ArticlePatch`] applied, then checked
+/// whole.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fields {
+    pub title: String,
+    pub slug: String,
+    pub standfirst: String,
+    pub body: Vec<Block>,
+    pub section: Option<String>,
+    pub tags: Vec<String>,
+    pub language: String,
+    pub sources: Vec<Source>,
+    pub related: Vec<String>,
+    pub canonical_url: Option<String>,
+    pub excerpt: Option<String>,
+    pub authors: Vec<String>,
+    pub featured_image: Option<FeaturedImage>,
+}
+
+impl Fields {
+    /// A new article's fields; `author` is the default byline.
+    pub fn from_new(new: NewArticle, author: &str) -> Self {
+        let title = new.title.trim().to_owned();
+        Self {
+            slug: new.slug.unwrap_or_else(|| slug::slugify(&title)),
+            title,
+            standfirst: new.standfirst.unwrap_or_default().trim().to_owned(),
+            body: new.body,
+            section: new.section.map(|s| s.trim().to_owned()),
+            tags: normalize_tags(new.tags.unwrap_or_default()),
+            language: new.language.unwrap_or_else(|| "en".to_owned()),
+            sources: new.sources.unwrap_or_default(),
+            related: new.related.unwrap_or_default(),
+            canonical_url: new.canonical_url,
+            excerpt: new.excerpt.map(|e| e.trim().to_owned()),
+            authors: new.authors.unwrap_or_else(|| vec![author.to_owned()]),
+            featured_image: new.featured_image,
+        }
+    }
+
+    /// These fields with `patch` applied.
+    pub fn patched(&self, patch: ArticlePatch) -> Self {
+        let mut f = self.clone();
+        if let Some(v) = patch.title {
+            f.title = v.trim().to_owned();
+        }
+        if let Some(v) = patch.slug {
+            f.slug = v;
+        }
+        if let Some(v) = patch.standfirst {
+            f.standfirst = v.trim().to_owned();
+        }
+        if let Some(v) = patch.body {
+            f.body = v;
+        }
+        if let Some(v) = patch.section {
+            f.section = v.map(|s| s.trim().to_owned());
+        }
+        if let Some(v) = patch.tags {
+            f.tags = normalize_tags(v);
+        }
+        if let Some(v) = patch.language {
+            f.language = v;
+        }
+        if let Some(v) = patch.sources {
+            f.sources = v;
+        }
+        if let Some(v) = patch.related {
+            f.related = v;
+        }
+        if let Some(v) = patch.canonical_url {
+            f.canonical_url = v;
+        }
+        if let Some(v) = patch.excerpt {
+            f.excerpt = v.map(|e| e.trim().to_owned());
+        }
+        if let Some(v) = patch.authors {
+            f.authors = v;
+        }
+        if let Some(v) = patch.featured_image {
+            f.featured_image = v;
+        }
+        f
+    }
+
+    /// The names of the fields that differ from `other`.
+    pub fn changed_from(&self, other: &Self) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        macro_rules! compare {
+            ($($field:ident),*) => {$(
+                if self.$field != other.$field {
+                    changed.push(stringify!($field));
+                }
+            )*};
+        }
+        compare!(
+            title,
+            slug,
+            standfirst,
+            body,
+            section,
+            tags,
+            language,
+            sources,
+            related,
+            canonical_url,
+            excerpt,
+            authors,
+            featured_image
+        );
+        changed
+    }
+
+    /// Checks everything that needs no database; `id` is the article's own (for `related`).
+    pub fn validate(&self, id: &str) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        check_text(&mut errors, "title", &self.title, 1, MAX_TITLE_CHARS);
+        slug::check_slug("slug", &self.slug, &mut errors);
+        check_text(
+            &mut errors,
+            "standfirst",
+            &self.standfirst,
+            0,
+            MAX_STANDFIRST_CHARS,
+        );
+        errors.extend(body::validate(&self.body));
+        if let Some(section) = &self.section {
+            check_text(&mut errors, "section", section, 1, 64);
+        }
+        if self.tags.len() > MAX_TAGS {
+            errors.push(FieldError::new("tags", format!("at most {MAX_TAGS} tags")));
+        }
+        for (i, tag) in self.tags.iter().enumerate() {
+            check_text(&mut errors, &format!("tags[{i}]"), tag, 1, 50);
+        }
+        if !is_language_tag(&self.language) {
+            errors.push(FieldError::new(
+                "language",
+                "must be a BCP 47 language tag such as en, uk or pt-BR",
+            ));
+        }
+        if self.sources.len() > MAX_SOURCES {
+            errors.push(FieldError::new(
+                "sources",
+                format!("at most {MAX_SOURCES} sources"),
+            ));
+        }
+        for (i, source) in self.sources.iter().enumerate() {
+            check_text(
+                &mut errors,
+                &format!("sources[{i}].name"),
+                &source.name,
+                1,
+                200,
+            );
+            if let Some(url) = &source.url {
+                check_url(&mut errors, &format!("sources[{i}].url"), url);
+            }
+        }
+        check_ids(&mut errors, "related", &self.related, MAX_RELATED);
+        if self.related.iter().any(|r| r == id) {
+            errors.push(FieldError::new(
+                "related",
+                "an article cannot be related to itself",
+            ));
+        }
+        if let Some(url) = &self.canonical_url {
+            check_url(&mut errors, "canonical_url", url);
+        }
+        if let Some(excerpt) = &self.excerpt {
+            body::check_excerpt("excerpt", excerpt, &mut errors);
+        }
+        if self.authors.is_empty() {
+            errors.push(FieldError::new(
+                "authors",
+                "an article needs at least one author",
+            ));
+        }
+        check_ids(&mut errors, "authors", &self.authors, MAX_AUTHORS);
+        if self.featured_image.is_some() {
+            errors.push(FieldError::new(
+                "featured_image",
+                "images are not available yet; leave it null",
+            ));
+        }
+        errors
+    }
+}
+
+fn normalize_tags(tags: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for tag in tags {
+        let tag = tag.trim().to_lowercase();
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    out
+}
+
+fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, min: usize, max: usize) {
+    let chars = value.chars().count();
+    if min > 0 && value.trim().is_empty() {
+        errors.push(FieldError::new(field, "must not be empty"));
+    } else if chars > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    } else if value.chars().any(|c| c.is_control() && c != '\n') {
+        errors.push(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+}
+
+fn check_ids(errors: &mut Vec<FieldError>, field: &str, ids: &[String], max: usize) {
+    if ids.len() > max {
+        errors.push(FieldError::new(field, format!("at most {max} entries")));
+    }
+    for (i, id) in ids.iter().enumerate() {
+        if ids[..i].contains(id) {
+            errors.push(FieldError::new(format!("{field}[{i}]"), "is listed twice"));
+        }
+    }
+}
+
+/// Whether `url` is an absolute http(s) URL with a host, and nothing that could break out of
+/// an HTML attribute.
+pub fn is_http_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    url.len() <= 2_000
+        && !host.is_empty()
+        && !url.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\')
+        })
+}
+
+fn check_url(errors: &mut Vec<FieldError>, field: &str, url: &str) {
+    if !is_http_url(url) {
+        errors.push(FieldError::new(field, "must be an http or https URL"));
+    }
+}
+
+/// A simple BCP 47 shape check: a 2–3 letter language, then subtags of 1–8 letters or digits.
+pub fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let language_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    language_ok
+        && tag.len() <= 35
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// The plain text and HTML derived from a body, and the excerpt.
+pub struct Derived {
+    pub body_html: String,
+    pub body_text: String,
+    pub excerpt: String,
+}
+
+impl Derived {
+    /// Derives everything from `fields`; fails when the body's text is too long.
+    pub fn from(fields: &Fields) -> ApiResult<Self> {
+        let body_text = body::render_text(&fields.body);
+        if body_text.chars().count() > MAX_BODY_TEXT_CHARS {
+            return Err(ApiError::field(
+                "body",
+                format!("must be at most {MAX_BODY_TEXT_CHARS} characters of text"),
+            ));
+        }
+        let excerpt = match &fields.excerpt {
+            Some(custom) => custom.clone(),
+            None => body::excerpt(&fields.standfirst, &body_text),
+        };
+        Ok(Self {
+            body_html: body::render_html(&fields.body),
+            body_text,
+            excerpt,
+        })
+    }
+}
+
+/// Reads the stored fields back out of a row and its relations.
+pub fn fields_of(
+    row: &ArticleRow,
+    authors: Vec<String>,
+    tags: Vec<String>,
+    related: Vec<String>,
+) -> ApiResult<Fields> {
+    Ok(Fields {
+        title: row.title.clone(),
+        slug: row.slug.clone(),
+        standfirst: row.standfirst.clone(),
+        body: serde_json::from_str(&row.body).map_err(ApiError::internal)?,
+        section: row.section.clone(),
+        tags,
+        language: row.language.clone(),
+        sources: serde_json::from_str(&row.sources).map_err(ApiError::internal)?,
+        related,
+        canonical_url: row.canonical_url.clone(),
+        excerpt: row.excerpt_is_custom.then(|| row.excerpt.clone()),
+        authors,
+        featured_image: row
+            .featured_image
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(ApiError::internal)?,
+    })
+}
+
+/// Relations of many articles at once, grouped by article id.
+#[derive(Default)]
+pub struct Relations {
+    pub authors: HashMap<String, Vec<Author>>,
+    pub tags: HashMap<String, Vec<String>>,
+}
+
+impl Relations {
+    /// Groups rows from [`model::authors_of`] and [`model::tags_of`].
+    pub fn group(authors: Vec<(String, String, String)>, tags: Vec<(String, String)>) -> Self {
+        let mut r = Self::default();
+        for (article, id, display_name) in authors {
+            r.authors
+                .entry(article)
+                .or_default()
+                .push(Author { id, display_name });
+        }
+        for (article, tag) in tags {
+            r.tags.entry(article).or_default().push(tag);
+        }
+        r
+    }
+}
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// The summary of a row.
+pub fn summary(
+    row: ArticleRow,
+    relations: &mut Relations,
+    now: NaiveDateTime,
+) -> ApiResult<ArticleSummary> {
+    Ok(ArticleSummary {
+        status: Status::of(&row, now),
+        authors: relations.authors.remove(&row.id).unwrap_or_default(),
+        tags: relations.tags.remove(&row.id).unwrap_or_default(),
+        featured_image: row
+            .featured_image
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(ApiError::internal)?,
+        published_at: row.published_at.map(utc),
+        updated_at: utc(row.updated_at),
+        id: row.id,
+        slug: row.slug,
+        title: row.title,
+        standfirst: row.standfirst,
+        excerpt: row.excerpt,
+        section: row.section,
+        language: row.language,
+        version: row.version,
+    })
+}
+
+/// The whole article of a row.
+pub fn article(
+    row: ArticleRow,
+    authors: Vec<Author>,
+    tags: Vec<String>,
+    related: Vec<String>,
+    now: NaiveDateTime,
+) -> ApiResult<Article> {
+    Ok(Article {
+        status: Status::of(&row, now),
+        body: serde_json::from_str(&row.body).map_err(ApiError::internal)?,
+        sources: serde_json::from_str(&row.sources).map_err(ApiError::internal)?,
+        featured_image: row
+            .featured_image
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(ApiError::internal)?,
+        published_at: row.published_at.map(utc),
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+        authors,
+        tags,
+        related,
+        id: row.id,
+        slug: row.slug,
+        title: row.title,
+        standfirst: row.standfirst,
+        body_html: row.body_html,
+        body_text: row.body_text,
+        excerpt: row.excerpt,
+        section: row.section,
+        language: row.language,
+        canonical_url: row.canonical_url,
+        version: row.version,
+    })
+}

@@ -1,0 +1,529 @@
+//! Article rows and their queries.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Double, Text};
+
+use crate::db::DbConn;
+use crate::db::schema::{
+    article_authors, article_related, article_revisions, article_slugs, article_tags, articles,
+    users,
+};
+
+/// A row of `articles`.
+#[derive(Debug, Clone, Queryable)]
+pub struct ArticleRow {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub standfirst: String,
+    pub body: String,
+    pub body_html: String,
+    pub body_text: String,
+    pub excerpt: String,
+    pub excerpt_is_custom: bool,
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub section: Option<String>,
+    pub language: String,
+    pub canonical_url: Option<String>,
+    pub sources: String,
+    pub featured_image: Option<String>,
+    pub created_by: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Every column a write sets (all but the id, the creator and the creation time on update).
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = articles, treat_none_as_null = true)]
+pub struct ArticleValues {
+    pub slug: String,
+    pub title: String,
+    pub standfirst: String,
+    pub body: String,
+    pub body_html: String,
+    pub body_text: String,
+    pub excerpt: String,
+    pub excerpt_is_custom: bool,
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub section: Option<String>,
+    pub language: String,
+    pub canonical_url: Option<String>,
+    pub sources: String,
+    pub featured_image: Option<String>,
+    pub version: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ArticleValues {
+    /// The stored values of a row, to change a few of them.
+    pub fn from_row(row: &ArticleRow) -> Self {
+        Self {
+            slug: row.slug.clone(),
+            title: row.title.clone(),
+            standfirst: row.standfirst.clone(),
+            body: row.body.clone(),
+            body_html: row.body_html.clone(),
+            body_text: row.body_text.clone(),
+            excerpt: row.excerpt.clone(),
+            excerpt_is_custom: row.excerpt_is_custom,
+            status: row.status.clone(),
+            published_at: row.published_at,
+            section: row.section.clone(),
+            language: row.language.clone(),
+            canonical_url: row.canonical_url.clone(),
+            sources: row.sources.clone(),
+            featured_image: row.featured_image.clone(),
+            version: row.version,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// The columns only an insert sets.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = articles)]
+pub struct ArticleIdentity {
+    pub id: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Inserts a new article.
+pub fn insert(
+    conn: &mut DbConn,
+    identity: &ArticleIdentity,
+    values: &ArticleValues,
+) -> QueryResult<()> {
+    diesel::insert_into(articles::table)
+        .values((identity, values))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Writes `values` if the article is still at `expected_version`; returns whether it was.
+pub fn update(
+    conn: &mut DbConn,
+    id: &str,
+    expected_version: i64,
+    values: &ArticleValues,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        articles::table
+            .filter(articles::id.eq(id))
+            .filter(articles::version.eq(expected_version)),
+    )
+    .set(values)
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Deletes the article if it is still at `expected_version`.
+pub fn delete(conn: &mut DbConn, id: &str, expected_version: i64) -> QueryResult<bool> {
+    let n = diesel::delete(
+        articles::table
+            .filter(articles::id.eq(id))
+            .filter(articles::version.eq(expected_version)),
+    )
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The article with this id.
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ArticleRow>> {
+    articles::table
+        .filter(articles::id.eq(id))
+        .first(conn)
+        .optional()
+}
+
+/// The article whose current slug is `slug`.
+pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<ArticleRow>> {
+    articles::table
+        .filter(articles::slug.eq(slug))
+        .first(conn)
+        .optional()
+}
+
+/// The article that once had `slug`.
+pub fn find_by_old_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<ArticleRow>> {
+    articles::table
+        .filter(
+            articles::id.eq_any(
+                article_slugs::table
+                    .filter(article_slugs::slug.eq(slug))
+                    .select(article_slugs::article_id),
+            ),
+        )
+        .first(conn)
+        .optional()
+}
+
+/// Whether `slug` leads to an article other than `except_id`, now or from before.
+pub fn slug_taken(conn: &mut DbConn, slug: &str, except_id: &str) -> QueryResult<bool> {
+    let current: bool = diesel::select(diesel::dsl::exists(
+        articles::table
+            .filter(articles::slug.eq(slug))
+            .filter(articles::id.ne(except_id)),
+    ))
+    .get_result(conn)?;
+    if current {
+        return Ok(true);
+    }
+    diesel::select(diesel::dsl::exists(
+        article_slugs::table
+            .filter(article_slugs::slug.eq(slug))
+            .filter(article_slugs::article_id.ne(except_id)),
+    ))
+    .get_result(conn)
+}
+
+/// Keeps `old` leading to the article after a slug change (and frees `new` if it was an
+/// earlier slug of the same article).
+pub fn remember_old_slug(conn: &mut DbConn, id: &str, old: &str, new: &str) -> QueryResult<()> {
+    diesel::delete(article_slugs::table.filter(article_slugs::slug.eq(new))).execute(conn)?;
+    diesel::insert_into(article_slugs::table)
+        .values((
+            article_slugs::slug.eq(old),
+            article_slugs::article_id.eq(id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Which of `ids` are users.
+pub fn existing_users(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select(users::id)
+        .load(conn)
+}
+
+/// Which of `ids` are articles.
+pub fn existing_articles(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+    articles::table
+        .filter(articles::id.eq_any(ids))
+        .select(articles::id)
+        .load(conn)
+}
+
+/// Replaces an article's authors, tags and related articles.
+pub fn replace_relations(
+    conn: &mut DbConn,
+    id: &str,
+    authors: &[String],
+    tags: &[String],
+    related: &[String],
+) -> QueryResult<()> {
+    diesel::delete(article_authors::table.filter(article_authors::article_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(article_tags::table.filter(article_tags::article_id.eq(id))).execute(conn)?;
+    diesel::delete(article_related::table.filter(article_related::article_id.eq(id)))
+        .execute(conn)?;
+    // Row by row: multi-row inserts do not compile for the two-backend connection.
+    for (position, user) in (0..).zip(authors) {
+        diesel::insert_into(article_authors::table)
+            .values((
+                article_authors::article_id.eq(id),
+                article_authors::user_id.eq(user),
+                article_authors::position.eq(position),
+            ))
+            .execute(conn)?;
+    }
+    for (position, tag) in (0..).zip(tags) {
+        diesel::insert_into(article_tags::table)
+            .values((
+                article_tags::article_id.eq(id),
+                article_tags::tag.eq(tag),
+                article_tags::position.eq(position),
+            ))
+            .execute(conn)?;
+    }
+    for (position, other) in (0..).zip(related) {
+        diesel::insert_into(article_related::table)
+            .values((
+                article_related::article_id.eq(id),
+                article_related::related_id.eq(other),
+                article_related::position.eq(position),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Authors (id, display name) of each of `ids`, in byline order.
+pub fn authors_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String, String)>> {
+    article_authors::table
+        .inner_join(users::table)
+        .filter(article_authors::article_id.eq_any(ids))
+        .order((article_authors::article_id, article_authors::position))
+        .select((article_authors::article_id, users::id, users::display_name))
+        .load(conn)
+}
+
+/// Tags of each of `ids`, in order.
+pub fn tags_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    article_tags::table
+        .filter(article_tags::article_id.eq_any(ids))
+        .order((article_tags::article_id, article_tags::position))
+        .select((article_tags::article_id, article_tags::tag))
+        .load(conn)
+}
+
+/// Related article ids of `id`, in order; with `public_only`, only those the public can read.
+pub fn related_of(
+    conn: &mut DbConn,
+    id: &str,
+    public_only: Option<NaiveDateTime>,
+) -> QueryResult<Vec<String>> {
+    let mut query = article_related::table
+        .filter(article_related::article_id.eq(id))
+        .order(article_related::position)
+        .select(article_related::related_id)
+        .into_boxed();
+    if let Some(now) = public_only {
+        query = query.filter(
+            article_related::related_id.eq_any(
+                articles::table
+                    .filter(articles::status.eq("published"))
+                    .filter(articles::published_at.le(now))
+                    .select(articles::id),
+            ),
+        );
+    }
+    query.load(conn)
+}
+
+/// A revision to record.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = article_revisions)]
+pub struct NewRevision<'a> {
+    pub id: String,
+    pub article_id: &'a str,
+    pub version: i64,
+    pub editor_id: Option<&'a str>,
+    pub action: &'a str,
+    pub changed: String,
+    pub snapshot: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Records a revision.
+pub fn insert_revision(conn: &mut DbConn, revision: &NewRevision<'_>) -> QueryResult<()> {
+    diesel::insert_into(article_revisions::table)
+        .values(revision)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A revision with its editor's display name.
+pub type RevisionRow = (
+    i64,
+    String,
+    String,
+    NaiveDateTime,
+    Option<String>,
+    Option<String>,
+);
+
+/// An article's revisions, newest first, older than `before_version`.
+pub fn revisions(
+    conn: &mut DbConn,
+    article_id: &str,
+    before_version: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<RevisionRow>> {
+    let mut query = article_revisions::table
+        .left_join(users::table.on(article_revisions::editor_id.eq(users::id.nullable())))
+        .filter(article_revisions::article_id.eq(article_id))
+        .order(article_revisions::version.desc())
+        .limit(limit)
+        .select((
+            article_revisions::version,
+            article_revisions::action,
+            article_revisions::changed,
+            article_revisions::created_at,
+            article_revisions::editor_id,
+            users::display_name.nullable(),
+        ))
+        .into_boxed();
+    if let Some(v) = before_version {
+        query = query.filter(article_revisions::version.lt(v));
+    }
+    query.load(conn)
+}
+
+/// Which articles a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Published and due: what the public sees.
+    Public,
+    /// Published with a future time.
+    Scheduled,
+    /// Drafts.
+    Draft,
+    /// Archived.
+    Archived,
+    /// Everything (editors).
+    Any,
+}
+
+impl Scope {
+    /// Whether the list is ordered by publication time (else by creation).
+    pub fn by_publication(self) -> bool {
+        matches!(self, Self::Public | Self::Scheduled)
+    }
+}
+
+/// A position in a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Position {
+    /// After this (published_at, id), newest first.
+    Published(NaiveDateTime, String),
+    /// After this id, newest first.
+    Created(String),
+    /// After this many search results.
+    Offset(i64),
+}
+
+/// Filters of a list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub tag: Option<String>,
+    pub section: Option<String>,
+    pub author: Option<String>,
+    pub language: Option<String>,
+    pub published_after: Option<NaiveDateTime>,
+    pub published_before: Option<NaiveDateTime>,
+    /// Full-text search terms, already reduced to words.
+    pub terms: Option<Vec<String>>,
+}
+
+/// One page of a list (`limit + 1` rows, to tell whether there is a next page).
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    filter: &Filter,
+    after: Option<&Position>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<ArticleRow>> {
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
+    let mut query = articles::table.into_boxed();
+    query = match scope {
+        Scope::Public => query
+            .filter(articles::status.eq("published"))
+            .filter(articles::published_at.le(now)),
+        Scope::Scheduled => query
+            .filter(articles::status.eq("published"))
+            .filter(articles::published_at.gt(now)),
+        Scope::Draft => query.filter(articles::status.eq("draft")),
+        Scope::Archived => query.filter(articles::status.eq("archived")),
+        Scope::Any => query,
+    };
+    if let Some(tag) = &filter.tag {
+        query = query.filter(
+            articles::id.eq_any(
+                article_tags::table
+                    .filter(article_tags::tag.eq(tag.clone()))
+                    .select(article_tags::article_id),
+            ),
+        );
+    }
+    if let Some(author) = &filter.author {
+        query = query.filter(
+            articles::id.eq_any(
+                article_authors::table
+                    .filter(article_authors::user_id.eq(author.clone()))
+                    .select(article_authors::article_id),
+            ),
+        );
+    }
+    if let Some(section) = &filter.section {
+        query = query.filter(articles::section.eq(section.clone()));
+    }
+    if let Some(language) = &filter.language {
+        query = query.filter(articles::language.eq(language.clone()));
+    }
+    if let Some(after) = filter.published_after {
+        query = query.filter(articles::published_at.ge(after));
+    }
+    if let Some(before) = filter.published_before {
+        query = query.filter(articles::published_at.lt(before));
+    }
+
+    if let Some(terms) = &filter.terms {
+        // Full-text search: the one backend-specific query, ranked by relevance.
+        let offset = match after {
+            Some(Position::Offset(n)) => *n,
+            _ => 0,
+        };
+        return if sqlite {
+            let expression = crate::articles::search::fts5_query(terms);
+            query
+                .filter(
+                    sql::<Bool>(
+                        "articles.seq IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ",
+                    )
+                    .bind::<Text, _>(expression.clone())
+                    .sql(")"),
+                )
+                .order((
+                    sql::<Double>(
+                        "(SELECT bm25(articles_fts, 10.0, 4.0, 1.0) FROM articles_fts \
+                         WHERE articles_fts MATCH ",
+                    )
+                    .bind::<Text, _>(expression)
+                    .sql(" AND articles_fts.rowid = articles.seq)")
+                    .asc(),
+                    articles::published_at.desc(),
+                    articles::id.desc(),
+                ))
+                .offset(offset)
+                .limit(limit)
+                .load(conn)
+        } else {
+            let words = terms.join(" ");
+            query
+                .filter(
+                    sql::<Bool>("articles.search @@ plainto_tsquery('simple', ")
+                        .bind::<Text, _>(words.clone())
+                        .sql(")"),
+                )
+                .order((
+                    sql::<Double>("ts_rank_cd(articles.search, plainto_tsquery('simple', ")
+                        .bind::<Text, _>(words)
+                        .sql("))::float8")
+                        .desc(),
+                    articles::published_at.desc(),
+                    articles::id.desc(),
+                ))
+                .offset(offset)
+                .limit(limit)
+                .load(conn)
+        };
+    }
+
+    if scope.by_publication() {
+        if let Some(Position::Published(at, id)) = after {
+            query = query.filter(
+                articles::published_at.lt(*at).or(articles::published_at
+                    .eq(*at)
+                    .and(articles::id.lt(id.clone()))),
+            );
+        }
+        query
+            .order((articles::published_at.desc(), articles::id.desc()))
+            .limit(limit)
+            .load(conn)
+    } else {
+        if let Some(Position::Created(id)) = after {
+            query = query.filter(articles::id.lt(id.clone()));
+        }
+        query.order(articles::id.desc()).limit(limit).load(conn)
+    }
+}

@@ -1,0 +1,839 @@
+//! Articles: the editorial life of a story, public reads, lists, search and bad input.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+
+use crate::backend_tests;
+use crate::helpers::*;
+
+fn story(title: &str, words: &str) -> Value {
+    json!({
+        "title": title,
+        "standfirst": "A standfirst written for the tests.",
+        "body": [
+            {"type": "paragraph", "text": format!("The council met on Tuesday. {words}")},
+            {"type": "quote", "text": "We will rebuild the bridge by spring.", "attribution": "the mayor"},
+            {"type": "list", "items": ["first point", "second point"]}
+        ],
+        "tags": ["Infrastructure", "city"],
+        "section": "local",
+        "sources": [{"name": "City Hall press office", "url": "https://cityhall.example/press"}]
+    })
+}
+
+async fn create(app: &TestApp, token: &str, body: &Value) -> Value {
+    let res = app
+        .post("/v1/articles")
+        .bearer(token)
+        .json(body)
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(
+        res.header("location"),
+        Some(format!("/v1/articles/{}", res.json()["id"].as_str().unwrap()).as_str())
+    );
+    res.json()
+}
+
+async fn publish(app: &TestApp, token: &str, id: &str) -> Value {
+    let res = app
+        .post(&format!("/v1/articles/{id}/publish"))
+        .bearer(token)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.json()
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn the_whole_life_of_a_story(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let (writer_id, writer) = app.user_with_role("writer").await;
+    let (_, editor) = app.user_with_role("editor").await;
+
+    // A writer drafts it.
+    let draft = create(
+        &app,
+        &writer.access,
+        &story(
+            "Bridge repairs start in the old town",
+            "Engineers found corrosion.",
+        ),
+    )
+    .await;
+    let id = draft["id"].as_str().unwrap().to_owned();
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["slug"], "bridge-repairs-start-in-the-old-town");
+    assert_eq!(draft["authors"][0]["id"], writer_id);
+    assert_eq!(draft["tags"], json!(["infrastructure", "city"]));
+    assert!(
+        draft["body_html"]
+            .as_str()
+            .unwrap()
+            .contains("<blockquote>")
+    );
+    let path = format!("/v1/articles/{id}");
+    let v1 = app
+        .get(&path)
+        .bearer(&writer.access)
+        .send()
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
+
+    // The draft is invisible to the public.
+    assert_problem(&app.get(&path).send().await, 404, "not-found");
+
+    // The writer edits with If-Match; a second tab with the old ETag loses the race.
+    let edited = app
+        .patch(&path)
+        .bearer(&writer.access)
+        .header("if-match", &v1)
+        .json(&json!({"title": "Bridge repairs start in the old town on Monday"}))
+        .send()
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.text);
+    let v2 = edited.header("etag").unwrap().to_owned();
+    assert_ne!(v1, v2);
+    let stale = app
+        .patch(&path)
+        .bearer(&writer.access)
+        .header("if-match", &v1)
+        .json(&json!({"standfirst": "This edit must not land."}))
+        .send()
+        .await;
+    assert_problem(&stale, 412, "precondition-failed");
+    let no_precondition = app
+        .patch(&path)
+        .bearer(&writer.access)
+        .json(&json!({"standfirst": "Nor this."}))
+        .send()
+        .await;
+    assert_problem(&no_precondition, 428, "precondition-required");
+    let now = app.get(&path).bearer(&writer.access).send().await.json();
+    assert_eq!(now["standfirst"], "A standfirst written for the tests.");
+    assert_eq!(now["version"], 2);
+
+    // Writers do not publish; editors do.
+    let refused = app
+        .post(&format!("{path}/publish"))
+        .bearer(&writer.access)
+        .send()
+        .await;
+    assert_problem(&refused, 403, "forbidden");
+    let published = publish(&app, &editor.access, &id).await;
+    assert_eq!(published["status"], "published");
+    assert!(published["published_at"].is_string());
+    let again = app
+        .post(&format!("{path}/publish"))
+        .bearer(&editor.access)
+        .send()
+        .await;
+    assert_problem(&again, 409, "conflict");
+
+    // The public reads it by slug and by id, with cache headers, and revalidates for free.
+    let by_slug = app
+        .get("/v1/articles/bridge-repairs-start-in-the-old-town")
+        .send()
+        .await;
+    assert_eq!(by_slug.status, 200, "{}", by_slug.text);
+    let etag = by_slug.header("etag").unwrap().to_owned();
+    assert!(
+        by_slug
+            .header("cache-control")
+            .unwrap()
+            .starts_with("public")
+    );
+    let by_id = app.get(&path).send().await;
+    assert_eq!(by_id.json(), by_slug.json());
+    let public = by_id.json();
+    assert_eq!(
+        public["title"],
+        "Bridge repairs start in the old town on Monday"
+    );
+    assert!(public["authors"][0].get("email").is_none());
+    let revalidated = app.get(&path).header("if-none-match", &etag).send().await;
+    assert_eq!(revalidated.status, 304);
+    assert!(revalidated.text.is_empty());
+    assert_eq!(revalidated.header("etag"), Some(etag.as_str()));
+
+    // Search finds it by a word from its body, in any case.
+    let found = app.get("/v1/articles?q=CORROSION").send().await.json();
+    assert_eq!(ids(&found), vec![id.clone()]);
+
+    // An editor changes published text; writers no longer may.
+    let writer_late = app
+        .patch(&path)
+        .bearer(&writer.access)
+        .header("if-match", &etag)
+        .json(&json!({"standfirst": "Too late for a writer."}))
+        .send()
+        .await;
+    assert_problem(&writer_late, 403, "forbidden");
+
+    // Unpublished: gone from every public read.
+    let taken_down = app
+        .post(&format!("{path}/unpublish"))
+        .bearer(&editor.access)
+        .send()
+        .await;
+    assert_eq!(taken_down.status, 200, "{}", taken_down.text);
+    assert_eq!(taken_down.json()["status"], "draft");
+    assert_problem(&app.get(&path).send().await, 404, "not-found");
+    assert_problem(
+        &app.get("/v1/articles/bridge-repairs-start-in-the-old-town")
+            .send()
+            .await,
+        404,
+        "not-found",
+    );
+    assert!(ids(&app.get("/v1/articles").send().await.json()).is_empty());
+    assert!(ids(&app.get("/v1/articles?q=corrosion").send().await.json()).is_empty());
+    // The cached copy is stale now: the ETag does not match any more.
+    let staff = app
+        .get(&path)
+        .bearer(&editor.access)
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(staff.status, 200);
+
+    // The revision log tells who did what, newest first.
+    let log = app
+        .get(&format!("{path}/revisions"))
+        .bearer(&editor.access)
+        .send()
+        .await
+        .json();
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["unpublish", "publish", "update", "create"]);
+    assert_eq!(log["items"][2]["changed"], json!(["title"]));
+    assert_eq!(log["items"][2]["editor"]["id"], writer_id);
+
+    // Archive, then delete with If-Match.
+    let archived = app
+        .post(&format!("{path}/unpublish"))
+        .bearer(&editor.access)
+        .json(&json!({"archive": true}))
+        .send()
+        .await;
+    assert_eq!(archived.json()["status"], "archived");
+    let tag = archived.header("etag").unwrap().to_owned();
+    let gone = app
+        .delete(&path)
+        .bearer(&editor.access)
+        .header("if-match", &tag)
+        .send()
+        .await;
+    assert_eq!(gone.status, 204, "{}", gone.text);
+    assert_problem(
+        &app.get(&path).bearer(&editor.access).send().await,
+        404,
+        "not-found",
+    );
+}
+
+async fn drafts_and_scheduled_stories_never_leak(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let draft = create(
+        &app,
+        &editor,
+        &story(
+            "Secret draft about the budget",
+            "Zucchini festival cancelled.",
+        ),
+    )
+    .await;
+    let scheduled = create(
+        &app,
+        &editor,
+        &story("Embargoed report on schools", "Zucchini harvest doubled."),
+    )
+    .await;
+    let at = (chrono::Utc::now() + chrono::TimeDelta::seconds(3)).to_rfc3339();
+    let res = app
+        .post(&format!(
+            "/v1/articles/{}/publish",
+            scheduled["id"].as_str().unwrap()
+        ))
+        .bearer(&editor)
+        .json(&json!({"at": at}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["status"], "scheduled");
+    let public = create(
+        &app,
+        &editor,
+        &story("Market opens", "Zucchini prices fall."),
+    )
+    .await;
+    publish(&app, &editor, public["id"].as_str().unwrap()).await;
+
+    for path in [
+        "/v1/articles".to_owned(),
+        "/v1/articles?q=zucchini".to_owned(),
+        "/v1/articles?tag=city".to_owned(),
+        "/v1/articles?section=local".to_owned(),
+        "/v1/articles?lang=en".to_owned(),
+    ] {
+        let page = app.get(&path).send().await;
+        assert_eq!(page.status, 200, "{path}: {}", page.text);
+        assert_eq!(
+            ids(&page.json()),
+            vec![public["id"].as_str().unwrap().to_owned()],
+            "{path}"
+        );
+        assert!(
+            !page.text.contains("Secret draft") && !page.text.contains("Embargoed"),
+            "{path}"
+        );
+    }
+    for hidden in [&draft, &scheduled] {
+        let id = hidden["id"].as_str().unwrap();
+        assert_problem(
+            &app.get(&format!("/v1/articles/{id}")).send().await,
+            404,
+            "not-found",
+        );
+        let slug = hidden["slug"].as_str().unwrap();
+        assert_problem(
+            &app.get(&format!("/v1/articles/{slug}")).send().await,
+            404,
+            "not-found",
+        );
+    }
+    // Staff see them when they ask.
+    let drafts = app
+        .get("/v1/articles?status=draft")
+        .bearer(&editor)
+        .send()
+        .await
+        .json();
+    assert_eq!(ids(&drafts), vec![draft["id"].as_str().unwrap().to_owned()]);
+    let upcoming = app
+        .get("/v1/articles?status=scheduled")
+        .bearer(&editor)
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        ids(&upcoming),
+        vec![scheduled["id"].as_str().unwrap().to_owned()]
+    );
+    assert_problem(
+        &app.get("/v1/articles?status=draft").send().await,
+        401,
+        "unauthorized",
+    );
+
+    // Its time comes, and it is public by itself: nothing ran but the clock.
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(3_500)).await;
+    let page = app.get("/v1/articles?q=zucchini").send().await.json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let id = scheduled["id"].as_str().unwrap();
+    let now_public = app.get(&format!("/v1/articles/{id}")).send().await;
+    assert_eq!(now_public.status, 200);
+    assert_eq!(now_public.json()["status"], "published");
+}
+
+async fn walking_the_list_visits_every_story_once_while_news_breaks(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let mut expected = HashSet::new();
+    for i in 0..120 {
+        let a = create(&app, &editor, &json!({"title": format!("Story number {i}"), "body": [{"type": "paragraph", "text": "Text."}]})).await;
+        let id = a["id"].as_str().unwrap().to_owned();
+        publish(&app, &editor, &id).await;
+        expected.insert(id);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut page_number = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/articles?limit=7&cursor={c}"),
+            None => "/v1/articles?limit=7".to_owned(),
+        };
+        let page = app.get(&path).send().await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let page = page.json();
+        assert!(page["items"].as_array().unwrap().len() <= 7);
+        seen.extend(ids(&page));
+        page_number += 1;
+        if page_number % 4 == 0 {
+            // Breaking news lands while the reader is paging.
+            let a = create(&app, &editor, &json!({"title": format!("Breaking {page_number}"), "body": [{"type": "paragraph", "text": "New."}]})).await;
+            publish(&app, &editor, a["id"].as_str().unwrap()).await;
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(page_number, 18, "120 stories in pages of 7");
+    assert_eq!(seen.len(), 120, "no story twice");
+    assert_eq!(
+        seen.iter().cloned().collect::<HashSet<_>>(),
+        expected,
+        "every story once"
+    );
+}
+
+async fn body_html_cannot_carry_markup_or_script(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let attack = json!({
+        "title": "<script>alert('title')</script>",
+        "body": [
+            {"type": "paragraph", "text": "<script>alert(1)</script> and <img src=x onerror=alert(1)>"},
+            {"type": "heading", "level": 3, "text": "\"><svg onload=alert(1)>"},
+            {"type": "quote", "text": "<iframe src=javascript:alert(1)>", "attribution": "<b onmouseover=alert(1)>x</b>"},
+            {"type": "list", "items": ["<a href=\"javascript:alert(1)\">click</a>", "*<style>body{}</style>*"]},
+            {"type": "paragraph", "text": "[safe label](https://news.example/a?b=1&c=2) **<script>**"}
+        ]
+    });
+    let a = create(&app, &editor, &attack).await;
+    let html = a["body_html"].as_str().unwrap();
+    for bad in [
+        "<script",
+        "<img",
+        "<svg",
+        "<iframe",
+        "<style",
+        "<b ",
+        "<a href=\"javascript",
+    ] {
+        assert!(!html.contains(bad), "{bad} in {html}");
+    }
+    let tags: Vec<&str> = html
+        .split('<')
+        .skip(1)
+        .map(|t| t.split(['>', ' ']).next().unwrap())
+        .collect();
+    for tag in tags {
+        assert!(
+            [
+                "p",
+                "/p",
+                "h3",
+                "/h3",
+                "blockquote",
+                "/blockquote",
+                "footer",
+                "/footer",
+                "ul",
+                "/ul",
+                "li",
+                "/li",
+                "em",
+                "/em",
+                "strong",
+                "/strong",
+                "a",
+                "/a"
+            ]
+            .contains(&tag),
+            "unexpected tag <{tag}> in {html}"
+        );
+    }
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    assert!(
+        html.contains("href=\"https://news.example/a?b=1&amp;c=2\""),
+        "{html}"
+    );
+    assert!(a["body_text"].as_str().unwrap().contains("safe label"));
+
+    for link in [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "/relative",
+        "https://a.example/\" onmouseover=\"x",
+    ] {
+        let res = app
+            .post("/v1/articles")
+            .bearer(&editor)
+            .json(&json!({"title": "Links", "body": [{"type": "paragraph", "text": format!("[x]({link})")}]}))
+            .send()
+            .await;
+        let problem = assert_problem(&res, 422, "validation");
+        assert_eq!(problem_fields(&problem), vec!["body[0].text"], "{link}");
+    }
+}
+
+async fn slugs_are_readable_unique_and_old_ones_keep_working(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let ua = create(&app, &editor, &json!({"title": "Зеленський: міжнародна реакція недостатня", "language": "uk", "body": [{"type": "paragraph", "text": "Текст."}]})).await;
+    assert_eq!(ua["slug"], "zelenskii-mizhnarodna-reaktsiia-nedostatnia");
+    let de = create(&app, &editor, &json!({"title": "Größe der Brücke überrascht", "language": "de", "body": [{"type": "paragraph", "text": "Text."}]})).await;
+    assert_eq!(de["slug"], "grosse-der-brucke-uberrascht");
+    let twin = create(&app, &editor, &json!({"title": "Größe der Brücke überrascht", "body": [{"type": "paragraph", "text": "Text."}]})).await;
+    assert_eq!(twin["slug"], "grosse-der-brucke-uberrascht-2");
+
+    let duplicate = app
+        .post("/v1/articles")
+        .bearer(&editor)
+        .json(&json!({"title": "Another", "slug": "grosse-der-brucke-uberrascht", "body": [{"type": "paragraph", "text": "Text."}]}))
+        .send()
+        .await;
+    assert_problem(&duplicate, 409, "conflict");
+
+    let id = de["id"].as_str().unwrap();
+    publish(&app, &editor, id).await;
+    let current = app
+        .get(&format!("/v1/articles/{id}"))
+        .bearer(&editor)
+        .send()
+        .await;
+    let renamed = app
+        .patch(&format!("/v1/articles/{id}"))
+        .bearer(&editor)
+        .header("if-match", current.header("etag").unwrap())
+        .json(&json!({"slug": "bridge-size-surprises"}))
+        .send()
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let old = app
+        .get("/v1/articles/grosse-der-brucke-uberrascht")
+        .send()
+        .await;
+    assert_eq!(old.status, 200, "{}", old.text);
+    assert_eq!(old.json()["slug"], "bridge-size-surprises");
+    assert_eq!(old.json()["id"], id);
+    // The old slug stays reserved for the article that had it.
+    let grab = app
+        .patch(&format!("/v1/articles/{}", twin["id"].as_str().unwrap()))
+        .bearer(&editor)
+        .header("if-match", "*")
+        .json(&json!({"slug": "grosse-der-brucke-uberrascht"}))
+        .send()
+        .await;
+    assert_problem(&grab, 409, "conflict");
+}
+
+async fn filters_narrow_the_public_list(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let (reporter_id, reporter) = app.user_with_role("writer").await;
+    let mine = create(&app, &reporter.access, &json!({"title": "Harbour report", "section": "economy", "tags": ["Harbour"], "language": "uk", "body": [{"type": "paragraph", "text": "Ships."}]})).await;
+    let other = create(&app, &admin, &json!({"title": "Theatre review", "section": "culture", "tags": ["stage"], "body": [{"type": "paragraph", "text": "Actors."}]})).await;
+    publish(&app, &admin, mine["id"].as_str().unwrap()).await;
+    let cut = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    publish(&app, &admin, other["id"].as_str().unwrap()).await;
+    let mine_id = vec![mine["id"].as_str().unwrap().to_owned()];
+    let other_id = vec![other["id"].as_str().unwrap().to_owned()];
+
+    assert_eq!(
+        ids(&app.get("/v1/articles?tag=harbour").send().await.json()),
+        mine_id
+    );
+    assert_eq!(
+        ids(&app.get("/v1/articles?section=culture").send().await.json()),
+        other_id
+    );
+    assert_eq!(
+        ids(&app
+            .get(&format!("/v1/articles?author={reporter_id}"))
+            .send()
+            .await
+            .json()),
+        mine_id
+    );
+    assert_eq!(
+        ids(&app.get("/v1/articles?lang=uk").send().await.json()),
+        mine_id
+    );
+    let cut = cut.replace('+', "%2B");
+    assert_eq!(
+        ids(&app
+            .get(&format!("/v1/articles?published_after={cut}"))
+            .send()
+            .await
+            .json()),
+        other_id
+    );
+    assert_eq!(
+        ids(&app
+            .get(&format!("/v1/articles?published_before={cut}"))
+            .send()
+            .await
+            .json()),
+        mine_id
+    );
+    assert_eq!(
+        ids(&app
+            .get("/v1/articles?q=actors&section=culture")
+            .send()
+            .await
+            .json()),
+        other_id
+    );
+    assert!(
+        ids(&app
+            .get("/v1/articles?q=actors&section=economy")
+            .send()
+            .await
+            .json())
+        .is_empty()
+    );
+
+    let list = app.get("/v1/articles").send().await;
+    let etag = list.header("etag").unwrap().to_owned();
+    assert_eq!(
+        app.get("/v1/articles")
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .status,
+        304
+    );
+}
+
+async fn excerpts_never_exceed_500_characters_or_cut_words(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let long = "Reconstruction ".repeat(80);
+    let a = create(
+        &app,
+        &editor,
+        &json!({"title": "Long", "body": [{"type": "paragraph", "text": long}]}),
+    )
+    .await;
+    let excerpt = a["excerpt"].as_str().unwrap();
+    assert!(excerpt.chars().count() <= 500, "{}", excerpt.len());
+    assert!(
+        excerpt
+            .trim_end_matches('…')
+            .trim_end()
+            .ends_with("Reconstruction"),
+        "{excerpt}"
+    );
+    let custom = create(&app, &editor, &json!({"title": "Custom", "excerpt": "Hand written.", "body": [{"type": "paragraph", "text": "Body."}]})).await;
+    assert_eq!(custom["excerpt"], "Hand written.");
+    let too_long = app
+        .post("/v1/articles")
+        .bearer(&editor)
+        .json(&json!({"title": "Custom", "excerpt": "x".repeat(501), "body": [{"type": "paragraph", "text": "Body."}]}))
+        .send()
+        .await;
+    assert_eq!(
+        problem_fields(&assert_problem(&too_long, 422, "validation")),
+        vec!["excerpt"]
+    );
+}
+
+async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let (_, writer) = app.user_with_role("writer").await;
+    let body = json!([{"type": "paragraph", "text": "Text."}]);
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"title": "x".repeat(300), "body": body}), "title"),
+        (json!({"title": "  ", "body": body}), "title"),
+        (json!({"title": "Ok", "body": []}), "body"),
+        (
+            json!({"title": "Ok", "body": [{"type": "video", "url": "https://x.example"}]}),
+            "body[0]",
+        ),
+        (
+            json!({"title": "Ok", "body": [{"type": "paragraph"}]}),
+            "body[0].text",
+        ),
+        (
+            json!({"title": "Ok", "body": [{"type": "paragraph", "text": " "}]}),
+            "body[0].text",
+        ),
+        (
+            json!({"title": "Ok", "body": [{"type": "heading", "level": 1, "text": "H"}]}),
+            "body[0].level",
+        ),
+        (
+            json!({"title": "Ok", "body": [{"type": "heading", "level": 5, "text": "H"}]}),
+            "body[0].level",
+        ),
+        (
+            json!({"title": "Ok", "body": body, "sources": [{"name": "Wire", "url": "not a url"}]}),
+            "sources[0].url",
+        ),
+        (
+            json!({"title": "Ok", "body": body, "canonical_url": "ftp://x.example"}),
+            "canonical_url",
+        ),
+        (
+            json!({"title": "Ok", "body": body, "language": "english!"}),
+            "language",
+        ),
+        (
+            json!({"title": "Ok", "body": body, "slug": "Not A Slug"}),
+            "slug",
+        ),
+        (
+            json!({"title": "Ok", "body": body, "authors": ["no-such-user"]}),
+            "authors[0]",
+        ),
+        (
+            json!({"title": "Ok", "body": body, "related": ["01a21bf6-30cb-75a9-98ac-4726716e4db0"]}),
+            "related[0]",
+        ),
+        (
+            json!({"title": "Ok", "body": body, "colour": "red"}),
+            "colour",
+        ),
+    ];
+    for (input, field) in cases {
+        let res = app
+            .post("/v1/articles")
+            .bearer(&editor)
+            .json(&input)
+            .send()
+            .await;
+        let problem = assert_problem(&res, 422, "validation");
+        let fields = problem_fields(&problem);
+        assert!(
+            fields.iter().any(|f| f.starts_with(field)),
+            "{field} not in {fields:?} for {input}"
+        );
+    }
+    let huge =
+        json!({"title": "Huge", "body": [{"type": "paragraph", "text": "x".repeat(1_100_000)}]});
+    let res = app
+        .post("/v1/articles")
+        .bearer(&editor)
+        .json(&huge)
+        .send()
+        .await;
+    assert_problem(&res, 413, "payload-too-large");
+    let anonymous = app
+        .post("/v1/articles")
+        .json(&json!({"title": "Ok", "body": body}))
+        .send()
+        .await;
+    assert_problem(&anonymous, 401, "unauthorized");
+
+    // Nothing of that was stored.
+    let all = app
+        .get("/v1/articles?status=any")
+        .bearer(&editor)
+        .send()
+        .await
+        .json();
+    assert!(ids(&all).is_empty(), "{all}");
+
+    for path in [
+        "/v1/articles?published_after=yesterday",
+        "/v1/articles?cursor=garbage",
+        "/v1/articles?limit=ten",
+        "/v1/articles?status=lost",
+    ] {
+        assert_problem(&app.get(path).send().await, 400, "bad-request");
+    }
+    assert_problem(
+        &app.get("/v1/articles?limit=500").send().await,
+        422,
+        "validation",
+    );
+    assert_problem(
+        &app.get("/v1/articles?q=%20%2C").send().await,
+        422,
+        "validation",
+    );
+    assert_problem(
+        &app.get("/v1/articles/01a21bf6-30cb-75a9-98ac-4726716e4db0")
+            .send()
+            .await,
+        404,
+        "not-found",
+    );
+    assert_problem(
+        &app.get("/v1/articles/no-such-slug").send().await,
+        404,
+        "not-found",
+    );
+
+    // A writer cannot publish or edit someone else's draft; nothing changes.
+    let a = create(
+        &app,
+        &editor,
+        &json!({"title": "Editor's draft", "body": body}),
+    )
+    .await;
+    let id = a["id"].as_str().unwrap();
+    assert_problem(
+        &app.post(&format!("/v1/articles/{id}/publish"))
+            .bearer(&writer.access)
+            .send()
+            .await,
+        403,
+        "forbidden",
+    );
+    let res = app
+        .patch(&format!("/v1/articles/{id}"))
+        .bearer(&writer.access)
+        .header("if-match", "\"v1\"")
+        .json(&json!({"title": "Hijacked"}))
+        .send()
+        .await;
+    assert_problem(&res, 403, "forbidden");
+    let past = app
+        .post(&format!("/v1/articles/{id}/publish"))
+        .bearer(&editor)
+        .json(&json!({"at": "2001-01-01T00:00:00Z"}))
+        .send()
+        .await;
+    assert_eq!(
+        problem_fields(&assert_problem(&past, 422, "validation")),
+        vec!["at"]
+    );
+    let unpublish_draft = app
+        .post(&format!("/v1/articles/{id}/unpublish"))
+        .bearer(&editor)
+        .send()
+        .await;
+    assert_problem(&unpublish_draft, 409, "conflict");
+    let after = app
+        .get(&format!("/v1/articles/{id}"))
+        .bearer(&editor)
+        .send()
+        .await
+        .json();
+    assert_eq!(after["version"], 1);
+    assert_eq!(after["title"], "Editor's draft");
+    assert_eq!(after["status"], "draft");
+    let log = app
+        .get(&format!("/v1/articles/{id}/revisions"))
+        .bearer(&editor)
+        .send()
+        .await
+        .json();
+    assert_eq!(log["items"].as_array().unwrap().len(), 1);
+}
+
+backend_tests!(
+    the_whole_life_of_a_story,
+    drafts_and_scheduled_stories_never_leak,
+    walking_the_list_visits_every_story_once_while_news_breaks,
+    body_html_cannot_carry_markup_or_script,
+    slugs_are_readable_unique_and_old_ones_keep_working,
+    filters_narrow_the_public_list,
+    excerpts_never_exceed_500_characters_or_cut_words,
+    bad_input_is_refused_and_changes_nothing,
+);
