@@ -23,7 +23,7 @@ Errors are RFC 9457 problem documents (`application/problem+json`). Lists take `
 and an opaque `cursor`. Changing a resource needs `If-Match` with its current `ETag`.",
         license(name = "MIT", identifier = "MIT"),
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, articles::handlers::ListStatus)),
     tags(
         (name = "articles", description = "Stories: drafts, publication, public reads"),
         (name = "auth", description = "Log in, refresh and revoke tokens"),

@@ -63,10 +63,15 @@ pub struct ListQuery {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ListStatus {
+    /// Drafts, newest first.
     Draft,
+    /// Scheduled articles, soonest last.
     Scheduled,
+    /// Published articles (the default, and all the public sees).
     Published,
+    /// Archived articles.
     Archived,
+    /// Every article, newest first.
     Any,
 }
 

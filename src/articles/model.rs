@@ -151,16 +151,15 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Article
 
 /// The article that once had `slug`.
 pub fn find_by_old_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<ArticleRow>> {
-    articles::table
-        .filter(
-            articles::id.eq_any(
-                article_slugs::table
-                    .filter(article_slugs::slug.eq(slug))
-                    .select(article_slugs::article_id),
-            ),
-        )
+    let id: Option<String> = article_slugs::table
+        .find(slug)
+        .select(article_slugs::article_id)
         .first(conn)
-        .optional()
+        .optional()?;
+    match id {
+        Some(id) => find(conn, &id),
+        None => Ok(None),
+    }
 }
 
 /// Whether `slug` leads to an article other than `except_id`, now or from before.
@@ -274,28 +273,35 @@ pub fn tags_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, St
         .load(conn)
 }
 
-/// Related article ids of `id`, in order; with `public_only`, only those the public can read.
+/// Related article ids of `id`, in order; with `public_at`, only those the public can read
+/// at that time. (Two plain lookups rather than a join: without statistics, SQLite's planner
+/// would rather walk every published article than the few related ones.)
 pub fn related_of(
     conn: &mut DbConn,
     id: &str,
-    public_only: Option<NaiveDateTime>,
+    public_at: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<String>> {
-    let mut query = article_related::table
+    let related: Vec<String> = article_related::table
         .filter(article_related::article_id.eq(id))
         .order(article_related::position)
         .select(article_related::related_id)
-        .into_boxed();
-    if let Some(now) = public_only {
-        query = query.filter(
-            article_related::related_id.eq_any(
-                articles::table
-                    .filter(articles::status.eq("published"))
-                    .filter(articles::published_at.le(now))
-                    .select(articles::id),
-            ),
-        );
+        .load(conn)?;
+    let Some(now) = public_at else {
+        return Ok(related);
+    };
+    if related.is_empty() {
+        return Ok(related);
     }
-    query.load(conn)
+    let visible: Vec<String> = articles::table
+        .filter(articles::id.eq_any(&related))
+        .filter(articles::status.eq("published"))
+        .filter(articles::published_at.le(now))
+        .select(articles::id)
+        .load(conn)?;
+    Ok(related
+        .into_iter()
+        .filter(|r| visible.contains(r))
+        .collect())
 }
 
 /// A revision to record.
@@ -403,6 +409,56 @@ pub struct Filter {
     pub terms: Option<Vec<String>>,
 }
 
+/// Applies a list's scope and filters to a boxed query over `articles` (alone or joined).
+macro_rules! filtered {
+    ($query:expr, $scope:expr, $filter:expr, $now:expr) => {{
+        let mut query = $query;
+        let (scope, filter, now): (Scope, &Filter, NaiveDateTime) = ($scope, $filter, $now);
+        query = match scope {
+            Scope::Public => query
+                .filter(articles::status.eq("published"))
+                .filter(articles::published_at.le(now)),
+            Scope::Scheduled => query
+                .filter(articles::status.eq("published"))
+                .filter(articles::published_at.gt(now)),
+            Scope::Draft => query.filter(articles::status.eq("draft")),
+            Scope::Archived => query.filter(articles::status.eq("archived")),
+            Scope::Any => query,
+        };
+        if let Some(tag) = &filter.tag {
+            query = query.filter(
+                articles::id.eq_any(
+                    article_tags::table
+                        .filter(article_tags::tag.eq(tag.clone()))
+                        .select(article_tags::article_id),
+                ),
+            );
+        }
+        if let Some(author) = &filter.author {
+            query = query.filter(
+                articles::id.eq_any(
+                    article_authors::table
+                        .filter(article_authors::user_id.eq(author.clone()))
+                        .select(article_authors::article_id),
+                ),
+            );
+        }
+        if let Some(section) = &filter.section {
+            query = query.filter(articles::section.eq(section.clone()));
+        }
+        if let Some(language) = &filter.language {
+            query = query.filter(articles::language.eq(language.clone()));
+        }
+        if let Some(after) = filter.published_after {
+            query = query.filter(articles::published_at.ge(after));
+        }
+        if let Some(before) = filter.published_before {
+            query = query.filter(articles::published_at.lt(before));
+        }
+        query
+    }};
+}
+
 /// One page of a list (`limit + 1` rows, to tell whether there is a next page).
 pub fn list(
     conn: &mut DbConn,
@@ -412,102 +468,14 @@ pub fn list(
     limit: i64,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<ArticleRow>> {
-    let sqlite = matches!(conn, DbConn::Sqlite(_));
-    let mut query = articles::table.into_boxed();
-    query = match scope {
-        Scope::Public => query
-            .filter(articles::status.eq("published"))
-            .filter(articles::published_at.le(now)),
-        Scope::Scheduled => query
-            .filter(articles::status.eq("published"))
-            .filter(articles::published_at.gt(now)),
-        Scope::Draft => query.filter(articles::status.eq("draft")),
-        Scope::Archived => query.filter(articles::status.eq("archived")),
-        Scope::Any => query,
-    };
-    if let Some(tag) = &filter.tag {
-        query = query.filter(
-            articles::id.eq_any(
-                article_tags::table
-                    .filter(article_tags::tag.eq(tag.clone()))
-                    .select(article_tags::article_id),
-            ),
-        );
-    }
-    if let Some(author) = &filter.author {
-        query = query.filter(
-            articles::id.eq_any(
-                article_authors::table
-                    .filter(article_authors::user_id.eq(author.clone()))
-                    .select(article_authors::article_id),
-            ),
-        );
-    }
-    if let Some(section) = &filter.section {
-        query = query.filter(articles::section.eq(section.clone()));
-    }
-    if let Some(language) = &filter.language {
-        query = query.filter(articles::language.eq(language.clone()));
-    }
-    if let Some(after) = filter.published_after {
-        query = query.filter(articles::published_at.ge(after));
-    }
-    if let Some(before) = filter.published_before {
-        query = query.filter(articles::published_at.lt(before));
-    }
-
     if let Some(terms) = &filter.terms {
-        // Full-text search: the one backend-specific query, ranked by relevance.
         let offset = match after {
             Some(Position::Offset(n)) => *n,
             _ => 0,
         };
-        return if sqlite {
-            let expression = crate::articles::search::fts5_query(terms);
-            query
-                .filter(
-                    sql::<Bool>(
-                        "articles.seq IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ",
-                    )
-                    .bind::<Text, _>(expression.clone())
-                    .sql(")"),
-                )
-                .order((
-                    sql::<Double>(
-                        "(SELECT bm25(articles_fts, 10.0, 4.0, 1.0) FROM articles_fts \
-                         WHERE articles_fts MATCH ",
-                    )
-                    .bind::<Text, _>(expression)
-                    .sql(" AND articles_fts.rowid = articles.seq)")
-                    .asc(),
-                    articles::published_at.desc(),
-                    articles::id.desc(),
-                ))
-                .offset(offset)
-                .limit(limit)
-                .load(conn)
-        } else {
-            let words = terms.join(" ");
-            query
-                .filter(
-                    sql::<Bool>("articles.search @@ plainto_tsquery('simple', ")
-                        .bind::<Text, _>(words.clone())
-                        .sql(")"),
-                )
-                .order((
-                    sql::<Double>("ts_rank_cd(articles.search, plainto_tsquery('simple', ")
-                        .bind::<Text, _>(words)
-                        .sql("))::float8")
-                        .desc(),
-                    articles::published_at.desc(),
-                    articles::id.desc(),
-                ))
-                .offset(offset)
-                .limit(limit)
-                .load(conn)
-        };
+        return search(conn, scope, filter, terms, offset, limit, now);
     }
-
+    let mut query = filtered!(articles::table.into_boxed(), scope, filter, now);
     if scope.by_publication() {
         if let Some(Position::Published(at, id)) = after {
             query = query.filter(
@@ -526,4 +494,128 @@ pub fn list(
         }
         query.order(articles::id.desc()).limit(limit).load(conn)
     }
+}
+
+/// Full-text search, ranked by relevance: the one backend-specific query. SQLite joins its
+/// FTS5 index (ranked by BM25, weighted title > standfirst > body); PostgreSQL matches the
+/// generated tsvector through its GIN index (ranked by `ts_rank_cd`, weighted the same way).
+fn search(
+    conn: &mut DbConn,
+    scope: Scope,
+    filter: &Filter,
+    terms: &[String],
+    offset: i64,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<ArticleRow>> {
+    if let DbConn::Sqlite(sqlite) = conn {
+        let ids = sqlite_search(sqlite, scope, filter, terms, offset, limit, now)?;
+        let mut rows: Vec<ArticleRow> = articles::table
+            .filter(articles::id.eq_any(&ids))
+            .load(conn)?;
+        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+        Ok(rows)
+    } else {
+        let words = terms.join(" ");
+        filtered!(articles::table.into_boxed(), scope, filter, now)
+            .filter(
+                sql::<Bool>("articles.search @@ plainto_tsquery('simple', ")
+                    .bind::<Text, _>(words.clone())
+                    .sql(")"),
+            )
+            .order((
+                sql::<Double>("ts_rank_cd(articles.search, plainto_tsquery('simple', ")
+                    .bind::<Text, _>(words)
+                    .sql("))::float8")
+                    .desc(),
+                articles::published_at.desc(),
+                articles::id.desc(),
+            ))
+            .offset(offset)
+            .limit(limit)
+            .load(conn)
+    }
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+enum Bind {
+    Text(String),
+    Time(NaiveDateTime),
+}
+
+/// SQLite's search, as SQL: `CROSS JOIN` makes the FTS index drive the query. (Left to
+/// choose, SQLite's planner may walk every published article and probe the index for each.)
+fn sqlite_search(
+    conn: &mut diesel::SqliteConnection,
+    scope: Scope,
+    filter: &Filter,
+    terms: &[String],
+    offset: i64,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let mut sql = String::from(
+        "SELECT articles.id AS id FROM articles_fts CROSS JOIN articles \
+         ON articles.seq = articles_fts.rowid WHERE articles_fts MATCH ?",
+    );
+    let mut binds = vec![Bind::Text(crate::articles::search::fts5_query(terms))];
+    match scope {
+        Scope::Public => {
+            sql.push_str(" AND articles.status = 'published' AND articles.published_at <= ?");
+            binds.push(Bind::Time(now));
+        }
+        Scope::Scheduled => {
+            sql.push_str(" AND articles.status = 'published' AND articles.published_at > ?");
+            binds.push(Bind::Time(now));
+        }
+        Scope::Draft => sql.push_str(" AND articles.status = 'draft'"),
+        Scope::Archived => sql.push_str(" AND articles.status = 'archived'"),
+        Scope::Any => {}
+    }
+    let conditions = [
+        (
+            &filter.tag,
+            " AND articles.id IN (SELECT article_id FROM article_tags WHERE tag = ?)",
+        ),
+        (
+            &filter.author,
+            " AND articles.id IN (SELECT article_id FROM article_authors WHERE user_id = ?)",
+        ),
+        (&filter.section, " AND articles.section = ?"),
+        (&filter.language, " AND articles.language = ?"),
+    ];
+    for (value, condition) in conditions {
+        if let Some(value) = value {
+            sql.push_str(condition);
+            binds.push(Bind::Text(value.clone()));
+        }
+    }
+    if let Some(after) = filter.published_after {
+        sql.push_str(" AND articles.published_at >= ?");
+        binds.push(Bind::Time(after));
+    }
+    if let Some(before) = filter.published_before {
+        sql.push_str(" AND articles.published_at < ?");
+        binds.push(Bind::Time(before));
+    }
+    sql.push_str(
+        " ORDER BY articles_fts.rank, articles.published_at DESC, articles.id DESC LIMIT ? OFFSET ?",
+    );
+    let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+    for bind in binds {
+        query = match bind {
+            Bind::Text(value) => query.bind::<Text, _>(value),
+            Bind::Time(value) => query.bind::<diesel::sql_types::Timestamp, _>(value),
+        };
+    }
+    let rows: Vec<IdRow> = query
+        .bind::<diesel::sql_types::BigInt, _>(limit)
+        .bind::<diesel::sql_types::BigInt, _>(offset)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }

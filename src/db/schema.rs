@@ -33,7 +33,8 @@ diesel::table! {
 diesel::joinable!(refresh_tokens -> users (user_id));
 
 diesel::table! {
-    /// Articles. (`seq`, and PostgreSQL's `search`, exist for full-text search only.)
+    /// Articles. (`seq` and PostgreSQL's generated `search` are left out: only full-text
+    /// search uses them, in SQL of its own.)
     articles (id) {
         id -> Text,
         slug -> Text,

@@ -43,6 +43,9 @@ impl RouteTable {
                 for (name, op) in ops {
                     if op.is_some() {
                         methods.push(name.to_owned());
+                        if name == "GET" {
+                            methods.push("HEAD".to_owned());
+                        }
                     }
                 }
                 (segments, methods)

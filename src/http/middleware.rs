@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
 use tracing::Instrument;
@@ -18,7 +18,7 @@ pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps every request: see the module documentation.
 pub async fn observe(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let request_id = req
@@ -29,6 +29,11 @@ pub async fn observe(
         .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_owned);
     let span = tracing::info_span!("request", id = %request_id);
     let method = req.method().clone();
+    // HEAD is GET without a body: route it as GET; the HTTP layer, which saw the request as
+    // HEAD, leaves the body out.
+    if method == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
     let started = Instant::now();
 
     // Handlers' errors arrive here as responses; only a middleware could return an `Err`, and

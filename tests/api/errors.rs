@@ -82,7 +82,7 @@ async fn unknown_routes_and_methods_get_404_and_405(backend: Backend) {
     let on_item = app.post("/v1/users/some-id").json(&json!({})).send().await;
     assert_problem(&on_item, 405, "method-not-allowed");
     let allow = on_item.header("allow").unwrap();
-    for method in ["GET", "PATCH", "DELETE"] {
+    for method in ["GET", "HEAD", "PATCH", "DELETE"] {
         assert!(allow.contains(method), "{allow}");
     }
 }

@@ -78,6 +78,8 @@ CREATE VIRTUAL TABLE articles_fts USING fts5 (
     content = 'articles', content_rowid = 'seq',
     tokenize = 'unicode61 remove_diacritics 2'
 );
+-- Title weighs most, then the standfirst, then the body.
+INSERT INTO articles_fts (articles_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0)');
 CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
     INSERT INTO articles_fts (rowid, title, standfirst, body_text)
     VALUES (new.seq, new.title, new.standfirst, new.body_text);
