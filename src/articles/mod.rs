@@ -45,7 +45,12 @@ pub enum Status {
 impl Status {
     /// The status of a row at `now`.
     pub fn of(row: &ArticleRow, now: NaiveDateTime) -> Self {
-        match (row.status.as_str(), row.published_at) {
+        Self::at(&row.status, row.published_at, now)
+    }
+
+    /// The status of an article stored as `status`, published at `published_at`, at `now`.
+    pub fn at(status: &str, published_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Self {
+        match (status, published_at) {
             ("published", Some(at)) if at > now => Self::Scheduled,
             ("published", _) => Self::Published,
             ("archived", _) => Self::Archived,
@@ -577,12 +582,12 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 
 /// The summary of a row.
 pub fn summary(
-    row: ArticleRow,
+    row: model::SummaryRow,
     relations: &mut Relations,
     now: NaiveDateTime,
 ) -> ApiResult<ArticleSummary> {
     Ok(ArticleSummary {
-        status: Status::of(&row, now),
+        status: Status::at(&row.status, row.published_at, now),
         authors: relations.authors.remove(&row.id).unwrap_or_default(),
         tags: relations.tags.remove(&row.id).unwrap_or_default(),
         featured_image: row

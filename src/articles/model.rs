@@ -36,6 +36,55 @@ pub struct ArticleRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// The columns a list shows (no body: lists stay small and fast).
+#[derive(Debug, Clone, Queryable)]
+pub struct SummaryRow {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub standfirst: String,
+    pub excerpt: String,
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub section: Option<String>,
+    pub language: String,
+    pub featured_image: Option<String>,
+    pub version: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The columns of [`SummaryRow`], in order.
+pub type SummaryColumns = (
+    articles::id,
+    articles::slug,
+    articles::title,
+    articles::standfirst,
+    articles::excerpt,
+    articles::status,
+    articles::published_at,
+    articles::section,
+    articles::language,
+    articles::featured_image,
+    articles::version,
+    articles::updated_at,
+);
+
+/// Selects a [`SummaryRow`].
+pub const SUMMARY_COLUMNS: SummaryColumns = (
+    articles::id,
+    articles::slug,
+    articles::title,
+    articles::standfirst,
+    articles::excerpt,
+    articles::status,
+    articles::published_at,
+    articles::section,
+    articles::language,
+    articles::featured_image,
+    articles::version,
+    articles::updated_at,
+);
+
 /// Every column a write sets (all but the id, the creator and the creation time on update).
 #[derive(Debug, Clone, Insertable, AsChangeset)]
 #[diesel(table_name = articles, treat_none_as_null = true)]
@@ -467,7 +516,7 @@ pub fn list(
     after: Option<&Position>,
     limit: i64,
     now: NaiveDateTime,
-) -> QueryResult<Vec<ArticleRow>> {
+) -> QueryResult<Vec<SummaryRow>> {
     if let Some(terms) = &filter.terms {
         let offset = match after {
             Some(Position::Offset(n)) => *n,
@@ -475,7 +524,12 @@ pub fn list(
         };
         return search(conn, scope, filter, terms, offset, limit, now);
     }
-    let mut query = filtered!(articles::table.into_boxed(), scope, filter, now);
+    let mut query = filtered!(
+        articles::table.select(SUMMARY_COLUMNS).into_boxed(),
+        scope,
+        filter,
+        now
+    );
     if scope.by_publication() {
         if let Some(Position::Published(at, id)) = after {
             query = query.filter(
@@ -507,33 +561,39 @@ fn search(
     offset: i64,
     limit: i64,
     now: NaiveDateTime,
-) -> QueryResult<Vec<ArticleRow>> {
+) -> QueryResult<Vec<SummaryRow>> {
     if let DbConn::Sqlite(sqlite) = conn {
         let ids = sqlite_search(sqlite, scope, filter, terms, offset, limit, now)?;
-        let mut rows: Vec<ArticleRow> = articles::table
+        let mut rows: Vec<SummaryRow> = articles::table
             .filter(articles::id.eq_any(&ids))
+            .select(SUMMARY_COLUMNS)
             .load(conn)?;
         rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
         Ok(rows)
     } else {
         let words = terms.join(" ");
-        filtered!(articles::table.into_boxed(), scope, filter, now)
-            .filter(
-                sql::<Bool>("articles.search @@ plainto_tsquery('simple', ")
-                    .bind::<Text, _>(words.clone())
-                    .sql(")"),
-            )
-            .order((
-                sql::<Double>("ts_rank_cd(articles.search, plainto_tsquery('simple', ")
-                    .bind::<Text, _>(words)
-                    .sql("))::float8")
-                    .desc(),
-                articles::published_at.desc(),
-                articles::id.desc(),
-            ))
-            .offset(offset)
-            .limit(limit)
-            .load(conn)
+        filtered!(
+            articles::table.select(SUMMARY_COLUMNS).into_boxed(),
+            scope,
+            filter,
+            now
+        )
+        .filter(
+            sql::<Bool>("articles.search @@ plainto_tsquery('simple', ")
+                .bind::<Text, _>(words.clone())
+                .sql(")"),
+        )
+        .order((
+            sql::<Double>("ts_rank_cd(articles.search, plainto_tsquery('simple', ")
+                .bind::<Text, _>(words)
+                .sql("))::float8")
+                .desc(),
+            articles::published_at.desc(),
+            articles::id.desc(),
+        ))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)
     }
 }
 
