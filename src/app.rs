@@ -27,6 +27,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// The settings.
     pub config: Config,
+    /// Where image files live.
+    pub media: std::sync::Arc<dyn crate::images::store::MediaStore>,
 }
 
 /// Why the service could not start.
@@ -100,7 +102,14 @@ impl Application {
         let workers = config.workers;
         let body_limit = BodyLimit(config.max_body_bytes);
         let cors_origins = config.cors_origins.clone();
-        let state = web::Data::new(AppState { db, jwt, config });
+        let media =
+            std::sync::Arc::new(crate::images::store::FsStore::new(config.media_dir.clone()));
+        let state = web::Data::new(AppState {
+            db,
+            jwt,
+            config,
+            media,
+        });
 
         let server = HttpServer::new(move || {
             App::new()

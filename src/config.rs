@@ -44,6 +44,12 @@ pub struct Config {
     pub workers: usize,
     /// `MASTHEAD_DB_POOL_SIZE`.
     pub db_pool_size: u32,
+    /// `MASTHEAD_MEDIA_DIR` (default: `media` in the data directory).
+    pub media_dir: PathBuf,
+    /// `MASTHEAD_MAX_UPLOAD_BYTES`.
+    pub max_upload_bytes: usize,
+    /// `MASTHEAD_MAX_IMAGE_PIXELS`.
+    pub max_image_pixels: u64,
 }
 
 /// A secret that never shows up in logs or `Debug` output.
@@ -246,6 +252,29 @@ impl Config {
             },
         );
 
+        let media_dir =
+            get("MASTHEAD_MEDIA_DIR").map_or_else(|| data_dir.join("media"), PathBuf::from);
+        let max_upload_bytes = parse_or(
+            &mut problems,
+            get("MASTHEAD_MAX_UPLOAD_BYTES"),
+            "MASTHEAD_MAX_UPLOAD_BYTES",
+            "20971520",
+            |v| match v.parse::<usize>() {
+                Ok(n) if (1024..=1024 * 1024 * 1024).contains(&n) => Ok(n),
+                _ => Err(format!("`{v}` is not a byte count from 1024 to 1073741824")),
+            },
+        );
+        let max_image_pixels = parse_or(
+            &mut problems,
+            get("MASTHEAD_MAX_IMAGE_PIXELS"),
+            "MASTHEAD_MAX_IMAGE_PIXELS",
+            "50000000",
+            |v| match v.parse::<u64>() {
+                Ok(n) if (1..=500_000_000).contains(&n) => Ok(n),
+                _ => Err(format!("`{v}` is not a pixel count from 1 to 500000000")),
+            },
+        );
+
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -264,6 +293,9 @@ impl Config {
             max_body_bytes,
             workers,
             db_pool_size,
+            media_dir,
+            max_upload_bytes,
+            max_image_pixels,
         })
     }
 

@@ -3,10 +3,12 @@
 pub mod app;
 pub mod articles;
 pub mod auth;
+pub mod captions;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod images;
 pub mod openapi;
 pub mod users;
 

@@ -10,7 +10,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{FieldError, PROBLEM_JSON, Problem};
-use crate::{articles, auth, http, users};
+use crate::{articles, auth, captions, http, images, users};
 
 /// The document's fixed parts.
 #[derive(OpenApi)]
@@ -26,6 +26,8 @@ and an opaque `cursor`. Changing a resource needs `If-Match` with its current `E
     components(schemas(Problem, FieldError, articles::handlers::ListStatus)),
     tags(
         (name = "articles", description = "Stories: drafts, publication, public reads"),
+        (name = "images", description = "Uploads, the library, renditions"),
+        (name = "captions", description = "The words under an image in one article"),
         (name = "auth", description = "Log in, refresh and revoke tokens"),
         (name = "users", description = "Accounts and roles (admins only)"),
         (name = "health", description = "Liveness and readiness"),
@@ -54,7 +56,18 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(articles::handlers::delete_article)
         .service(articles::handlers::publish_article)
         .service(articles::handlers::unpublish_article)
-        .service(articles::handlers::list_revisions);
+        .service(articles::handlers::list_revisions)
+        .service(images::handlers::upload_image)
+        .service(images::handlers::list_images)
+        .service(images::handlers::get_image)
+        .service(images::handlers::image_file)
+        .service(images::handlers::update_image)
+        .service(images::handlers::delete_image)
+        .service(captions::handlers::create_caption)
+        .service(captions::handlers::list_captions)
+        .service(captions::handlers::get_caption)
+        .service(captions::handlers::update_caption)
+        .service(captions::handlers::delete_caption);
 }
 
 /// The complete document, as served at `/openapi.json`.

@@ -244,6 +244,7 @@ fn load(
     row: ArticleRow,
     public: bool,
     now: NaiveDateTime,
+    public_url: Option<&str>,
 ) -> ApiResult<Article> {
     let ids = [row.id.clone()];
     let authors = model::authors_of(conn, &ids)?
@@ -255,7 +256,157 @@ fn load(
         .map(|(_, t)| t)
         .collect();
     let related = model::related_of(conn, &row.id, public.then_some(now))?;
-    article(row, authors, tags, related, now)
+    let fields_body: Vec<super::body::Block> =
+        serde_json::from_str(&row.body).map_err(ApiError::internal)?;
+    let featured: Option<super::FeaturedImage> = row
+        .featured_image
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(ApiError::internal)?;
+    let images = image_uses(conn, featured.as_ref(), &fields_body, public_url)?;
+    article(row, authors, tags, related, images, now)
+}
+
+/// The images an article shows, with their metadata and captions.
+fn image_uses(
+    conn: &mut DbConn,
+    featured: Option<&super::FeaturedImage>,
+    body: &[super::body::Block],
+    public_url: Option<&str>,
+) -> ApiResult<Vec<super::ImageUse>> {
+    let mut refs: Vec<(String, Option<usize>, String, Option<String>)> = Vec::new();
+    if let Some(f) = featured {
+        refs.push((
+            "featured".to_owned(),
+            None,
+            f.image_id.clone(),
+            f.caption_id.clone(),
+        ));
+    }
+    for (i, block) in body.iter().enumerate() {
+        if let super::body::Block::Image {
+            image_id,
+            caption_id,
+        } = block
+        {
+            refs.push((
+                "body".to_owned(),
+                Some(i),
+                image_id.clone(),
+                caption_id.clone(),
+            ));
+        }
+    }
+    if refs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let image_ids: Vec<String> = refs.iter().map(|r| r.2.clone()).collect();
+    let caption_ids: Vec<String> = refs.iter().filter_map(|r| r.3.clone()).collect();
+    let images = crate::images::model::find_many(conn, &image_ids)?;
+    let captions = crate::captions::model::find_many(conn, &caption_ids)?;
+    let mut uses = Vec::with_capacity(refs.len());
+    for (usage, block, image_id, caption_id) in refs {
+        let Some(image) = images.iter().find(|i| i.id == image_id) else {
+            continue;
+        };
+        let caption = caption_id
+            .and_then(|c| captions.iter().find(|row| row.id == c))
+            .map(|row| crate::captions::Caption::from_row(row.clone(), image.credit.clone()));
+        uses.push(super::ImageUse {
+            usage,
+            block,
+            image: crate::images::Image::from_row(image.clone(), public_url),
+            caption,
+        });
+    }
+    Ok(uses)
+}
+
+/// Checks that every image an article shows exists, and that its caption describes that image
+/// in this article.
+fn check_images(
+    conn: &mut DbConn,
+    id: &str,
+    refs: &[super::ImageRef],
+) -> ApiResult<Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if refs.is_empty() {
+        return Ok(errors);
+    }
+    let image_ids: Vec<String> = refs.iter().map(|r| r.2.clone()).collect();
+    let caption_ids: Vec<String> = refs.iter().filter_map(|r| r.3.clone()).collect();
+    let images = crate::images::model::find_many(conn, &image_ids)?;
+    let captions = crate::captions::model::find_many(conn, &caption_ids)?;
+    for (_, field, image_id, caption_id) in refs {
+        if !images.iter().any(|i| &i.id == image_id) {
+            errors.push(FieldError::new(
+                format!("{field}.image_id"),
+                "no image has this id",
+            ));
+        }
+        if let Some(caption_id) = caption_id {
+            match captions.iter().find(|c| &c.id == caption_id) {
+                None => errors.push(FieldError::new(
+                    format!("{field}.caption_id"),
+                    "no caption has this id",
+                )),
+                Some(c) if &c.image_id != image_id => errors.push(FieldError::new(
+                    format!("{field}.caption_id"),
+                    "this caption describes another image",
+                )),
+                Some(c) if c.article_id != id => errors.push(FieldError::new(
+                    format!("{field}.caption_id"),
+                    "this caption belongs to another article",
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(errors)
+}
+
+/// The newsroom's rule: no photo goes out without alt text and a credit. Lists every gap.
+fn check_publishable(conn: &mut DbConn, fields: &Fields) -> ApiResult<()> {
+    let refs = fields.image_refs();
+    if refs.is_empty() {
+        return Ok(());
+    }
+    let image_ids: Vec<String> = refs.iter().map(|r| r.2.clone()).collect();
+    let caption_ids: Vec<String> = refs.iter().filter_map(|r| r.3.clone()).collect();
+    let images = crate::images::model::find_many(conn, &image_ids)?;
+    let captions = crate::captions::model::find_many(conn, &caption_ids)?;
+    let mut errors = Vec::new();
+    for (_, field, image_id, caption_id) in &refs {
+        let Some(image) = images.iter().find(|i| &i.id == image_id) else {
+            errors.push(FieldError::new(
+                format!("{field}.image_id"),
+                "no image has this id",
+            ));
+            continue;
+        };
+        if image.alt_text.as_deref().is_none_or(str::is_empty) {
+            errors.push(FieldError::new(
+                format!("{field}.image_id"),
+                format!("image {image_id} has no alt text"),
+            ));
+        }
+        let caption_credit = caption_id
+            .as_ref()
+            .and_then(|c| captions.iter().find(|row| &row.id == c))
+            .and_then(|c| c.credit.clone());
+        if caption_credit.or_else(|| image.credit.clone()).is_none() {
+            errors.push(FieldError::new(
+                format!("{field}.image_id"),
+                format!("image {image_id} has no credit: set the image's credit or the caption's"),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 /// Read one article by id or slug.
@@ -283,6 +434,7 @@ pub async fn get_article(
     let key = key.into_inner();
     let staff = auth.0.is_some();
     let now = db::now();
+    let public_url = state.config.public_url.clone();
     let found = state
         .db
         .read(move |conn| {
@@ -296,7 +448,7 @@ pub async fn get_article(
             };
             match row {
                 Some(row) if staff || Status::of(&row, now) == Status::Published => {
-                    Ok(Some(load(conn, row, !staff, now)?))
+                    Ok(Some(load(conn, row, !staff, now, public_url.as_deref())?))
                 }
                 _ => Ok(None),
             }
@@ -360,6 +512,8 @@ fn save(
             ));
         }
     }
+    let refs = fields.image_refs();
+    errors.extend(check_images(conn, id, &refs)?);
     let articles = model::existing_articles(conn, &fields.related)?;
     for (i, related) in fields.related.iter().enumerate() {
         if !articles.contains(related) {
@@ -436,6 +590,7 @@ fn save(
         }
     }
     model::replace_relations(conn, id, &fields.authors, &fields.tags, &fields.related)?;
+    model::replace_images(conn, id, &refs)?;
     record(
         conn,
         id,
@@ -495,6 +650,12 @@ fn current(conn: &mut DbConn, id: &str) -> ApiResult<(ArticleRow, Fields)> {
     Ok((row, fields))
 }
 
+/// Fails unless `user` may change the article `id` (and so its captions).
+pub fn editable(conn: &mut DbConn, user: &AuthUser, id: &str) -> ApiResult<()> {
+    let (row, fields) = current(conn, id)?;
+    may_edit(user, &row, &fields, db::now())
+}
+
 /// Writers may change only drafts they wrote or are an author of; editors anything.
 fn may_edit(
     user: &AuthUser,
@@ -541,6 +702,7 @@ pub async fn create_article(
     let fields = Fields::from_new(new, &auth.id);
     let id = db::new_id();
     let now = db::now();
+    let public_url = state.config.public_url.clone();
     let article = state
         .db
         .write(move |conn| {
@@ -550,7 +712,7 @@ pub async fn create_article(
                 changed: Vec::new(),
             };
             let row = save(conn, &id, None, fields, slug_derived, change)?;
-            load(conn, row, false, now)
+            load(conn, row, false, now, public_url.as_deref())
         })
         .await?;
     Ok(article_response(StatusCode::CREATED, article))
@@ -585,6 +747,7 @@ pub async fn update_article(
     let id = id.into_inner();
     let patch = body.0;
     let now = db::now();
+    let public_url = state.config.public_url.clone();
     let article = state
         .db
         .write(move |conn| {
@@ -594,7 +757,7 @@ pub async fn update_article(
             let after = before.patched(patch);
             let changed = after.changed_from(&before);
             if changed.is_empty() {
-                return load(conn, row, false, now);
+                return load(conn, row, false, now, public_url.as_deref());
             }
             let change = Change {
                 editor: &auth,
@@ -602,7 +765,7 @@ pub async fn update_article(
                 changed,
             };
             let row = save(conn, &id, Some((&row, &before)), after, false, change)?;
-            load(conn, row, false, now)
+            load(conn, row, false, now, public_url.as_deref())
         })
         .await?;
     Ok(article_response(StatusCode::OK, article))
@@ -679,6 +842,7 @@ async fn set_status(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Editor)?;
     let now = db::now();
+    let public_url = state.config.public_url.clone();
     let article = state
         .db
         .write(move |conn| {
@@ -687,6 +851,9 @@ async fn set_status(
                 if_match.check(row.version)?;
             }
             let (action, status, published_at) = transition(&row, now)?;
+            if status == "published" {
+                check_publishable(conn, &fields)?;
+            }
             let mut values = model::ArticleValues::from_row(&row);
             values.status = status.to_owned();
             values.published_at = published_at;
@@ -710,7 +877,7 @@ async fn set_status(
                 published_at,
             )?;
             let row = model::find(conn, &id)?.ok_or_else(not_found)?;
-            load(conn, row, false, now)
+            load(conn, row, false, now, public_url.as_deref())
         })
         .await?;
     Ok(article_response(StatusCode::OK, article))

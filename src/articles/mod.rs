@@ -81,6 +81,53 @@ pub struct FeaturedImage {
     pub caption_id: Option<String>,
 }
 
+/// An image where the article shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImageUse {
+    /// `featured`, or `body` for an image block.
+    pub usage: String,
+    /// For `body`: the index of the block.
+    pub block: Option<usize>,
+    /// The image.
+    pub image: crate::images::Image,
+    /// The caption for this use, if any (its `effective_credit` is what readers see).
+    pub caption: Option<crate::captions::Caption>,
+}
+
+/// One place an article shows an image: (position, field path, image id, caption id).
+pub type ImageRef = (i32, String, String, Option<String>);
+
+impl Fields {
+    /// Every image the fields show: the featured one at position 0, then body blocks.
+    pub fn image_refs(&self) -> Vec<ImageRef> {
+        let mut refs = Vec::new();
+        if let Some(f) = &self.featured_image {
+            refs.push((
+                0,
+                "featured_image".to_owned(),
+                f.image_id.clone(),
+                f.caption_id.clone(),
+            ));
+        }
+        for (i, block) in self.body.iter().enumerate() {
+            if let Block::Image {
+                image_id,
+                caption_id,
+            } = block
+            {
+                let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
+                refs.push((
+                    position,
+                    format!("body[{i}]"),
+                    image_id.clone(),
+                    caption_id.clone(),
+                ));
+            }
+        }
+        refs
+    }
+}
+
 /// An author on the byline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Author {
@@ -129,8 +176,11 @@ pub struct Article {
     pub related: Vec<String>,
     /// The canonical URL of the story on the newsroom's site.
     pub canonical_url: Option<String>,
-    /// The featured image (from the images feature; `null` until then).
+    /// The featured image: its id and the caption for this article.
     pub featured_image: Option<FeaturedImage>,
+    /// Every image the article shows (featured first, then body blocks in order), with its
+    /// dimensions, alt text, URLs and caption with the effective credit.
+    pub images: Vec<ImageUse>,
     /// Increases with every change; the ETag is made from it.
     pub version: i64,
     /// When the article was created.
@@ -191,7 +241,7 @@ pub struct NewArticle {
     pub excerpt: Option<String>,
     /// Author user ids in byline order; default: you.
     pub authors: Option<Vec<String>>,
-    /// Must be `null` until the images feature lands.
+    /// The featured image and its caption for this article.
     pub featured_image: Option<FeaturedImage>,
 }
 
@@ -411,12 +461,6 @@ impl Fields {
             ));
         }
         check_ids(&mut errors, "authors", &self.authors, MAX_AUTHORS);
-        if self.featured_image.is_some() {
-            errors.push(FieldError::new(
-                "featured_image",
-                "images are not available yet; leave it null",
-            ));
-        }
         errors
     }
 }
@@ -615,9 +659,11 @@ pub fn article(
     authors: Vec<Author>,
     tags: Vec<String>,
     related: Vec<String>,
+    images: Vec<ImageUse>,
     now: NaiveDateTime,
 ) -> ApiResult<Article> {
     Ok(Article {
+        images,
         status: Status::of(&row, now),
         body: serde_json::from_str(&row.body).map_err(ApiError::internal)?,
         sources: serde_json::from_str(&row.sources).map_err(ApiError::internal)?,

@@ -7,8 +7,8 @@ use diesel::sql_types::{Bool, Double, Text};
 
 use crate::db::DbConn;
 use crate::db::schema::{
-    article_authors, article_related, article_revisions, article_slugs, article_tags, articles,
-    users,
+    article_authors, article_images, article_related, article_revisions, article_slugs,
+    article_tags, articles, users,
 };
 
 /// A row of `articles`.
@@ -297,6 +297,23 @@ pub fn replace_relations(
                 article_related::article_id.eq(id),
                 article_related::related_id.eq(other),
                 article_related::position.eq(position),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Replaces the record of which images an article shows.
+pub fn replace_images(conn: &mut DbConn, id: &str, refs: &[super::ImageRef]) -> QueryResult<()> {
+    diesel::delete(article_images::table.filter(article_images::article_id.eq(id)))
+        .execute(conn)?;
+    for (position, _, image_id, caption_id) in refs {
+        diesel::insert_into(article_images::table)
+            .values((
+                article_images::article_id.eq(id),
+                article_images::position.eq(position),
+                article_images::image_id.eq(image_id),
+                article_images::caption_id.eq(caption_id),
             ))
             .execute(conn)?;
     }

@@ -113,6 +113,57 @@ diesel::joinable!(article_authors -> articles (article_id));
 diesel::joinable!(article_tags -> articles (article_id));
 diesel::joinable!(article_slugs -> articles (article_id));
 diesel::joinable!(article_revisions -> articles (article_id));
+
+diesel::table! {
+    /// Uploaded images, one per distinct (metadata-stripped) file.
+    images (id) {
+        id -> Text,
+        content_hash -> Text,
+        content_type -> Text,
+        width -> Integer,
+        height -> Integer,
+        byte_size -> BigInt,
+        title -> Nullable<Text>,
+        alt_text -> Nullable<Text>,
+        credit -> Nullable<Text>,
+        license -> Nullable<Text>,
+        source_url -> Nullable<Text>,
+        uploaded_by -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Captions: an image's words where one article uses it.
+    captions (id) {
+        id -> Text,
+        image_id -> Text,
+        article_id -> Text,
+        text -> Text,
+        credit -> Nullable<Text>,
+        illustrative -> Bool,
+        created_by -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The images each article shows.
+    article_images (article_id, position) {
+        article_id -> Text,
+        position -> Integer,
+        image_id -> Text,
+        caption_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(captions -> images (image_id));
+diesel::joinable!(article_images -> images (image_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
@@ -122,4 +173,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_related,
     article_slugs,
     article_revisions,
+    images,
+    captions,
+    article_images,
 );

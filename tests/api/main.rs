@@ -5,6 +5,8 @@
 
 mod helpers;
 
+mod images;
+
 mod articles;
 mod auth;
 mod cli;

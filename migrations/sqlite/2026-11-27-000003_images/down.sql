@@ -1,0 +1,3 @@
+DROP TABLE article_images;
+DROP TABLE captions;
+DROP TABLE images;

@@ -1,0 +1,596 @@
+//! `/v1/images`: upload, library, metadata and the files themselves.
+
+use std::collections::HashMap;
+
+use actix_multipart::{Multipart, MultipartError};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, delete, get, patch, post, web};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::model::{self, ImageMeta, ImageRow};
+use super::sniff::{self, SniffError};
+use super::store::{MediaStore, original_key};
+use super::{Image, ImageUpdate, RENDITION_WIDTHS, check_meta, render};
+use crate::app::AppState;
+use crate::auth::{AuthUser, OptionalAuth};
+use crate::db;
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::http::etag::{IfMatch, etag, not_modified};
+use crate::http::json::ApiJson;
+use crate::http::pagination;
+use crate::users::Role;
+
+/// Cache headers of bytes anyone may fetch: content-addressed, so they never change.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Cache headers of embargoed bytes: only for the staff member who asked.
+const PRIVATE: &str = "private, no-cache";
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("no image has this id".to_owned())
+}
+
+/// The upload form.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct ImageUpload {
+    /// The image: JPEG, PNG, WebP or GIF, recognised from its bytes. Location and camera
+    /// metadata are removed before it is stored.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// What the picture shows, for readers who cannot see it.
+    alt_text: Option<String>,
+    /// Who made it.
+    credit: Option<String>,
+    /// Its licence.
+    license: Option<String>,
+    /// Where it came from (http or https).
+    source_url: Option<String>,
+    /// A title for the library.
+    title: Option<String>,
+}
+
+fn multipart_error(e: MultipartError) -> ApiError {
+    match e.status_code() {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::UnsupportedMediaType("send the upload as multipart/form-data".to_owned())
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(e.to_string()),
+        _ => ApiError::BadRequest(format!("the multipart body is not valid: {e}")),
+    }
+}
+
+/// The parts of an upload, read with limits.
+struct Parts {
+    file: Option<Vec<u8>>,
+    fields: HashMap<String, String>,
+}
+
+async fn read_parts(mut payload: Multipart, max_file_bytes: usize) -> ApiResult<Parts> {
+    const MAX_TEXT_BYTES: usize = 16 * 1024;
+    let mut parts = Parts {
+        file: None,
+        fields: HashMap::new(),
+    };
+    let mut errors = Vec::new();
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(multipart_error)?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let is_file = name == "file";
+        let known = is_file || super::META_LIMITS.iter().any(|(n, _)| *n == name);
+        let limit = if is_file {
+            max_file_bytes
+        } else {
+            MAX_TEXT_BYTES
+        };
+        let mut buffer = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(multipart_error)?;
+            if buffer.len() + chunk.len() > limit {
+                return Err(if is_file {
+                    ApiError::PayloadTooLarge(format!("the file may be at most {limit} bytes"))
+                } else {
+                    ApiError::field(name, "is too long")
+                });
+            }
+            if known {
+                buffer.extend_from_slice(&chunk);
+            }
+        }
+        if !known {
+            errors.push(FieldError::new(name, "is not a known field"));
+        } else if is_file {
+            if parts.file.is_some() {
+                errors.push(FieldError::new("file", "send one file per upload"));
+            }
+            parts.file = Some(buffer);
+        } else {
+            match String::from_utf8(buffer) {
+                Ok(text) => {
+                    parts.fields.insert(name, text);
+                }
+                Err(_) => errors.push(FieldError::new(name, "must be UTF-8 text")),
+            }
+        }
+    }
+    if parts.file.is_none() {
+        errors.push(FieldError::new(
+            "file",
+            "is required: attach the image as the `file` part",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(parts)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+fn sniff_error(e: SniffError) -> ApiError {
+    match e {
+        SniffError::Unsupported => ApiError::UnsupportedMediaType(e.to_string()),
+        other => ApiError::field("file", other.to_string()),
+    }
+}
+
+fn image_response(state: &AppState, status: StatusCode, row: ImageRow) -> HttpResponse {
+    let tag = etag(row.version);
+    let image = Image::from_row(row, state.config.public_url.as_deref());
+    let mut response = HttpResponse::build(status);
+    response
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, PRIVATE));
+    if status == StatusCode::CREATED || status == StatusCode::OK {
+        response.insert_header((header::LOCATION, format!("/v1/images/{}", image.id)));
+    }
+    response.json(image)
+}
+
+/// Upload an image.
+///
+/// The type is recognised from the bytes (JPEG, PNG, WebP, GIF), never from the file name.
+/// EXIF and other metadata that could locate a source are removed without re-encoding; the
+/// orientation is kept. The same bytes uploaded again answer 200 with the image already in the
+/// library (its metadata unchanged).
+#[utoipa::path(
+    tag = "images",
+    request_body(content = ImageUpload, content_type = "multipart/form-data"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Stored", body = Image, headers(("ETag" = String), ("Location" = String))),
+        (status = 200, description = "These bytes were uploaded before: the existing image", body = Image),
+        (status = 413, description = "Larger than MASTHEAD_MAX_UPLOAD_BYTES", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a JPEG, PNG, WebP or GIF", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty, truncated, too many pixels, or bad metadata", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/images")]
+pub async fn upload_image(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    payload: Multipart,
+) -> ApiResult<HttpResponse> {
+    let parts = read_parts(payload, state.config.max_upload_bytes).await?;
+    let mut errors = Vec::new();
+    let get = |name: &str| parts.fields.get(name).map(String::as_str);
+    let meta = ImageMeta {
+        title: check_meta("title", get("title"), &mut errors),
+        alt_text: check_meta("alt_text", get("alt_text"), &mut errors),
+        credit: check_meta("credit", get("credit"), &mut errors),
+        license: check_meta("license", get("license"), &mut errors),
+        source_url: check_meta("source_url", get("source_url"), &mut errors),
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let bytes = parts.file.unwrap_or_default();
+    let max_pixels = state.config.max_image_pixels;
+    // Sniff, check the structure, strip metadata, and decode once to be sure the pixels are
+    // sound: all before anything is stored.
+    let cleaned = web::block(move || {
+        let cleaned = sniff::clean(&bytes, max_pixels).map_err(sniff_error)?;
+        render::decode(&cleaned.bytes)
+            .map_err(|e| ApiError::field("file", format!("the image cannot be decoded: {e}")))?;
+        Ok::<_, ApiError>(cleaned)
+    })
+    .await??;
+    let hash = blake3::hash(&cleaned.bytes).to_hex().to_string();
+    let key = original_key(&hash, cleaned.format.extension());
+
+    let lookup = hash.clone();
+    if let Some(existing) = state
+        .db
+        .read(move |conn| Ok(model::find_by_hash(conn, &lookup)?))
+        .await?
+    {
+        return Ok(image_response(&state, StatusCode::OK, existing));
+    }
+    let store = state.media.clone();
+    let stored = cleaned.bytes;
+    let byte_size = i64::try_from(stored.len()).unwrap_or(i64::MAX);
+    web::block(move || store.put(&key, &stored))
+        .await?
+        .map_err(ApiError::internal)?;
+
+    let upright = matches!(cleaned.orientation, Some(5..=8));
+    let (width, height) = if upright {
+        (cleaned.height, cleaned.width)
+    } else {
+        (cleaned.width, cleaned.height)
+    };
+    let now = db::now();
+    let row = ImageRow {
+        id: db::new_id(),
+        content_hash: hash.clone(),
+        content_type: cleaned.format.mime().to_owned(),
+        width: i32::try_from(width).unwrap_or(i32::MAX),
+        height: i32::try_from(height).unwrap_or(i32::MAX),
+        byte_size,
+        title: meta.title,
+        alt_text: meta.alt_text,
+        credit: meta.credit,
+        license: meta.license,
+        source_url: meta.source_url,
+        uploaded_by: Some(auth.id),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let (status, row) = state
+        .db
+        .write(move |conn| match model::insert(conn, &row) {
+            Ok(()) => Ok((StatusCode::CREATED, row)),
+            // The same bytes arrived concurrently: theirs won.
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Ok((
+                StatusCode::OK,
+                model::find_by_hash(conn, &hash)?.ok_or_else(not_found)?,
+            )),
+            Err(e) => Err(e.into()),
+        })
+        .await?;
+    Ok(image_response(&state, status, row))
+}
+
+/// Filters and paging for the image library.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListImagesQuery {
+    /// Only this type: `image/jpeg`, `image/png`, `image/webp` or `image/gif`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub content_type: Option<String>,
+    /// Only images this user uploaded.
+    pub uploaded_by: Option<String>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of images.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImagePage {
+    /// Newest first.
+    pub items: Vec<Image>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// List the image library (staff).
+#[utoipa::path(
+    tag = "images",
+    params(ListImagesQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of images", body = ImagePage))
+)]
+#[get("/v1/images")]
+pub async fn list_images(
+    state: web::Data<AppState>,
+    _auth: AuthUser,
+    query: web::Query<ListImagesQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let before = query
+        .cursor
+        .as_deref()
+        .map(|c| pagination::decode_cursor("images", c))
+        .transpose()?;
+    let rows = state
+        .db
+        .read(move |conn| {
+            Ok(model::list(
+                conn,
+                before.as_deref(),
+                query.content_type.as_deref(),
+                query.uploaded_by.as_deref(),
+                limit + 1,
+            )?)
+        })
+        .await?;
+    let (rows, next_cursor) = pagination::paginate(rows, limit, "images", |r| r.id.clone());
+    let public_url = state.config.public_url.clone();
+    let items = rows
+        .into_iter()
+        .map(|r| Image::from_row(r, public_url.as_deref()))
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, PRIVATE))
+        .json(ImagePage { items, next_cursor }))
+}
+
+/// Loads an image the caller may see: staff see all; the public only images a published
+/// article shows (the embargo).
+async fn visible(state: &AppState, id: String, staff: bool) -> ApiResult<(ImageRow, bool)> {
+    let now = db::now();
+    state
+        .db
+        .read(move |conn| {
+            let row = model::find(conn, &id)?.ok_or_else(not_found)?;
+            let public = model::is_public(conn, &row.id, now)?;
+            if !public && !staff {
+                return Err(not_found());
+            }
+            Ok((row, public))
+        })
+        .await
+}
+
+/// Read an image's metadata.
+///
+/// Without a token, only images that a published article shows exist.
+#[utoipa::path(
+    tag = "images",
+    params(("id" = String, Path, description = "The image's id")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The image", body = Image, headers(("ETag" = String))),
+        (status = 304, description = "Not modified since the ETag in If-None-Match"),
+        (status = 404, description = "No such image (or embargoed)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/images/{id}")]
+pub async fn get_image(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: OptionalAuth,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let staff = auth.0.is_some();
+    let (row, public) = visible(&state, id.into_inner(), staff).await?;
+    let tag = etag(row.version);
+    let cache = if public && !staff {
+        "public, max-age=60, stale-while-revalidate=30"
+    } else {
+        PRIVATE
+    };
+    if not_modified(&req, &tag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .insert_header((header::CACHE_CONTROL, cache))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::VARY, "Authorization, Accept-Encoding"))
+        .json(Image::from_row(row, state.config.public_url.as_deref())))
+}
+
+/// A rendition width.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FileQuery {
+    /// A rendition width: 320, 640, 1024, 1600 or 2048. Wider than the original gives the
+    /// original.
+    pub w: Option<u32>,
+}
+
+/// Fetch the image's bytes, or a rendition.
+///
+/// Renditions are made on first request and kept. The bytes are content-addressed, so their
+/// ETag never changes and public ones may be cached for a year.
+#[utoipa::path(
+    tag = "images",
+    params(("id" = String, Path, description = "The image's id"), FileQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The bytes", content_type = "image/*",
+            headers(("ETag" = String), ("Cache-Control" = String), ("X-Rendition" = String, description = "`generated` on the request that made the rendition, else `stored`"))),
+        (status = 304, description = "Not modified since the ETag in If-None-Match"),
+        (status = 404, description = "No such image (or embargoed)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A width not in the allowed set", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/images/{id}/file")]
+pub async fn image_file(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: OptionalAuth,
+    id: web::Path<String>,
+    query: web::Query<FileQuery>,
+) -> ApiResult<HttpResponse> {
+    if let Some(w) = query.w
+        && !RENDITION_WIDTHS.contains(&w)
+    {
+        return Err(ApiError::field(
+            "w",
+            format!("must be one of {RENDITION_WIDTHS:?}"),
+        ));
+    }
+    let staff = auth.0.is_some();
+    let (row, public) = visible(&state, id.into_inner(), staff).await?;
+    let format = super::format_of_mime(&row.content_type)
+        .ok_or_else(|| ApiError::internal(format!("unknown stored type {}", row.content_type)))?;
+    let width = query.w.filter(|w| i64::from(*w) < i64::from(row.width));
+    let tag = match width {
+        Some(w) => format!("\"{}-w{w}\"", row.content_hash),
+        None => format!("\"{}\"", row.content_hash),
+    };
+    let cache = if public { IMMUTABLE } else { PRIVATE };
+    if not_modified(&req, &tag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .insert_header((header::CACHE_CONTROL, cache))
+            .finish());
+    }
+    let store = state.media.clone();
+    let original = original_key(&row.content_hash, format.extension());
+    let hash = row.content_hash.clone();
+    let (bytes, made, served_format) = web::block(move || -> Result<_, String> {
+        match width {
+            None => Ok((
+                store.read(&original).map_err(|e| e.to_string())?,
+                false,
+                format,
+            )),
+            Some(w) => {
+                let (key, made) = render::ensure(store.as_ref(), &original, &hash, format, w)?;
+                let bytes = store.read(&key).map_err(|e| e.to_string())?;
+                Ok((bytes, made, render::rendition_format(format)))
+            }
+        }
+    })
+    .await?
+    .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, served_format.mime()))
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .insert_header(("x-rendition", if made { "generated" } else { "stored" }))
+        .insert_header(("x-content-type-options", "nosniff"))
+        .body(bytes))
+}
+
+/// Change an image's metadata.
+#[utoipa::path(
+    tag = "images",
+    params(
+        ("id" = String, Path, description = "The image's id"),
+        ("If-Match" = String, Header, description = "The ETag you last read"),
+    ),
+    request_body = ImageUpdate,
+    security(("bearer" = [])),
+    responses((status = 200, description = "The changed image", body = Image, headers(("ETag" = String))))
+)]
+#[patch("/v1/images/{id}")]
+pub async fn update_image(
+    state: web::Data<AppState>,
+    _auth: AuthUser,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    body: ApiJson<ImageUpdate>,
+) -> ApiResult<HttpResponse> {
+    let update = body.0;
+    let id = id.into_inner();
+    let row = state
+        .db
+        .write(move |conn| {
+            let current = model::find(conn, &id)?.ok_or_else(not_found)?;
+            if_match.check(current.version)?;
+            let mut errors = Vec::new();
+            let mut pick = |field: &str, new: Option<Option<String>>, old: Option<String>| match new
+            {
+                Some(value) => check_meta(field, value.as_deref(), &mut errors),
+                None => old,
+            };
+            let meta = ImageMeta {
+                title: pick("title", update.title, current.title.clone()),
+                alt_text: pick("alt_text", update.alt_text, current.alt_text.clone()),
+                credit: pick("credit", update.credit, current.credit.clone()),
+                license: pick("license", update.license, current.license.clone()),
+                source_url: pick("source_url", update.source_url, current.source_url.clone()),
+            };
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            if !model::update(conn, &id, current.version, &meta, db::now())? {
+                return Err(ApiError::PreconditionFailed);
+            }
+            model::find(conn, &id)?.ok_or_else(not_found)
+        })
+        .await?;
+    Ok(image_response(&state, StatusCode::OK, row))
+}
+
+/// Delete an image.
+///
+/// Refused with 409, naming the articles, while any article shows it. Editors may delete any
+/// image; writers only their own uploads.
+#[utoipa::path(
+    tag = "images",
+    params(
+        ("id" = String, Path, description = "The image's id"),
+        ("If-Match" = String, Header, description = "The ETag you last read"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted, with its file and renditions"),
+        (status = 403, description = "Not yours to delete", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Articles still show it", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/images/{id}")]
+pub async fn delete_image(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<String>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let row = state
+        .db
+        .write(move |conn| {
+            let current = model::find(conn, &id)?.ok_or_else(not_found)?;
+            if_match.check(current.version)?;
+            if !auth.role.includes(Role::Editor) && current.uploaded_by.as_deref() != Some(&auth.id)
+            {
+                return Err(ApiError::Forbidden(
+                    "writers may delete only their own uploads".to_owned(),
+                ));
+            }
+            let users = model::used_by(conn, &id)?;
+            if !users.is_empty() {
+                let list = users
+                    .iter()
+                    .map(|(id, title)| format!("{id} ({title})"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(ApiError::Conflict(format!(
+                    "articles still show this image: {list}"
+                )));
+            }
+            if !model::delete(conn, &id, current.version)? {
+                return Err(ApiError::PreconditionFailed);
+            }
+            Ok(current)
+        })
+        .await?;
+    // The row is gone (committed); now its files. A failure here leaves only unreachable bytes.
+    let store = state.media.clone();
+    let _ = web::block(move || remove_files(store.as_ref(), &row)).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn remove_files(store: &dyn MediaStore, row: &ImageRow) {
+    let Some(format) = super::format_of_mime(&row.content_type) else {
+        return;
+    };
+    let mut keys = vec![original_key(&row.content_hash, format.extension())];
+    let out = render::rendition_format(format);
+    keys.extend(
+        RENDITION_WIDTHS
+            .iter()
+            .map(|w| super::store::rendition_key(&row.content_hash, *w, out.extension())),
+    );
+    for key in keys {
+        if let Err(e) = store.delete(&key) {
+            tracing::warn!(key, error = %e, "could not delete an image file");
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Images: safe uploads, metadata without location, renditions made once, and the embargo that
+//! keeps a scoop's photo private until its story is out.
+
+pub mod handlers;
+pub mod model;
+pub mod render;
+pub mod sniff;
+pub mod store;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+use self::model::ImageRow;
+use crate::error::FieldError;
+
+/// The widths a rendition may have.
+pub const RENDITION_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
+
+/// A rendition: the image at one width.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Rendition {
+    /// Its width in pixels.
+    pub width: u32,
+    /// Its height in pixels.
+    pub height: u32,
+    /// Where to fetch it.
+    pub url: String,
+}
+
+/// An image's metadata.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Image {
+    /// The id (UUIDv7).
+    pub id: String,
+    /// `image/jpeg`, `image/png`, `image/webp` or `image/gif`, from the bytes themselves.
+    pub content_type: String,
+    /// Width in pixels, as displayed (after the EXIF orientation).
+    pub width: u32,
+    /// Height in pixels, as displayed.
+    pub height: u32,
+    /// Size of the stored file in bytes.
+    pub byte_size: i64,
+    /// BLAKE3 hash of the stored file.
+    pub content_hash: String,
+    /// A title for the library.
+    pub title: Option<String>,
+    /// What the picture shows, for readers who cannot see it.
+    pub alt_text: Option<String>,
+    /// Who made it ("Photo via Wikimedia Commons").
+    pub credit: Option<String>,
+    /// Its licence.
+    pub license: Option<String>,
+    /// Where it came from.
+    pub source_url: Option<String>,
+    /// The original file.
+    pub url: String,
+    /// Smaller renditions (only widths below the original's).
+    pub renditions: Vec<Rendition>,
+    /// Who uploaded it.
+    pub uploaded_by: Option<String>,
+    /// Increases with every change; the ETag is made from it.
+    pub version: i64,
+    /// When it was uploaded.
+    pub created_at: DateTime<Utc>,
+    /// When its metadata last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The format of a stored MIME type.
+pub fn format_of_mime(mime: &str) -> Option<sniff::Format> {
+    use sniff::Format;
+    [Format::Jpeg, Format::Png, Format::Webp, Format::Gif]
+        .into_iter()
+        .find(|f| f.mime() == mime)
+}
+
+/// The URL of an image's file, optionally at a rendition width.
+pub fn file_url(public_url: Option<&str>, id: &str, width: Option<u32>) -> String {
+    let base = public_url.unwrap_or("");
+    match width {
+        Some(w) => format!("{base}/v1/images/{id}/file?w={w}"),
+        None => format!("{base}/v1/images/{id}/file"),
+    }
+}
+
+impl Image {
+    /// The API view of a row.
+    pub fn from_row(row: ImageRow, public_url: Option<&str>) -> Self {
+        let width = u32::try_from(row.width).unwrap_or(0);
+        let height = u32::try_from(row.height).unwrap_or(0);
+        let renditions = RENDITION_WIDTHS
+            .iter()
+            .filter(|w| **w < width)
+            .map(|w| Rendition {
+                width: *w,
+                height: scaled_height(width, height, *w),
+                url: file_url(public_url, &row.id, Some(*w)),
+            })
+            .collect();
+        Self {
+            url: file_url(public_url, &row.id, None),
+            renditions,
+            id: row.id,
+            content_type: row.content_type,
+            width,
+            height,
+            byte_size: row.byte_size,
+            content_hash: row.content_hash,
+            title: row.title,
+            alt_text: row.alt_text,
+            credit: row.credit,
+            license: row.license,
+            source_url: row.source_url,
+            uploaded_by: row.uploaded_by,
+            version: row.version,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        }
+    }
+}
+
+/// The height of a rendition `width` wide, keeping the aspect ratio.
+pub fn scaled_height(original_width: u32, original_height: u32, width: u32) -> u32 {
+    if original_width == 0 {
+        return 0;
+    }
+    let h = (u64::from(original_height) * u64::from(width) + u64::from(original_width) / 2)
+        / u64::from(original_width);
+    u32::try_from(h).unwrap_or(u32::MAX).max(1)
+}
+
+/// Changes to an image's metadata; absent fields stay, `null` clears.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImageUpdate {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub alt_text: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub credit: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub license: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub source_url: Option<Option<String>>,
+}
+
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// The most characters of each metadata field.
+pub const META_LIMITS: [(&str, usize); 5] = [
+    ("title", 300),
+    ("alt_text", 1_000),
+    ("credit", 300),
+    ("license", 200),
+    ("source_url", 2_000),
+];
+
+/// Checks one metadata value; empty strings count as absent.
+pub fn check_meta(
+    field: &str,
+    value: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    let max = META_LIMITS
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map_or(300, |(_, max)| *max);
+    if value.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    } else if value.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+    } else if field == "source_url" && !crate::articles::is_http_url(value) {
+        errors.push(FieldError::new(field, "must be an http or https URL"));
+    }
+    Some(value.to_owned())
+}

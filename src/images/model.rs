@@ -1,0 +1,154 @@
+//! Image rows and their queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{article_images, articles, images};
+
+/// A row of `images`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = images)]
+pub struct ImageRow {
+    pub id: String,
+    pub content_hash: String,
+    pub content_type: String,
+    pub width: i32,
+    pub height: i32,
+    pub byte_size: i64,
+    pub title: Option<String>,
+    pub alt_text: Option<String>,
+    pub credit: Option<String>,
+    pub license: Option<String>,
+    pub source_url: Option<String>,
+    pub uploaded_by: Option<String>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The editable metadata of an image.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = images, treat_none_as_null = true)]
+pub struct ImageMeta {
+    pub title: Option<String>,
+    pub alt_text: Option<String>,
+    pub credit: Option<String>,
+    pub license: Option<String>,
+    pub source_url: Option<String>,
+}
+
+/// The image with this id.
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ImageRow>> {
+    images::table.find(id).first(conn).optional()
+}
+
+/// The image with these bytes.
+pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<ImageRow>> {
+    images::table
+        .filter(images::content_hash.eq(hash))
+        .first(conn)
+        .optional()
+}
+
+/// The images with these ids.
+pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<ImageRow>> {
+    images::table.filter(images::id.eq_any(ids)).load(conn)
+}
+
+/// Inserts an image.
+pub fn insert(conn: &mut DbConn, row: &ImageRow) -> QueryResult<()> {
+    diesel::insert_into(images::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Writes new metadata if the row is still at `expected_version`.
+pub fn update(
+    conn: &mut DbConn,
+    id: &str,
+    expected_version: i64,
+    meta: &ImageMeta,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        images::table
+            .filter(images::id.eq(id))
+            .filter(images::version.eq(expected_version)),
+    )
+    .set((
+        meta,
+        images::version.eq(images::version + 1),
+        images::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Deletes the row if it is still at `expected_version`.
+pub fn delete(conn: &mut DbConn, id: &str, expected_version: i64) -> QueryResult<bool> {
+    let n = diesel::delete(
+        images::table
+            .filter(images::id.eq(id))
+            .filter(images::version.eq(expected_version)),
+    )
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// A page of images, newest first, before `before_id`.
+pub fn list(
+    conn: &mut DbConn,
+    before_id: Option<&str>,
+    content_type: Option<&str>,
+    uploaded_by: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<ImageRow>> {
+    let mut query = images::table
+        .order(images::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(id) = before_id {
+        query = query.filter(images::id.lt(id.to_owned()));
+    }
+    if let Some(t) = content_type {
+        query = query.filter(images::content_type.eq(t.to_owned()));
+    }
+    if let Some(u) = uploaded_by {
+        query = query.filter(images::uploaded_by.eq(u.to_owned()));
+    }
+    query.load(conn)
+}
+
+/// Articles (id, title) that show the image.
+pub fn used_by(conn: &mut DbConn, image_id: &str) -> QueryResult<Vec<(String, String)>> {
+    let ids: Vec<String> = article_images::table
+        .filter(article_images::image_id.eq(image_id))
+        .select(article_images::article_id)
+        .distinct()
+        .load(conn)?;
+    articles::table
+        .filter(articles::id.eq_any(&ids))
+        .select((articles::id, articles::title))
+        .order(articles::id)
+        .load(conn)
+}
+
+/// Whether an article the public can read at `now` shows the image.
+pub fn is_public(conn: &mut DbConn, image_id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let ids: Vec<String> = article_images::table
+        .filter(article_images::image_id.eq(image_id))
+        .select(article_images::article_id)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(false);
+    }
+    diesel::select(diesel::dsl::exists(
+        articles::table
+            .filter(articles::id.eq_any(ids))
+            .filter(articles::status.eq("published"))
+            .filter(articles::published_at.le(now)),
+    ))
+    .get_result(conn)
+}
