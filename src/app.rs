@@ -29,6 +29,8 @@ pub struct AppState {
     pub config: Config,
     /// Where image files live.
     pub media: std::sync::Arc<dyn crate::images::store::MediaStore>,
+    /// Readers' correction reports per client.
+    pub corrections_limiter: crate::http::ratelimit::RateLimiter,
 }
 
 /// Why the service could not start.
@@ -104,11 +106,14 @@ impl Application {
         let cors_origins = config.cors_origins.clone();
         let media =
             std::sync::Arc::new(crate::images::store::FsStore::new(config.media_dir.clone()));
+        let corrections_limiter =
+            crate::http::ratelimit::RateLimiter::new(config.corrections_per_minute);
         let state = web::Data::new(AppState {
             db,
             jwt,
             config,
             media,
+            corrections_limiter,
         });
 
         let server = HttpServer::new(move || {

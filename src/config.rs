@@ -50,6 +50,10 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// `MASTHEAD_MAX_IMAGE_PIXELS`.
     pub max_image_pixels: u64,
+    /// `MASTHEAD_CORRECTIONS_PER_MINUTE`.
+    pub corrections_per_minute: u32,
+    /// `MASTHEAD_TRUSTED_PROXIES`.
+    pub trusted_proxies: Vec<crate::http::client::IpNet>,
 }
 
 /// A secret that never shows up in logs or `Debug` output.
@@ -275,6 +279,29 @@ impl Config {
             },
         );
 
+        let corrections_per_minute = parse_or(
+            &mut problems,
+            get("MASTHEAD_CORRECTIONS_PER_MINUTE"),
+            "MASTHEAD_CORRECTIONS_PER_MINUTE",
+            "5",
+            |v| match v.parse::<u32>() {
+                Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+                _ => Err(format!("`{v}` is not a count from 1 to 100000")),
+            },
+        );
+        let mut trusted_proxies = Vec::new();
+        for value in get("MASTHEAD_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            match crate::http::client::IpNet::parse(value) {
+                Ok(net) => trusted_proxies.push(net),
+                Err(e) => problems.push(format!("MASTHEAD_TRUSTED_PROXIES: {e}")),
+            }
+        }
+
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -296,6 +323,8 @@ impl Config {
             media_dir,
             max_upload_bytes,
             max_image_pixels,
+            corrections_per_minute,
+            trusted_proxies,
         })
     }
 

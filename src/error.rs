@@ -91,6 +91,9 @@ pub enum ApiError {
     /// The request body has the wrong media type.
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// The client sent too many requests; it may try again after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u64 },
     /// A dependency (the database) is not answering.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -124,6 +127,7 @@ impl ApiError {
             Self::PreconditionRequired => "precondition-required",
             Self::PayloadTooLarge(_) => "payload-too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
+            Self::TooManyRequests { .. } => "too-many-requests",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -142,6 +146,7 @@ impl ApiError {
             Self::PreconditionRequired => "If-Match is required",
             Self::PayloadTooLarge(_) => "The request body is too large",
             Self::UnsupportedMediaType(_) => "Unsupported media type",
+            Self::TooManyRequests { .. } => "Too many requests",
             Self::Unavailable(_) => "Service unavailable",
             Self::Internal(_) => "Internal server error",
         }
@@ -175,6 +180,9 @@ impl ApiError {
             Self::PreconditionRequired => Some(
                 "send If-Match with the ETag you last read, so that no edit is lost".to_owned(),
             ),
+            Self::TooManyRequests { retry_after } => Some(format!(
+                "slow down: try again in {retry_after} seconds"
+            )),
             Self::Internal(_) => Some("something went wrong on our side; it has been logged".to_owned()),
         }
     }
@@ -208,6 +216,7 @@ impl ResponseError for ApiError {
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -232,6 +241,9 @@ impl ResponseError for ApiError {
         }
         if let Self::Unavailable(_) = self {
             response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        if let Self::TooManyRequests { retry_after } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         response.body(problem_body(&self.problem()))
     }

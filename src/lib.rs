@@ -5,6 +5,7 @@ pub mod articles;
 pub mod auth;
 pub mod captions;
 pub mod config;
+pub mod corrections;
 pub mod db;
 pub mod error;
 pub mod http;

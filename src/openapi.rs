@@ -10,7 +10,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{FieldError, PROBLEM_JSON, Problem};
-use crate::{articles, auth, captions, http, images, users};
+use crate::{articles, auth, captions, corrections, http, images, users};
 
 /// The document's fixed parts.
 #[derive(OpenApi)]
@@ -28,6 +28,7 @@ and an opaque `cursor`. Changing a resource needs `If-Match` with its current `E
         (name = "articles", description = "Stories: drafts, publication, public reads"),
         (name = "images", description = "Uploads, the library, renditions"),
         (name = "captions", description = "The words under an image in one article"),
+        (name = "corrections", description = "Readers' reports, triage, and the public corrections log"),
         (name = "auth", description = "Log in, refresh and revoke tokens"),
         (name = "users", description = "Accounts and roles (admins only)"),
         (name = "health", description = "Liveness and readiness"),
@@ -67,7 +68,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(captions::handlers::list_captions)
         .service(captions::handlers::get_caption)
         .service(captions::handlers::update_caption)
-        .service(captions::handlers::delete_caption);
+        .service(captions::handlers::delete_caption)
+        .service(corrections::handlers::report_correction)
+        .service(corrections::handlers::correction_log)
+        .service(corrections::handlers::list_reports)
+        .service(corrections::handlers::get_report)
+        .service(corrections::handlers::triage_report)
+        .service(corrections::handlers::erase_reporter);
 }
 
 /// The complete document, as served at `/openapi.json`.

@@ -234,10 +234,6 @@ pub async fn list_articles(
         .json(ArticlePage { items, next_cursor }))
 }
 
-fn is_uuid(key: &str) -> bool {
-    uuid::Uuid::try_parse(key).is_ok()
-}
-
 /// Loads a whole article for a response.
 fn load(
     conn: &mut DbConn,
@@ -265,7 +261,8 @@ fn load(
         .transpose()
         .map_err(ApiError::internal)?;
     let images = image_uses(conn, featured.as_ref(), &fields_body, public_url)?;
-    article(row, authors, tags, related, images, now)
+    let corrections = crate::corrections::handlers::log_of(conn, &row.id)?;
+    article(row, authors, tags, related, images, corrections, now)
 }
 
 /// The images an article shows, with their metadata and captions.
@@ -437,21 +434,11 @@ pub async fn get_article(
     let public_url = state.config.public_url.clone();
     let found = state
         .db
-        .read(move |conn| {
-            let row = if is_uuid(&key) {
-                model::find(conn, &key)?
-            } else {
-                match model::find_by_slug(conn, &key)? {
-                    Some(row) => Some(row),
-                    None => model::find_by_old_slug(conn, &key)?,
-                }
-            };
-            match row {
-                Some(row) if staff || Status::of(&row, now) == Status::Published => {
-                    Ok(Some(load(conn, row, !staff, now, public_url.as_deref())?))
-                }
-                _ => Ok(None),
+        .read(move |conn| match model::find_by_key(conn, &key)? {
+            Some(row) if staff || Status::of(&row, now) == Status::Published => {
+                Ok(Some(load(conn, row, !staff, now, public_url.as_deref())?))
             }
+            _ => Ok(None),
         })
         .await?;
     let article = found.ok_or_else(not_found)?;

@@ -181,6 +181,10 @@ pub struct Article {
     /// Every image the article shows (featured first, then body blocks in order), with its
     /// dimensions, alt text, URLs and caption with the effective credit.
     pub images: Vec<ImageUse>,
+    /// The public corrections log: what was corrected and when, oldest first.
+    pub corrections: Vec<crate::corrections::CorrectionEntry>,
+    /// When the latest correction was published.
+    pub corrected_at: Option<DateTime<Utc>>,
     /// Increases with every change; the ETag is made from it.
     pub version: i64,
     /// When the article was created.
@@ -660,10 +664,13 @@ pub fn article(
     tags: Vec<String>,
     related: Vec<String>,
     images: Vec<ImageUse>,
+    corrections: Vec<crate::corrections::CorrectionEntry>,
     now: NaiveDateTime,
 ) -> ApiResult<Article> {
     Ok(Article {
         images,
+        corrected_at: corrections.iter().map(|c| c.corrected_at).max(),
+        corrections,
         status: Status::of(&row, now),
         body: serde_json::from_str(&row.body).map_err(ApiError::internal)?,
         sources: serde_json::from_str(&row.sources).map_err(ApiError::internal)?,

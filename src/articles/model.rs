@@ -211,6 +211,32 @@ pub fn find_by_old_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Art
     }
 }
 
+/// The article an id, a slug or an earlier slug names.
+pub fn find_by_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<ArticleRow>> {
+    if uuid::Uuid::try_parse(key).is_ok() {
+        return find(conn, key);
+    }
+    match find_by_slug(conn, key)? {
+        Some(row) => Ok(Some(row)),
+        None => find_by_old_slug(conn, key),
+    }
+}
+
+/// Marks an article changed for readers without changing its fields (a correction entry), so
+/// that its ETag changes and caches refetch it.
+pub fn touch(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<i64> {
+    diesel::update(articles::table.filter(articles::id.eq(id)))
+        .set((
+            articles::version.eq(articles::version + 1),
+            articles::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    articles::table
+        .filter(articles::id.eq(id))
+        .select(articles::version)
+        .first(conn)
+}
+
 /// Whether `slug` leads to an article other than `except_id`, now or from before.
 pub fn slug_taken(conn: &mut DbConn, slug: &str, except_id: &str) -> QueryResult<bool> {
     let current: bool = diesel::select(diesel::dsl::exists(

@@ -161,6 +161,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Readers' correction reports.
+    correction_reports (id) {
+        id -> Text,
+        article_id -> Text,
+        quote -> Text,
+        quote_found -> Bool,
+        quote_field -> Nullable<Text>,
+        quote_start -> Nullable<Integer>,
+        quote_end -> Nullable<Integer>,
+        suggestion -> Text,
+        comment -> Nullable<Text>,
+        reporter_name -> Nullable<Text>,
+        reporter_email -> Nullable<Text>,
+        fingerprint -> Text,
+        status -> Text,
+        duplicate_of -> Nullable<Text>,
+        editor_note -> Nullable<Text>,
+        public_note -> Nullable<Text>,
+        corrected_at -> Nullable<Timestamp>,
+        erased_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(captions -> images (image_id));
 diesel::joinable!(article_images -> images (image_id));
 
@@ -176,4 +203,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     images,
     captions,
     article_images,
+    correction_reports,
 );

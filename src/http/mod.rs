@@ -1,8 +1,10 @@
 //! HTTP plumbing shared by every resource.
 
+pub mod client;
 pub mod etag;
 pub mod fallback;
 pub mod health;
 pub mod json;
 pub mod middleware;
 pub mod pagination;
+pub mod ratelimit;

@@ -10,6 +10,7 @@ mod images;
 mod articles;
 mod auth;
 mod cli;
+mod corrections;
 mod errors;
 mod migrations;
 mod openapi;

@@ -1,0 +1,213 @@
+//! Readers' correction reports: flagged by readers, triaged by editors, and published as the
+//! article's corrections log.
+
+pub mod handlers;
+pub mod locate;
+pub mod model;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use self::locate::QuoteLocation;
+use self::model::ReportRow;
+use crate::error::{ApiError, ApiResult, FieldError};
+
+/// Where a report is in triage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportStatus {
+    /// Not looked at yet.
+    New,
+    /// Being looked at.
+    Triaged,
+    /// The article was wrong; with a public note it joins the corrections log.
+    Accepted,
+    /// The article stands.
+    Rejected,
+    /// Another report says the same (`duplicate_of`).
+    Duplicate,
+}
+
+impl ReportStatus {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Triaged => "triaged",
+            Self::Accepted => "accepted",
+            Self::Rejected => "rejected",
+            Self::Duplicate => "duplicate",
+        }
+    }
+
+    /// Reads a stored status.
+    pub fn parse(value: &str) -> ApiResult<Self> {
+        match value {
+            "new" => Ok(Self::New),
+            "triaged" => Ok(Self::Triaged),
+            "accepted" => Ok(Self::Accepted),
+            "rejected" => Ok(Self::Rejected),
+            "duplicate" => Ok(Self::Duplicate),
+            other => Err(ApiError::internal(format!("unknown report status {other}"))),
+        }
+    }
+
+    /// The workflow: new → triaged → accepted | rejected | duplicate, and a decided report may
+    /// be reopened (back to triaged). Staying put is always allowed (to edit notes).
+    pub fn may_become(self, to: Self) -> bool {
+        use ReportStatus::*;
+        self == to
+            || matches!(
+                (self, to),
+                (New, Triaged)
+                    | (Triaged, Accepted | Rejected | Duplicate)
+                    | (Accepted | Rejected | Duplicate, Triaged)
+            )
+    }
+}
+
+/// A reader's report.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReport {
+    /// The text the reader highlighted (1–1,000 characters).
+    #[schema(min_length = 1, max_length = 1000, example = "two bridges were closed")]
+    pub quote: String,
+    /// What it should say (1–5,000 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 5000,
+        example = "Only one bridge was closed."
+    )]
+    pub suggestion: String,
+    /// Anything else (up to 5,000 characters).
+    #[schema(max_length = 5000)]
+    pub comment: Option<String>,
+    /// The reader's name, if they want to give it (never shown publicly).
+    #[schema(max_length = 200)]
+    pub name: Option<String>,
+    /// The reader's email, if they want a reply (never shown publicly).
+    #[schema(max_length = 254, format = Email)]
+    pub email: Option<String>,
+    /// Leave empty. (A field people do not see and bots fill in.)
+    pub website: Option<String>,
+}
+
+/// The answer to a reader.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReportReceipt {
+    /// The report's id.
+    pub id: String,
+    /// Always `new`.
+    pub status: ReportStatus,
+    /// Whether the quote was found in the article.
+    pub quote_found: bool,
+    /// Where it was found.
+    pub quote_location: Option<QuoteLocation>,
+}
+
+/// A report as editors see it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Report {
+    pub id: String,
+    /// The article it is about.
+    pub article_id: String,
+    pub quote: String,
+    pub quote_found: bool,
+    pub quote_location: Option<QuoteLocation>,
+    pub suggestion: String,
+    pub comment: Option<String>,
+    /// The reader's name (internal; erased on request).
+    pub reporter_name: Option<String>,
+    /// The reader's email (internal; erased on request).
+    pub reporter_email: Option<String>,
+    /// When the reporter's personal data was erased.
+    pub reporter_erased_at: Option<DateTime<Utc>>,
+    pub status: ReportStatus,
+    /// For `duplicate`: the report this one repeats.
+    pub duplicate_of: Option<String>,
+    /// Internal.
+    pub editor_note: Option<String>,
+    /// Shown in the article's corrections log once the report is accepted.
+    pub public_note: Option<String>,
+    /// When the correction was published (accepted with a public note).
+    pub corrected_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Report {
+    /// The editor view of a row.
+    pub fn from_row(row: ReportRow) -> ApiResult<Self> {
+        let quote_location = match (row.quote_field, row.quote_start, row.quote_end) {
+            (Some(field), Some(start), Some(end)) => Some(QuoteLocation {
+                field,
+                start: usize::try_from(start).unwrap_or(0),
+                end: usize::try_from(end).unwrap_or(0),
+            }),
+            _ => None,
+        };
+        Ok(Self {
+            status: ReportStatus::parse(&row.status)?,
+            id: row.id,
+            article_id: row.article_id,
+            quote: row.quote,
+            quote_found: row.quote_found,
+            quote_location,
+            suggestion: row.suggestion,
+            comment: row.comment,
+            reporter_name: row.reporter_name,
+            reporter_email: row.reporter_email,
+            reporter_erased_at: row.erased_at.map(|t| t.and_utc()),
+            duplicate_of: row.duplicate_of,
+            editor_note: row.editor_note,
+            public_note: row.public_note,
+            corrected_at: row.corrected_at.map(|t| t.and_utc()),
+            version: row.version,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}
+
+/// An entry of an article's public corrections log.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CorrectionEntry {
+    /// The report's id.
+    pub id: String,
+    /// What was corrected, in the newsroom's words.
+    #[schema(example = "An earlier version said two bridges were closed; only one was.")]
+    pub note: String,
+    /// When the correction was published.
+    pub corrected_at: DateTime<Utc>,
+}
+
+/// Checks a text field's length; returns it trimmed, `None` when empty.
+pub fn check_text(
+    field: &str,
+    value: Option<&str>,
+    required: bool,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty());
+    match value {
+        None if required => errors.push(FieldError::new(field, "must not be empty")),
+        Some(v) if v.chars().count() > max => {
+            errors.push(FieldError::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
+        }
+        Some(v) if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
+            errors.push(FieldError::new(
+                field,
+                "must not contain control characters",
+            ));
+        }
+        _ => {}
+    }
+    value.map(str::to_owned)
+}
