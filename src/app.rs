@@ -31,6 +31,32 @@ pub struct AppState {
     pub media: std::sync::Arc<dyn crate::images::store::MediaStore>,
     /// Readers' correction reports per client.
     pub corrections_limiter: crate::http::ratelimit::RateLimiter,
+    /// Rendered public responses.
+    pub cache: crate::cache::ResponseCache,
+}
+
+impl AppState {
+    /// Runs a change to public content in one transaction that also bumps the shared content
+    /// version; once it has committed, this instance's cache is invalidated (other instances
+    /// notice the version within a poll interval).
+    pub async fn write_content<T, F>(&self, change: F) -> crate::error::ApiResult<T>
+    where
+        F: FnOnce(&mut crate::db::DbConn) -> crate::error::ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let result = self
+            .db
+            .write(move |conn| {
+                let value = change(conn)?;
+                crate::db::bump_content_version(conn)?;
+                Ok(value)
+            })
+            .await;
+        if result.is_ok() {
+            self.cache.invalidate();
+        }
+        result
+    }
 }
 
 /// Why the service could not start.
@@ -114,7 +140,12 @@ impl Application {
             config,
             media,
             corrections_limiter,
+            cache: crate::cache::ResponseCache::new(64 * 1024 * 1024),
         });
+        crate::cache::watch_content_version(
+            std::sync::Arc::downgrade(&state.clone().into_inner()),
+            std::time::Duration::from_millis(250),
+        );
 
         let server = HttpServer::new(move || {
             App::new()
@@ -131,6 +162,7 @@ impl Application {
                     cors_origins != CorsOrigins::None,
                     cors(&cors_origins),
                 ))
+                .wrap(from_fn(crate::cache::serve_cached))
                 .wrap(from_fn(observe))
                 .wrap(Compress::default())
                 .into_utoipa_app()

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod articles;
 pub mod auth;
+pub mod cache;
 pub mod captions;
 pub mod config;
 pub mod corrections;

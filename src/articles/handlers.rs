@@ -691,8 +691,7 @@ pub async fn create_article(
     let now = db::now();
     let public_url = state.config.public_url.clone();
     let article = state
-        .db
-        .write(move |conn| {
+        .write_content(move |conn| {
             let change = Change {
                 editor: &auth,
                 action: "create",
@@ -736,8 +735,7 @@ pub async fn update_article(
     let now = db::now();
     let public_url = state.config.public_url.clone();
     let article = state
-        .db
-        .write(move |conn| {
+        .write_content(move |conn| {
             let (row, before) = current(conn, &id)?;
             if_match.check(row.version)?;
             may_edit(&auth, &row, &before, now)?;
@@ -783,8 +781,7 @@ pub async fn delete_article(
     let id = id.into_inner();
     let now = db::now();
     state
-        .db
-        .write(move |conn| {
+        .write_content(move |conn| {
             let (row, fields) = current(conn, &id)?;
             if_match.check(row.version)?;
             may_edit(&auth, &row, &fields, now)?;
@@ -831,8 +828,7 @@ async fn set_status(
     let now = db::now();
     let public_url = state.config.public_url.clone();
     let article = state
-        .db
-        .write(move |conn| {
+        .write_content(move |conn| {
             let (row, fields) = current(conn, &id)?;
             if let Some(if_match) = &if_match {
                 if_match.check(row.version)?;

@@ -222,6 +222,15 @@ pub fn find_by_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<ArticleRo
     }
 }
 
+/// When the next scheduled article becomes public, if any is scheduled.
+pub fn next_publication(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+    articles::table
+        .filter(articles::status.eq("published"))
+        .filter(articles::published_at.gt(crate::db::now()))
+        .select(diesel::dsl::min(articles::published_at))
+        .first(conn)
+}
+
 /// Marks an article changed for readers without changing its fields (a correction entry), so
 /// that its ETag changes and caches refetch it.
 pub fn touch(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<i64> {

@@ -60,8 +60,7 @@ pub async fn create_caption(
         return Err(ApiError::Validation(errors));
     }
     let caption = state
-        .db
-        .write(move |conn| {
+        .write_content(move |conn| {
             let mut errors = Vec::new();
             if images::model::find(conn, &new.image_id)?.is_none() {
                 errors.push(FieldError::new("image_id", "no image has this id"));
@@ -252,8 +251,7 @@ pub async fn update_caption(
     let update = body.0;
     let id = id.into_inner();
     let caption = state
-        .db
-        .write(move |conn| {
+        .write_content(move |conn| {
             let mut row = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(row.version)?;
             editable(conn, &auth, &row.article_id)?;
@@ -304,8 +302,7 @@ pub async fn delete_caption(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     state
-        .db
-        .write(move |conn| {
+        .write_content(move |conn| {
             let row = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(row.version)?;
             editable(conn, &auth, &row.article_id)?;

@@ -386,8 +386,7 @@ pub async fn triage_report(
     let request = body.0;
     let id = id.into_inner();
     let row = state
-        .db
-        .write(move |conn| {
+        .write_content(move |conn| {
             let current = model::find(conn, &id)?.ok_or_else(report_not_found)?;
             if_match.check(current.version)?;
             let from = ReportStatus::parse(&current.status)?;

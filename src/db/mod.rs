@@ -257,6 +257,15 @@ impl Db {
         .await?
     }
 
+    /// Runs `query` on a read connection, on the calling thread (for background threads).
+    pub fn read_blocking<T>(
+        &self,
+        query: impl FnOnce(&mut DbConn) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let mut conn = self.reader.get()?;
+        query(&mut conn)
+    }
+
     /// A connection for synchronous callers (the CLI).
     pub fn writer_conn(&self) -> Result<PooledConn, r2d2::PoolError> {
         self.writer.get()
@@ -339,4 +348,23 @@ pub fn lock_admins(conn: &mut DbConn) -> ApiResult<()> {
             .map_err(ApiError::from),
         DbConn::Sqlite(_) => Ok(()),
     }
+}
+
+/// The shared content version: bumped in the same transaction as every change to public
+/// content, so that every instance can tell its cache is stale.
+pub fn content_version(conn: &mut DbConn) -> ApiResult<i64> {
+    use schema::content_state;
+    Ok(content_state::table
+        .select(content_state::version)
+        .filter(content_state::id.eq(1))
+        .first(conn)?)
+}
+
+/// Bumps the shared content version (inside the caller's transaction).
+pub fn bump_content_version(conn: &mut DbConn) -> ApiResult<()> {
+    use schema::content_state;
+    diesel::update(content_state::table.filter(content_state::id.eq(1)))
+        .set(content_state::version.eq(content_state::version + 1))
+        .execute(conn)?;
+    Ok(())
 }

@@ -188,6 +188,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// One row: a version bumped by every change to public content.
+    content_state (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(captions -> images (image_id));
 diesel::joinable!(article_images -> images (image_id));
 
@@ -204,4 +212,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     captions,
     article_images,
     correction_reports,
+    content_state,
 );

@@ -238,8 +238,7 @@ pub async fn upload_image(
         updated_at: now,
     };
     let (status, row) = state
-        .db
-        .write(move |conn| match model::insert(conn, &row) {
+        .write_content(move |conn| match model::insert(conn, &row) {
             Ok(()) => Ok((StatusCode::CREATED, row)),
             // The same bytes arrived concurrently: theirs won.
             Err(diesel::result::Error::DatabaseError(
@@ -489,8 +488,7 @@ pub async fn update_image(
     let update = body.0;
     let id = id.into_inner();
     let row = state
-        .db
-        .write(move |conn| {
+        .write_content(move |conn| {
             let current = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(current.version)?;
             let mut errors = Vec::new();
@@ -544,8 +542,7 @@ pub async fn delete_image(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .db
-        .write(move |conn| {
+        .write_content(move |conn| {
             let current = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(current.version)?;
             if !auth.role.includes(Role::Editor) && current.uploaded_by.as_deref() != Some(&auth.id)

@@ -215,8 +215,7 @@ pub async fn update_user(
     };
     let id = id.into_inner();
     let row = state
-        .db
-        .write(move |conn| {
+        .write_content(move |conn| {
             db::lock_admins(conn)?;
             let current = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(current.version)?;
@@ -280,8 +279,7 @@ pub async fn delete_user(
     auth.require(Role::Admin)?;
     let id = id.into_inner();
     state
-        .db
-        .write(move |conn| {
+        .write_content(move |conn| {
             db::lock_admins(conn)?;
             let current = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(current.version)?;

@@ -101,6 +101,15 @@ impl TestDb {
         }
     }
 
+    /// A second handle on the same database (for a second server), which removes nothing.
+    pub fn alias(other: &TestDb) -> Self {
+        Self {
+            url: other.url.clone(),
+            dir: other.dir.join("second-instance"),
+            postgres: None,
+        }
+    }
+
     /// The test's scratch directory (also the server's data directory).
     pub fn dir(&self) -> &std::path::Path {
         &self.dir

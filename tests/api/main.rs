@@ -9,6 +9,7 @@ mod images;
 
 mod articles;
 mod auth;
+mod cache;
 mod cli;
 mod corrections;
 mod errors;

@@ -1,0 +1,272 @@
+//! An in-process cache of rendered public responses (bytes and ETag), so hot stories are served
+//! without touching the database.
+//!
+//! Correctness rests on a generation counter. A response is stored with the generation that was
+//! current *before* its data was read; it is served only while that generation is still current
+//! and the time is before the next scheduled publication known then. Every content write bumps
+//! the generation after it commits (on this instance at once; on other instances through the
+//! `content_state` version they poll), so a stale page is never served once a write's response
+//! has gone out, and a scheduled story appears the moment its time comes.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use actix_web::{Error, HttpResponse, web};
+
+use crate::app::AppState;
+use crate::http::etag::not_modified;
+
+/// A stored response.
+struct Entry {
+    generation: u64,
+    valid_until: i64,
+    etag: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// The cache: bounded by the bytes it holds, oldest entries evicted first.
+pub struct ResponseCache {
+    generation: AtomicU64,
+    /// (generation, microseconds of the next scheduled publication) once known.
+    horizon: Mutex<(u64, Option<i64>)>,
+    entries: RwLock<HashMap<String, std::sync::Arc<Entry>>>,
+    order: Mutex<(VecDeque<String>, usize)>,
+    max_bytes: usize,
+}
+
+impl ResponseCache {
+    /// A cache holding at most `max_bytes` of bodies.
+    pub fn new(max_bytes: usize) -> Self {
+        Self {
+            generation: AtomicU64::new(1),
+            horizon: Mutex::new((0, None)),
+            entries: RwLock::new(HashMap::new()),
+            order: Mutex::new((VecDeque::new(), 0)),
+            max_bytes,
+        }
+    }
+
+    /// Forgets everything rendered so far (content changed).
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The current generation.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn horizon_of(&self, generation: u64) -> Option<i64> {
+        let h = self.horizon.lock().ok()?;
+        (h.0 == generation).then_some(h.1).flatten()
+    }
+
+    fn set_horizon(&self, generation: u64, until: i64) {
+        if let Ok(mut h) = self.horizon.lock() {
+            *h = (generation, Some(until));
+        }
+    }
+
+    fn get(&self, key: &str, generation: u64, now: i64) -> Option<std::sync::Arc<Entry>> {
+        let entries = self.entries.read().ok()?;
+        entries
+            .get(key)
+            .filter(|e| e.generation == generation && now < e.valid_until)
+            .cloned()
+    }
+
+    fn put(&self, key: String, entry: Entry) {
+        let size = entry.body.len() + key.len();
+        if size > self.max_bytes / 8 {
+            return;
+        }
+        let (Ok(mut entries), Ok(mut order)) = (self.entries.write(), self.order.lock()) else {
+            return;
+        };
+        if let Some(old) = entries.insert(key.clone(), std::sync::Arc::new(entry)) {
+            order.1 = order.1.saturating_sub(old.body.len() + key.len());
+        } else {
+            order.0.push_back(key);
+        }
+        order.1 += size;
+        while order.1 > self.max_bytes {
+            let Some(oldest) = order.0.pop_front() else {
+                break;
+            };
+            if let Some(gone) = entries.remove(&oldest) {
+                order.1 = order.1.saturating_sub(gone.body.len() + oldest.len());
+            }
+        }
+    }
+}
+
+/// Whether a request may be answered from the cache: an anonymous GET (or HEAD) of a public
+/// read. Image bytes are not cached here (they are files, with their own ETags).
+fn cacheable(req: &ServiceRequest) -> bool {
+    let method = req.method();
+    if (method != Method::GET && method != Method::HEAD)
+        || req.headers().contains_key(header::AUTHORIZATION)
+    {
+        return false;
+    }
+    let path = req.path();
+    path.starts_with("/v1/articles")
+        || path.starts_with("/v1/captions")
+        || (path.starts_with("/v1/images/") && !path.ends_with("/file"))
+}
+
+fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// The middleware.
+pub async fn serve_cached(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let Some(state) = state.filter(|_| cacheable(&req)) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let cache = &state.cache;
+    let now = now_micros();
+    let key = match req.query_string() {
+        "" => req.path().to_owned(),
+        q => format!("{}?{q}", req.path()),
+    };
+
+    // The generation and horizon are taken before anything is read.
+    let generation = cache.generation();
+    let horizon = match cache.horizon_of(generation) {
+        Some(h) if now < h => h,
+        Some(_) => {
+            // A scheduled publication has come due: everything rendered before it is stale.
+            cache.invalidate();
+            return next
+                .call(req)
+                .await
+                .map(ServiceResponse::map_into_boxed_body);
+        }
+        None => match state
+            .db
+            .read(|conn| Ok(crate::articles::model::next_publication(conn)?))
+            .await
+        {
+            Ok(next_at) => {
+                let until = next_at.map_or(i64::MAX, |t| t.and_utc().timestamp_micros());
+                cache.set_horizon(generation, until);
+                until
+            }
+            Err(_) => {
+                return next
+                    .call(req)
+                    .await
+                    .map(ServiceResponse::map_into_boxed_body);
+            }
+        },
+    };
+
+    if let Some(entry) = cache.get(&key, generation, now) {
+        let (http_req, _) = req.into_parts();
+        let mut response = if not_modified(&http_req, &entry.etag) {
+            HttpResponse::NotModified().finish()
+        } else {
+            HttpResponse::Ok().body(entry.body.clone())
+        };
+        for (name, value) in &entry.headers {
+            if response.status() == StatusCode::NOT_MODIFIED && name == header::CONTENT_TYPE {
+                continue;
+            }
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+        response.headers_mut().insert(
+            header::HeaderName::from_static("x-cache"),
+            header::HeaderValue::from_static("hit"),
+        );
+        return Ok(ServiceResponse::new(http_req, response));
+    }
+
+    let res = next.call(req).await?;
+    if res.status() != StatusCode::OK {
+        return Ok(res.map_into_boxed_body());
+    }
+    let Some(etag) = res
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let (http_req, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let body = match actix_web::body::to_bytes(body).await {
+        Ok(bytes) => bytes,
+        Err(_) => return Err(actix_web::error::ErrorInternalServerError("body")),
+    };
+    let mut headers = HeaderMap::new();
+    for (name, value) in head.headers() {
+        if name != header::CONTENT_LENGTH && name != header::DATE {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    cache.put(
+        key,
+        Entry {
+            generation,
+            valid_until: horizon,
+            etag,
+            headers,
+            body: body.clone(),
+        },
+    );
+    let mut response = head.set_body(BoxBody::new(body));
+    response.headers_mut().insert(
+        header::HeaderName::from_static("x-cache"),
+        header::HeaderValue::from_static("miss"),
+    );
+    Ok(ServiceResponse::new(http_req, response))
+}
+
+/// Polls the shared content version, so that writes through other instances (or the CLI)
+/// invalidate this one's cache within `interval`. Stops when the server's state is gone.
+pub fn watch_content_version(state: std::sync::Weak<AppState>, interval: std::time::Duration) {
+    // The version as of now, read before anything is cached: a change made between start-up
+    // and the first poll must not go unnoticed.
+    let initial = state
+        .upgrade()
+        .and_then(|s| s.db.read_blocking(crate::db::content_version).ok());
+    std::thread::Builder::new()
+        .name("masthead-content-watch".to_owned())
+        .spawn(move || {
+            let mut seen: Option<i64> = initial;
+            loop {
+                std::thread::sleep(interval);
+                let Some(state) = state.upgrade() else {
+                    return;
+                };
+                let version = state.db.read_blocking(crate::db::content_version);
+                match (version, seen) {
+                    (Ok(v), Some(old)) if v != old => {
+                        state.cache.invalidate();
+                        seen = Some(v);
+                    }
+                    (Ok(v), None) => seen = Some(v),
+                    _ => {}
+                }
+            }
+        })
+        .map(|_| ())
+        .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the content watcher"));
+}

@@ -1,0 +1,241 @@
+//! The public response cache is never stale: every change shows in the very next public read,
+//! on this instance at once and on another instance sharing the database within a second.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::backend_tests;
+use crate::helpers::*;
+
+async fn publish_now(app: &TestApp, token: &str, id: &str) {
+    let res = app
+        .post(&format!("/v1/articles/{id}/publish"))
+        .bearer(token)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+}
+
+async fn new_article(app: &TestApp, token: &str, title: &str) -> String {
+    let res = app
+        .post("/v1/articles")
+        .bearer(token)
+        .json(&json!({"title": title, "body": [{"type": "paragraph", "text": "Councillors met at noon."}]}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    res.json()["id"].as_str().unwrap().to_owned()
+}
+
+fn titles(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn every_change_shows_in_the_very_next_public_read(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let id = new_article(&app, &editor, "First version").await;
+    publish_now(&app, &editor, &id).await;
+    let path = format!("/v1/articles/{id}");
+
+    // Warm the cache, and prove the second read is served from it.
+    assert_eq!(app.get(&path).send().await.header("x-cache"), Some("miss"));
+    let hit = app.get(&path).send().await;
+    assert_eq!(hit.header("x-cache"), Some("hit"));
+    assert_eq!(hit.json()["title"], "First version");
+    let etag = hit.header("etag").unwrap().to_owned();
+    let revalidated = app.get(&path).header("if-none-match", &etag).send().await;
+    assert_eq!(
+        (revalidated.status, revalidated.header("x-cache")),
+        (304, Some("hit"))
+    );
+    assert_eq!(app.get("/v1/articles").send().await.status, 200);
+    assert_eq!(
+        app.get("/v1/articles").send().await.header("x-cache"),
+        Some("hit")
+    );
+
+    // Edit.
+    let res = app
+        .patch(&path)
+        .bearer(&editor)
+        .header("if-match", "*")
+        .json(&json!({"title": "Second version"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        app.get(&path).send().await.json()["title"],
+        "Second version"
+    );
+    assert_eq!(
+        titles(&app.get("/v1/articles").send().await.json()),
+        ["Second version"]
+    );
+
+    // A correction entry.
+    let report = app
+        .post(&format!("{path}/corrections"))
+        .json(&json!({"quote": "at noon", "suggestion": "At one o'clock."}))
+        .send()
+        .await
+        .json();
+    let rpath = format!("/v1/corrections/{}", report["id"].as_str().unwrap());
+    let t = app
+        .patch(&rpath)
+        .bearer(&editor)
+        .header("if-match", "*")
+        .json(&json!({"status": "triaged"}))
+        .send()
+        .await;
+    assert_eq!(t.status, 200);
+    let accepted = app
+        .patch(&rpath)
+        .bearer(&editor)
+        .header("if-match", "*")
+        .json(&json!({"status": "accepted", "public_note": "The meeting began at one o'clock."}))
+        .send()
+        .await;
+    assert_eq!(accepted.status, 200);
+    let read = app.get(&path).send().await;
+    assert_eq!(
+        read.json()["corrections"][0]["note"],
+        "The meeting began at one o'clock."
+    );
+    assert_eq!(
+        app.get(&path)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .status,
+        200,
+        "the old ETag is stale"
+    );
+
+    // Unpublish.
+    let res = app
+        .post(&format!("{path}/unpublish"))
+        .bearer(&editor)
+        .send()
+        .await;
+    assert_eq!(res.status, 200);
+    assert_problem(&app.get(&path).send().await, 404, "not-found");
+    assert!(titles(&app.get("/v1/articles").send().await.json()).is_empty());
+
+    // Publish again.
+    publish_now(&app, &editor, &id).await;
+    assert_eq!(app.get(&path).send().await.status, 200);
+    assert_eq!(
+        titles(&app.get("/v1/articles").send().await.json()),
+        ["Second version"]
+    );
+}
+
+async fn a_scheduled_story_appears_when_its_time_comes(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let live = new_article(&app, &editor, "Already out").await;
+    publish_now(&app, &editor, &live).await;
+    let later = new_article(&app, &editor, "Embargoed until soon").await;
+    let at = chrono::Utc::now() + chrono::TimeDelta::milliseconds(2_500);
+    let res = app
+        .post(&format!("/v1/articles/{later}/publish"))
+        .bearer(&editor)
+        .json(&json!({"at": at.to_rfc3339()}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200);
+    // Cached before the time…
+    assert_eq!(
+        titles(&app.get("/v1/articles").send().await.json()),
+        ["Already out"]
+    );
+    assert_eq!(
+        app.get("/v1/articles").send().await.header("x-cache"),
+        Some("hit")
+    );
+    // …and not a moment after it.
+    let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(20);
+    actix_web::rt::time::sleep(wait).await;
+    assert_eq!(
+        titles(&app.get("/v1/articles").send().await.json()),
+        ["Embargoed until soon", "Already out"]
+    );
+    assert_eq!(
+        app.get(&format!("/v1/articles/{later}"))
+            .send()
+            .await
+            .status,
+        200
+    );
+}
+
+async fn a_write_through_one_instance_shows_on_another_within_a_second(backend: Backend) {
+    let first = spawn_app(&backend).await;
+    // A second instance on the same database (and the same JWT secret, as a deployment would).
+    let map = settings(&first.db, &[]);
+    let second_db = TestDb::alias(&first.db);
+    let second = start(second_db, map).await;
+    let editor = first.admin_token().await;
+    let id = new_article(&first, &editor, "Shared story").await;
+    publish_now(&first, &editor, &id).await;
+    let path = format!("/v1/articles/{id}");
+
+    // Both instances cache it.
+    for app in [&first, &second] {
+        assert_eq!(app.get(&path).send().await.json()["title"], "Shared story");
+        assert_eq!(app.get(&path).send().await.header("x-cache"), Some("hit"));
+    }
+    // Edit through the first; the second sees it within a second.
+    let res = first
+        .patch(&path)
+        .bearer(&editor)
+        .header("if-match", "*")
+        .json(&json!({"title": "Shared story, updated"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200);
+    let started = std::time::Instant::now();
+    loop {
+        let title = second.get(&path).send().await.json()["title"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if title == "Shared story, updated" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "the second instance still serves the old title"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+    }
+    // And an unpublish through the second is gone from the first.
+    let res = second
+        .post(&format!("{path}/unpublish"))
+        .bearer(&editor)
+        .send()
+        .await;
+    assert_eq!(res.status, 200);
+    let started = std::time::Instant::now();
+    while first.get(&path).send().await.status != 404 {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "the first instance still serves it"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+    }
+    drop(second);
+}
+
+backend_tests!(
+    every_change_shows_in_the_very_next_public_read,
+    a_scheduled_story_appears_when_its_time_comes,
+    a_write_through_one_instance_shows_on_another_within_a_second,
+);
