@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod images;
 pub mod openapi;
+pub mod seed;
 pub mod users;
 
 pub use app::Application;

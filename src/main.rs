@@ -30,6 +30,12 @@ enum Command {
     User(UserCommand),
     /// Print the OpenAPI 3.1 document as JSON.
     Openapi,
+    /// Fill the database with published demo articles, in bulk (for benchmarks).
+    Seed {
+        /// How many articles.
+        #[arg(long, default_value_t = 10_000)]
+        articles: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -132,6 +138,16 @@ async fn run(command: Command) -> Result<(), String> {
             })?;
             println!("created {} {} ({})", row.role, row.email, row.id);
             Ok(())
+        }
+        Command::Seed { articles } => {
+            let config = Config::from_env().map_err(|e| e.to_string())?;
+            let database = db::Db::open(&config.database_url, 1).map_err(|e| e.to_string())?;
+            if let Some(admin) = &config.bootstrap_admin {
+                users::bootstrap_admin(&database, &admin.email, admin.password.expose())
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            masthead::seed::run(&database, articles).map_err(|e| e.to_string())
         }
         Command::Openapi => {
             let json = masthead::openapi::document()
