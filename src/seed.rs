@@ -52,6 +52,7 @@ struct SeedAuthor {
     article_id: String,
     user_id: String,
     position: i32,
+    public_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -60,6 +61,7 @@ struct SeedTag {
     article_id: String,
     tag: String,
     position: i32,
+    public_at: Option<NaiveDateTime>,
 }
 
 /// A small deterministic generator (xorshift64*), so seeded databases are reproducible.
@@ -154,6 +156,7 @@ fn make(i: u64, rng: &mut Rng, author: &str, newest: NaiveDateTime) -> (SeedArti
             article_id: article.id.clone(),
             tag,
             position: i32::try_from(p).unwrap_or(0),
+            public_at: article.published_at,
         })
         .collect();
     (article, tags)
@@ -202,6 +205,7 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
                     article_id: article.id.clone(),
                     user_id: author.clone(),
                     position: 0,
+                    public_at: article.published_at,
                 });
                 tags.extend(article_tags);
                 batch.push(article);

@@ -513,6 +513,7 @@ fn save(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    db::lock_key(conn, &format!("slug:{}", fields.slug))?;
     if model::slug_taken(conn, &fields.slug, id)? {
         if !slug_derived {
             return Err(ApiError::Conflict(format!(
@@ -576,7 +577,14 @@ fn save(
             }
         }
     }
-    model::replace_relations(conn, id, &fields.authors, &fields.tags, &fields.related)?;
+    model::replace_relations(
+        conn,
+        id,
+        &fields.authors,
+        &fields.tags,
+        &fields.related,
+        model::public_at(&values.status, values.published_at),
+    )?;
     model::replace_images(conn, id, &refs)?;
     record(
         conn,
@@ -622,6 +630,8 @@ fn record(
 
 /// The stored article and its fields, for a change.
 fn current(conn: &mut DbConn, id: &str) -> ApiResult<(ArticleRow, Fields)> {
+    // Changes to one article take turns, so a lost race is never a spurious 412.
+    db::lock_key(conn, &format!("article:{id}"))?;
     let row = model::find(conn, id)?.ok_or_else(not_found)?;
     let ids = [row.id.clone()];
     let authors = model::authors_of(conn, &ids)?
@@ -845,6 +855,7 @@ async fn set_status(
             if !model::update(conn, &id, row.version, &values)? {
                 return Err(ApiError::PreconditionFailed);
             }
+            model::sync_public_at(conn, &id, model::public_at(status, published_at))?;
             let change = Change {
                 editor: &auth,
                 action,

@@ -294,6 +294,27 @@ pub fn existing_articles(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<S
         .load(conn)
 }
 
+/// When an article is public for list purposes: its publication time while it is published.
+pub fn public_at(status: &str, published_at: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
+    (status == "published").then_some(published_at).flatten()
+}
+
+/// Copies an article's publication time onto its tag and author rows (see the migration
+/// `public_index`); call after every status change.
+pub fn sync_public_at(
+    conn: &mut DbConn,
+    id: &str,
+    public_at: Option<NaiveDateTime>,
+) -> QueryResult<()> {
+    diesel::update(article_tags::table.filter(article_tags::article_id.eq(id)))
+        .set(article_tags::public_at.eq(public_at))
+        .execute(conn)?;
+    diesel::update(article_authors::table.filter(article_authors::article_id.eq(id)))
+        .set(article_authors::public_at.eq(public_at))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Replaces an article's authors, tags and related articles.
 pub fn replace_relations(
     conn: &mut DbConn,
@@ -301,6 +322,7 @@ pub fn replace_relations(
     authors: &[String],
     tags: &[String],
     related: &[String],
+    public_at: Option<NaiveDateTime>,
 ) -> QueryResult<()> {
     diesel::delete(article_authors::table.filter(article_authors::article_id.eq(id)))
         .execute(conn)?;
@@ -314,6 +336,7 @@ pub fn replace_relations(
                 article_authors::article_id.eq(id),
                 article_authors::user_id.eq(user),
                 article_authors::position.eq(position),
+                article_authors::public_at.eq(public_at),
             ))
             .execute(conn)?;
     }
@@ -323,6 +346,7 @@ pub fn replace_relations(
                 article_tags::article_id.eq(id),
                 article_tags::tag.eq(tag),
                 article_tags::position.eq(position),
+                article_tags::public_at.eq(public_at),
             ))
             .execute(conn)?;
     }
@@ -526,23 +550,35 @@ macro_rules! filtered {
             Scope::Archived => query.filter(articles::status.eq("archived")),
             Scope::Any => query,
         };
+        // For the public list these use the (tag | author, public_at) indexes.
+        let public = scope == Scope::Public;
         if let Some(tag) = &filter.tag {
-            query = query.filter(
-                articles::id.eq_any(
-                    article_tags::table
-                        .filter(article_tags::tag.eq(tag.clone()))
-                        .select(article_tags::article_id),
-                ),
-            );
+            let links = article_tags::table.filter(article_tags::tag.eq(tag.clone()));
+            query = if public {
+                query.filter(
+                    articles::id.eq_any(
+                        links
+                            .filter(article_tags::public_at.le(now))
+                            .select(article_tags::article_id),
+                    ),
+                )
+            } else {
+                query.filter(articles::id.eq_any(links.select(article_tags::article_id)))
+            };
         }
         if let Some(author) = &filter.author {
-            query = query.filter(
-                articles::id.eq_any(
-                    article_authors::table
-                        .filter(article_authors::user_id.eq(author.clone()))
-                        .select(article_authors::article_id),
-                ),
-            );
+            let links = article_authors::table.filter(article_authors::user_id.eq(author.clone()));
+            query = if public {
+                query.filter(
+                    articles::id.eq_any(
+                        links
+                            .filter(article_authors::public_at.le(now))
+                            .select(article_authors::article_id),
+                    ),
+                )
+            } else {
+                query.filter(articles::id.eq_any(links.select(article_authors::article_id)))
+            };
         }
         if let Some(section) = &filter.section {
             query = query.filter(articles::section.eq(section.clone()));
@@ -576,6 +612,26 @@ pub fn list(
         };
         return search(conn, scope, filter, terms, offset, limit, now);
     }
+    if scope == Scope::Public && filter.section.is_none() && filter.language.is_none() {
+        let cursor = match after {
+            Some(Position::Published(at, id)) => Some((*at, id.as_str())),
+            _ => None,
+        };
+        let ids = match (&filter.tag, &filter.author) {
+            (Some(tag), None) => Some(tag_page(conn, tag, filter, cursor, limit, now)?),
+            (None, Some(author)) => Some(author_page(conn, author, filter, cursor, limit, now)?),
+            _ => None,
+        };
+        if let Some(ids) = ids {
+            let mut rows: Vec<SummaryRow> = articles::table
+                .filter(articles::id.eq_any(&ids))
+                .filter(articles::status.eq("published"))
+                .select(SUMMARY_COLUMNS)
+                .load(conn)?;
+            rows.sort_by(|a, b| (b.published_at, &b.id).cmp(&(a.published_at, &a.id)));
+            return Ok(rows);
+        }
+    }
     let mut query = filtered!(
         articles::table.select(SUMMARY_COLUMNS).into_boxed(),
         scope,
@@ -584,10 +640,14 @@ pub fn list(
     );
     if scope.by_publication() {
         if let Some(Position::Published(at, id)) = after {
+            // `published_at <= at` first: a range both planners can take on the index, where a
+            // bare OR can make SQLite walk the list from the top.
             query = query.filter(
-                articles::published_at.lt(*at).or(articles::published_at
-                    .eq(*at)
-                    .and(articles::id.lt(id.clone()))),
+                articles::published_at.le(*at).and(
+                    articles::published_at
+                        .lt(*at)
+                        .or(articles::id.lt(id.clone())),
+                ),
             );
         }
         query
@@ -600,6 +660,81 @@ pub fn list(
         }
         query.order(articles::id.desc()).limit(limit).load(conn)
     }
+}
+
+/// One page of a tag's public articles, newest first: a single range of the
+/// (tag, public_at, article_id) index, however many articles carry the tag.
+fn tag_page(
+    conn: &mut DbConn,
+    tag: &str,
+    filter: &Filter,
+    cursor: Option<(NaiveDateTime, &str)>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let mut query = article_tags::table
+        .filter(article_tags::tag.eq(tag.to_owned()))
+        .filter(article_tags::public_at.le(now))
+        .select(article_tags::article_id)
+        .order((
+            article_tags::public_at.desc(),
+            article_tags::article_id.desc(),
+        ))
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = filter.published_after {
+        query = query.filter(article_tags::public_at.ge(after));
+    }
+    if let Some(before) = filter.published_before {
+        query = query.filter(article_tags::public_at.lt(before));
+    }
+    if let Some((at, id)) = cursor {
+        query = query.filter(
+            article_tags::public_at.le(at).and(
+                article_tags::public_at
+                    .lt(at)
+                    .or(article_tags::article_id.lt(id.to_owned())),
+            ),
+        );
+    }
+    query.load(conn)
+}
+
+/// One page of an author's public articles, newest first (as [`tag_page`]).
+fn author_page(
+    conn: &mut DbConn,
+    author: &str,
+    filter: &Filter,
+    cursor: Option<(NaiveDateTime, &str)>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let mut query = article_authors::table
+        .filter(article_authors::user_id.eq(author.to_owned()))
+        .filter(article_authors::public_at.le(now))
+        .select(article_authors::article_id)
+        .order((
+            article_authors::public_at.desc(),
+            article_authors::article_id.desc(),
+        ))
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = filter.published_after {
+        query = query.filter(article_authors::public_at.ge(after));
+    }
+    if let Some(before) = filter.published_before {
+        query = query.filter(article_authors::public_at.lt(before));
+    }
+    if let Some((at, id)) = cursor {
+        query = query.filter(
+            article_authors::public_at.le(at).and(
+                article_authors::public_at
+                    .lt(at)
+                    .or(article_authors::article_id.lt(id.to_owned())),
+            ),
+        );
+    }
+    query.load(conn)
 }
 
 /// Full-text search, ranked by relevance: the one backend-specific query. SQLite joins its

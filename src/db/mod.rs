@@ -368,3 +368,18 @@ pub fn bump_content_version(conn: &mut DbConn) -> ApiResult<()> {
         .execute(conn)?;
     Ok(())
 }
+
+/// Serialises, until the transaction ends, every transaction that locks the same `key`. On
+/// PostgreSQL, where writes run concurrently, this keeps read-check-write sequences (a free
+/// slug, an article's current version) from racing; SQLite's single writer already does.
+pub fn lock_key(conn: &mut DbConn, key: &str) -> ApiResult<()> {
+    match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind::<diesel::sql_types::Text, _>(key)
+                .execute(c)?;
+            Ok(())
+        }
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}

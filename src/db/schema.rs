@@ -65,6 +65,7 @@ diesel::table! {
         article_id -> Text,
         user_id -> Text,
         position -> Integer,
+        public_at -> Nullable<Timestamp>,
     }
 }
 
@@ -74,6 +75,7 @@ diesel::table! {
         article_id -> Text,
         tag -> Text,
         position -> Integer,
+        public_at -> Nullable<Timestamp>,
     }
 }
 

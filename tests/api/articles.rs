@@ -171,6 +171,18 @@ async fn the_whole_life_of_a_story(backend: Backend) {
     // Search finds it by a word from its body, in any case.
     let found = app.get("/v1/articles?q=CORROSION").send().await.json();
     assert_eq!(ids(&found), vec![id.clone()]);
+    assert_eq!(
+        ids(&app.get("/v1/articles?tag=city").send().await.json()),
+        vec![id.clone()]
+    );
+    assert_eq!(
+        ids(&app
+            .get(&format!("/v1/articles?author={writer_id}"))
+            .send()
+            .await
+            .json()),
+        vec![id.clone()]
+    );
 
     // An editor changes published text; writers no longer may.
     let writer_late = app
@@ -200,6 +212,15 @@ async fn the_whole_life_of_a_story(backend: Backend) {
     );
     assert!(ids(&app.get("/v1/articles").send().await.json()).is_empty());
     assert!(ids(&app.get("/v1/articles?q=corrosion").send().await.json()).is_empty());
+    assert!(ids(&app.get("/v1/articles?tag=city").send().await.json()).is_empty());
+    assert!(
+        ids(&app
+            .get(&format!("/v1/articles?author={writer_id}"))
+            .send()
+            .await
+            .json())
+        .is_empty()
+    );
     // The cached copy is stale now: the ETag does not match any more.
     let staff = app
         .get(&path)
@@ -359,7 +380,7 @@ async fn walking_the_list_visits_every_story_once_while_news_breaks(backend: Bac
     let editor = app.admin_token().await;
     let mut expected = HashSet::new();
     for i in 0..120 {
-        let a = create(&app, &editor, &json!({"title": format!("Story number {i}"), "body": [{"type": "paragraph", "text": "Text."}]})).await;
+        let a = create(&app, &editor, &json!({"title": format!("Story number {i}"), "tags": ["walk"], "body": [{"type": "paragraph", "text": "Text."}]})).await;
         let id = a["id"].as_str().unwrap().to_owned();
         publish(&app, &editor, &id).await;
         expected.insert(id);
@@ -527,6 +548,40 @@ async fn slugs_are_readable_unique_and_old_ones_keep_working(backend: Backend) {
         .send()
         .await;
     assert_problem(&grab, 409, "conflict");
+}
+
+async fn concurrent_writers_neither_collide_nor_lose_edits(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    // Eight stories with the same headline at once: each gets its own slug.
+    let body = json!({"title": "Storm closes the ferry", "body": [{"type": "paragraph", "text": "Text."}]});
+    let creates = (0..8).map(|_| app.post("/v1/articles").bearer(&editor).json(&body).send());
+    let results = futures_util::future::join_all(creates).await;
+    let mut slugs: Vec<String> = results
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 201, "{}", r.text);
+            r.json()["slug"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    slugs.sort();
+    slugs.dedup();
+    assert_eq!(slugs.len(), 8, "{slugs:?}");
+    // Eight edits at once with `If-Match: *` all land, one after another.
+    let id = results[0].json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/articles/{id}");
+    let edits = (0..8).map(|i| {
+        app.patch(&path)
+            .bearer(&editor)
+            .header("if-match", "*")
+            .json(&json!({"standfirst": format!("Edit {i}")}))
+            .send()
+    });
+    for r in futures_util::future::join_all(edits).await {
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let now = app.get(&path).bearer(&editor).send().await.json();
+    assert_eq!(now["version"], 9, "every edit made a version");
 }
 
 async fn filters_narrow_the_public_list(backend: Backend) {
@@ -834,6 +889,7 @@ backend_tests!(
     body_html_cannot_carry_markup_or_script,
     slugs_are_readable_unique_and_old_ones_keep_working,
     filters_narrow_the_public_list,
+    concurrent_writers_neither_collide_nor_lose_edits,
     excerpts_never_exceed_500_characters_or_cut_words,
     bad_input_is_refused_and_changes_nothing,
 );
