@@ -222,10 +222,7 @@ pub async fn list_articles(
         PUBLIC_LIST_CACHE
     };
     if not_modified(&req, &tag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag))
-            .insert_header((header::CACHE_CONTROL, cache))
-            .finish());
+        return Ok(crate::http::etag::not_modified_response(tag, cache));
     }
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, tag))
@@ -445,10 +442,7 @@ pub async fn get_article(
     let tag = etag(article.version);
     let cache = if staff { PRIVATE_CACHE } else { PUBLIC_CACHE };
     if not_modified(&req, &tag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag))
-            .insert_header((header::CACHE_CONTROL, cache))
-            .finish());
+        return Ok(crate::http::etag::not_modified_response(tag, cache));
     }
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, tag))

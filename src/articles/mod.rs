@@ -9,7 +9,7 @@ pub mod slug;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use self::body::Block;
@@ -258,31 +258,24 @@ pub struct ArticlePatch {
     pub slug: Option<String>,
     pub standfirst: Option<String>,
     pub body: Option<Vec<Block>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<String>)]
     pub section: Option<Option<String>>,
     pub tags: Option<Vec<String>>,
     pub language: Option<String>,
     pub sources: Option<Vec<Source>>,
     pub related: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<String>)]
     pub canonical_url: Option<Option<String>>,
     /// A hand-written excerpt; `null` goes back to the derived one.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<String>)]
     pub excerpt: Option<Option<String>>,
     pub authors: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<FeaturedImage>)]
     pub featured_image: Option<Option<FeaturedImage>>,
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Everything an editor controls about an article, as one value: created from a

@@ -596,6 +596,37 @@ macro_rules! filtered {
     }};
 }
 
+/// One page of public article ids from a link table (`article_tags` by tag, `article_authors` by
+/// user), newest first: a single range of its `(key, public_at, article_id)` index, however many
+/// articles the tag or author has.
+macro_rules! link_page {
+    ($conn:expr, $table:ident, $key:ident, $value:expr, $filter:expr, $cursor:expr, $limit:expr, $now:expr) => {{
+        let mut query = $table::table
+            .filter($table::$key.eq($value.to_owned()))
+            .filter($table::public_at.le($now))
+            .select($table::article_id)
+            .order(($table::public_at.desc(), $table::article_id.desc()))
+            .limit($limit)
+            .into_boxed();
+        if let Some(after) = $filter.published_after {
+            query = query.filter($table::public_at.ge(after));
+        }
+        if let Some(before) = $filter.published_before {
+            query = query.filter($table::public_at.lt(before));
+        }
+        if let Some((at, id)) = $cursor {
+            query = query.filter(
+                $table::public_at.le(at).and(
+                    $table::public_at
+                        .lt(at)
+                        .or($table::article_id.lt(id.to_owned())),
+                ),
+            );
+        }
+        query.load::<String>($conn)
+    }};
+}
+
 /// One page of a list (`limit + 1` rows, to tell whether there is a next page).
 pub fn list(
     conn: &mut DbConn,
@@ -618,8 +649,26 @@ pub fn list(
             _ => None,
         };
         let ids = match (&filter.tag, &filter.author) {
-            (Some(tag), None) => Some(tag_page(conn, tag, filter, cursor, limit, now)?),
-            (None, Some(author)) => Some(author_page(conn, author, filter, cursor, limit, now)?),
+            (Some(tag), None) => Some(link_page!(
+                conn,
+                article_tags,
+                tag,
+                tag,
+                filter,
+                cursor,
+                limit,
+                now
+            )?),
+            (None, Some(author)) => Some(link_page!(
+                conn,
+                article_authors,
+                user_id,
+                author,
+                filter,
+                cursor,
+                limit,
+                now
+            )?),
             _ => None,
         };
         if let Some(ids) = ids {
@@ -660,81 +709,6 @@ pub fn list(
         }
         query.order(articles::id.desc()).limit(limit).load(conn)
     }
-}
-
-/// One page of a tag's public articles, newest first: a single range of the
-/// (tag, public_at, article_id) index, however many articles carry the tag.
-fn tag_page(
-    conn: &mut DbConn,
-    tag: &str,
-    filter: &Filter,
-    cursor: Option<(NaiveDateTime, &str)>,
-    limit: i64,
-    now: NaiveDateTime,
-) -> QueryResult<Vec<String>> {
-    let mut query = article_tags::table
-        .filter(article_tags::tag.eq(tag.to_owned()))
-        .filter(article_tags::public_at.le(now))
-        .select(article_tags::article_id)
-        .order((
-            article_tags::public_at.desc(),
-            article_tags::article_id.desc(),
-        ))
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = filter.published_after {
-        query = query.filter(article_tags::public_at.ge(after));
-    }
-    if let Some(before) = filter.published_before {
-        query = query.filter(article_tags::public_at.lt(before));
-    }
-    if let Some((at, id)) = cursor {
-        query = query.filter(
-            article_tags::public_at.le(at).and(
-                article_tags::public_at
-                    .lt(at)
-                    .or(article_tags::article_id.lt(id.to_owned())),
-            ),
-        );
-    }
-    query.load(conn)
-}
-
-/// One page of an author's public articles, newest first (as [`tag_page`]).
-fn author_page(
-    conn: &mut DbConn,
-    author: &str,
-    filter: &Filter,
-    cursor: Option<(NaiveDateTime, &str)>,
-    limit: i64,
-    now: NaiveDateTime,
-) -> QueryResult<Vec<String>> {
-    let mut query = article_authors::table
-        .filter(article_authors::user_id.eq(author.to_owned()))
-        .filter(article_authors::public_at.le(now))
-        .select(article_authors::article_id)
-        .order((
-            article_authors::public_at.desc(),
-            article_authors::article_id.desc(),
-        ))
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = filter.published_after {
-        query = query.filter(article_authors::public_at.ge(after));
-    }
-    if let Some(before) = filter.published_before {
-        query = query.filter(article_authors::public_at.lt(before));
-    }
-    if let Some((at, id)) = cursor {
-        query = query.filter(
-            article_authors::public_at.le(at).and(
-                article_authors::public_at
-                    .lt(at)
-                    .or(article_authors::article_id.lt(id.to_owned())),
-            ),
-        );
-    }
-    query.load(conn)
 }
 
 /// Full-text search, ranked by relevance: the one backend-specific query. SQLite joins its

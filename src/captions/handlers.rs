@@ -214,10 +214,7 @@ pub async fn get_caption(
         "public, max-age=60, stale-while-revalidate=30"
     };
     if not_modified(&req, &tag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag))
-            .insert_header((header::CACHE_CONTROL, cache))
-            .finish());
+        return Ok(crate::http::etag::not_modified_response(tag, cache));
     }
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, tag))

@@ -85,16 +85,10 @@ pub struct NewCaption {
 pub struct CaptionUpdate {
     #[schema(min_length = 1, max_length = 1000)]
     pub text: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<String>, max_length = 300)]
     pub credit: Option<Option<String>>,
     pub illustrative: Option<bool>,
-}
-
-fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Checks caption text and credit; returns them trimmed.

@@ -341,20 +341,14 @@ pub struct TriageRequest {
     /// For `duplicate`: the id of another report on the same article.
     pub duplicate_of: Option<String>,
     /// Internal note (`null` clears it).
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<String>, max_length = 5000)]
     pub editor_note: Option<Option<String>>,
     /// Published in the article's corrections log when the report is accepted (`null` clears:
     /// an accepted report without one is a silent fix).
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<String>, max_length = 2000)]
     pub public_note: Option<Option<String>>,
-}
-
-fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Triage a report: change its status and notes (editors and admins).

@@ -110,6 +110,14 @@ fn is_json(req: &HttpRequest) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// For PATCH fields: tells an absent field (`None`, with `#[serde(default)]`) from an explicit
+/// `null` (`Some(None)`), so `null` can clear a value while absence leaves it alone.
+pub fn present<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 /// Parses a JSON body: broken syntax is 400, a wrong shape is 422 with the field's path.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {

@@ -369,10 +369,7 @@ pub async fn get_image(
         PRIVATE
     };
     if not_modified(&req, &tag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag))
-            .insert_header((header::CACHE_CONTROL, cache))
-            .finish());
+        return Ok(crate::http::etag::not_modified_response(tag, cache));
     }
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, tag))
@@ -433,10 +430,7 @@ pub async fn image_file(
     };
     let cache = if public { IMMUTABLE } else { PRIVATE };
     if not_modified(&req, &tag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag))
-            .insert_header((header::CACHE_CONTROL, cache))
-            .finish());
+        return Ok(crate::http::etag::not_modified_response(tag, cache));
     }
     let store = state.media.clone();
     let original = original_key(&row.content_hash, format.extension());
