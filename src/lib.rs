@@ -14,6 +14,7 @@ pub mod images;
 pub mod openapi;
 pub mod seed;
 pub mod users;
+pub mod validate;
 
 pub use app::Application;
 pub use config::Config;

@@ -395,24 +395,30 @@ impl Fields {
     /// Checks everything that needs no database; `id` is the article's own (for `related`).
     pub fn validate(&self, id: &str) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        check_text(&mut errors, "title", &self.title, 1, MAX_TITLE_CHARS);
-        slug::check_slug("slug", &self.slug, &mut errors);
-        check_text(
+        crate::validate::text(
+            "title",
+            Some(&self.title),
+            true,
+            MAX_TITLE_CHARS,
             &mut errors,
+        );
+        slug::check_slug("slug", &self.slug, &mut errors);
+        crate::validate::text(
             "standfirst",
-            &self.standfirst,
-            0,
+            Some(&self.standfirst),
+            false,
             MAX_STANDFIRST_CHARS,
+            &mut errors,
         );
         errors.extend(body::validate(&self.body));
         if let Some(section) = &self.section {
-            check_text(&mut errors, "section", section, 1, 64);
+            crate::validate::text("section", Some(section), true, 64, &mut errors);
         }
         if self.tags.len() > MAX_TAGS {
             errors.push(FieldError::new("tags", format!("at most {MAX_TAGS} tags")));
         }
         for (i, tag) in self.tags.iter().enumerate() {
-            check_text(&mut errors, &format!("tags[{i}]"), tag, 1, 50);
+            crate::validate::text(&format!("tags[{i}]"), Some(tag), true, 50, &mut errors);
         }
         if !is_language_tag(&self.language) {
             errors.push(FieldError::new(
@@ -427,12 +433,12 @@ impl Fields {
             ));
         }
         for (i, source) in self.sources.iter().enumerate() {
-            check_text(
-                &mut errors,
+            crate::validate::text(
                 &format!("sources[{i}].name"),
-                &source.name,
-                1,
+                Some(&source.name),
+                true,
                 200,
+                &mut errors,
             );
             if let Some(url) = &source.url {
                 check_url(&mut errors, &format!("sources[{i}].url"), url);
@@ -471,23 +477,6 @@ fn normalize_tags(tags: Vec<String>) -> Vec<String> {
         }
     }
     out
-}
-
-fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, min: usize, max: usize) {
-    let chars = value.chars().count();
-    if min > 0 && value.trim().is_empty() {
-        errors.push(FieldError::new(field, "must not be empty"));
-    } else if chars > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    } else if value.chars().any(|c| c.is_control() && c != '\n') {
-        errors.push(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
 }
 
 fn check_ids(errors: &mut Vec<FieldError>, field: &str, ids: &[String], max: usize) {

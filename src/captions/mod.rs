@@ -97,34 +97,7 @@ pub fn check(
     credit: Option<&str>,
     errors: &mut Vec<FieldError>,
 ) -> (String, Option<String>) {
-    let text = text.trim();
-    let chars = text.chars().count();
-    if chars == 0 {
-        errors.push(FieldError::new("text", "must not be empty"));
-    } else if chars > MAX_TEXT_CHARS {
-        errors.push(FieldError::new(
-            "text",
-            format!("must be at most {MAX_TEXT_CHARS} characters"),
-        ));
-    } else if text.chars().any(|c| c.is_control() && c != '\n') {
-        errors.push(FieldError::new(
-            "text",
-            "must not contain control characters",
-        ));
-    }
-    let credit = credit.map(str::trim).filter(|c| !c.is_empty());
-    if let Some(c) = credit {
-        if c.chars().count() > MAX_CREDIT_CHARS {
-            errors.push(FieldError::new(
-                "credit",
-                format!("must be at most {MAX_CREDIT_CHARS} characters"),
-            ));
-        } else if c.chars().any(char::is_control) {
-            errors.push(FieldError::new(
-                "credit",
-                "must not contain control characters",
-            ));
-        }
-    }
-    (text.to_owned(), credit.map(str::to_owned))
+    let text = crate::validate::text("text", Some(text), true, MAX_TEXT_CHARS, errors);
+    let credit = crate::validate::text("credit", credit, false, MAX_CREDIT_CHARS, errors);
+    (text.unwrap_or_default(), credit)
 }

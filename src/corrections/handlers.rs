@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::model::{self, ReportRow, Triage};
-use super::{CorrectionEntry, NewReport, Report, ReportReceipt, ReportStatus, check_text, locate};
+use super::{CorrectionEntry, NewReport, Report, ReportReceipt, ReportStatus, locate};
 use crate::app::AppState;
 use crate::articles::{self, Status};
 use crate::auth::{AuthUser, OptionalAuth};
@@ -53,9 +53,9 @@ pub async fn report_correction(
     key: web::Path<String>,
     body: ApiJson<NewReport>,
 ) -> ApiResult<HttpResponse> {
-    let client = client_ip(&req, &state.config.trusted_proxies)
-        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    if let Some(ip) = client_ip(&req, &state.config.trusted_proxies)
+    let ip = client_ip(&req, &state.config.trusted_proxies);
+    let client = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    if let Some(ip) = ip
         && let Err(wait) = state.corrections_limiter.check(ip)
     {
         return Err(ApiError::TooManyRequests {
@@ -64,8 +64,9 @@ pub async fn report_correction(
     }
     let new = body.0;
     let mut errors = Vec::new();
-    let quote = check_text("quote", Some(&new.quote), true, 1_000, &mut errors).unwrap_or_default();
-    let suggestion = check_text(
+    let quote = crate::validate::text("quote", Some(&new.quote), true, 1_000, &mut errors)
+        .unwrap_or_default();
+    let suggestion = crate::validate::text(
         "suggestion",
         Some(&new.suggestion),
         true,
@@ -73,9 +74,10 @@ pub async fn report_correction(
         &mut errors,
     )
     .unwrap_or_default();
-    let comment = check_text("comment", new.comment.as_deref(), false, 5_000, &mut errors);
-    let name = check_text("name", new.name.as_deref(), false, 200, &mut errors);
-    let email = check_text("email", new.email.as_deref(), false, 254, &mut errors);
+    let comment =
+        crate::validate::text("comment", new.comment.as_deref(), false, 5_000, &mut errors);
+    let name = crate::validate::text("name", new.name.as_deref(), false, 200, &mut errors);
+    let email = crate::validate::text("email", new.email.as_deref(), false, 254, &mut errors);
     if let Some(e) = &email {
         check_email("email", e, &mut errors);
     }
@@ -393,11 +395,11 @@ pub async fn triage_report(
                 ));
             }
             let editor_note = match request.editor_note {
-                Some(n) => check_text("editor_note", n.as_deref(), false, 5_000, &mut errors),
+                Some(n) => crate::validate::text("editor_note", n.as_deref(), false, 5_000, &mut errors),
                 None => current.editor_note.clone(),
             };
             let public_note = match request.public_note {
-                Some(n) => check_text("public_note", n.as_deref(), false, 2_000, &mut errors),
+                Some(n) => crate::validate::text("public_note", n.as_deref(), false, 2_000, &mut errors),
                 None => current.public_note.clone(),
             };
             let duplicate_of = if to == ReportStatus::Duplicate {

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use self::locate::QuoteLocation;
 use self::model::ReportRow;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult};
 
 /// Where a report is in triage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -182,32 +182,4 @@ pub struct CorrectionEntry {
     pub note: String,
     /// When the correction was published.
     pub corrected_at: DateTime<Utc>,
-}
-
-/// Checks a text field's length; returns it trimmed, `None` when empty.
-pub fn check_text(
-    field: &str,
-    value: Option<&str>,
-    required: bool,
-    max: usize,
-    errors: &mut Vec<FieldError>,
-) -> Option<String> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty());
-    match value {
-        None if required => errors.push(FieldError::new(field, "must not be empty")),
-        Some(v) if v.chars().count() > max => {
-            errors.push(FieldError::new(
-                field,
-                format!("must be at most {max} characters"),
-            ));
-        }
-        Some(v) if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
-            errors.push(FieldError::new(
-                field,
-                "must not contain control characters",
-            ));
-        }
-        _ => {}
-    }
-    value.map(str::to_owned)
 }

@@ -166,23 +166,14 @@ pub fn check_meta(
     value: Option<&str>,
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
     let max = META_LIMITS
         .iter()
         .find(|(name, _)| *name == field)
         .map_or(300, |(_, max)| *max);
-    if value.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    } else if value.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-    } else if field == "source_url" && !crate::articles::is_http_url(value) {
+    let before = errors.len();
+    let value = crate::validate::text(field, value, false, max, errors)?;
+    if field == "source_url" && errors.len() == before && !crate::articles::is_http_url(&value) {
         errors.push(FieldError::new(field, "must be an http or https URL"));
     }
-    Some(value.to_owned())
+    Some(value)
 }
