@@ -379,23 +379,51 @@ pub fn replace_images(conn: &mut DbConn, id: &str, refs: &[super::ImageRef]) -> 
     Ok(())
 }
 
+/// Starts a boxed query's `WHERE` with `column IN (ids)`, written as `column = ? OR …` over the
+/// ids padded to a power of two (by repeating the last), so that each of a handful of statements
+/// is prepared once per connection and then reused. (diesel never caches a statement with
+/// `eq_any` over a list, and preparing the small per-page queries cost more than running them.)
+/// `ids` must not be empty; further `.filter`s are ANDed after the group.
+macro_rules! among {
+    ($query:expr, $column:expr, $ids:expr) => {{
+        let ids: &[String] = $ids;
+        let last = ids.len().saturating_sub(1);
+        let mut query = $query.filter($column.eq(ids[0].clone()));
+        for i in 1..ids.len().next_power_of_two() {
+            query = query.or_filter($column.eq(ids[i.min(last)].clone()));
+        }
+        query
+    }};
+}
+
 /// Authors (id, display name) of each of `ids`, in byline order.
 pub fn authors_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String, String)>> {
-    article_authors::table
-        .inner_join(users::table)
-        .filter(article_authors::article_id.eq_any(ids))
-        .order((article_authors::article_id, article_authors::position))
-        .select((article_authors::article_id, users::id, users::display_name))
-        .load(conn)
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    among!(
+        article_authors::table.inner_join(users::table).into_boxed(),
+        article_authors::article_id,
+        ids
+    )
+    .order((article_authors::article_id, article_authors::position))
+    .select((article_authors::article_id, users::id, users::display_name))
+    .load(conn)
 }
 
 /// Tags of each of `ids`, in order.
 pub fn tags_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
-    article_tags::table
-        .filter(article_tags::article_id.eq_any(ids))
-        .order((article_tags::article_id, article_tags::position))
-        .select((article_tags::article_id, article_tags::tag))
-        .load(conn)
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    among!(
+        article_tags::table.into_boxed(),
+        article_tags::article_id,
+        ids
+    )
+    .order((article_tags::article_id, article_tags::position))
+    .select((article_tags::article_id, article_tags::tag))
+    .load(conn)
 }
 
 /// Related article ids of `id`, in order; with `public_at`, only those the public can read
@@ -534,15 +562,71 @@ pub struct Filter {
     pub terms: Option<Vec<String>>,
 }
 
-/// Applies a list's scope and filters to a boxed query over `articles` (alone or joined).
+/// The one upper bound on the publication time of a public list: the tightest of "due by now",
+/// `published_before` and the cursor, since each of the others follows from it. With more than
+/// one, SQLite's planner may start the index range at the wrong one (`<= now`) and walk the list
+/// from its newest end to a deep cursor; with one, the range starts where the page does whatever
+/// the planner knows of the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Upper<'a> {
+    /// `at < t`.
+    Before(NaiveDateTime),
+    /// After a cursor, newest first: `at <= t AND (at < t OR id < i)`.
+    After(NaiveDateTime, &'a str),
+    /// `at <= t`.
+    AtMost(NaiveDateTime),
+}
+
+impl<'a> Upper<'a> {
+    fn tightest(
+        now: NaiveDateTime,
+        before: Option<NaiveDateTime>,
+        cursor: Option<(NaiveDateTime, &'a str)>,
+    ) -> Self {
+        // At the same time, `< t` excludes more than a cursor at t, which excludes more than `<= t`.
+        let key = |u: &Self| match *u {
+            Self::Before(t) => (t, 0),
+            Self::After(t, _) => (t, 1),
+            Self::AtMost(t) => (t, 2),
+        };
+        [
+            before.map(Self::Before),
+            cursor.map(|(t, id)| Self::After(t, id)),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(Self::AtMost(now), |best, u| {
+            if key(&u) < key(&best) { u } else { best }
+        })
+    }
+}
+
+/// Applies an [`Upper`] bound on a (time, id) pair of columns.
+macro_rules! below {
+    ($query:expr, $upper:expr, $at:expr, $id:expr) => {
+        match $upper {
+            Upper::Before(t) => $query.filter($at.lt(t)),
+            Upper::AtMost(t) => $query.filter($at.le(t)),
+            Upper::After(t, id) => {
+                $query.filter($at.le(t).and($at.lt(t).or($id.lt(id.to_owned()))))
+            }
+        }
+    };
+}
+
+/// Applies a list's scope and filters to a boxed query over `articles` (alone or joined); for
+/// the public scope also the cursor (for the others, [`list`] applies it).
 macro_rules! filtered {
-    ($query:expr, $scope:expr, $filter:expr, $now:expr) => {{
+    ($query:expr, $scope:expr, $filter:expr, $now:expr, $cursor:expr) => {{
         let mut query = $query;
         let (scope, filter, now): (Scope, &Filter, NaiveDateTime) = ($scope, $filter, $now);
         query = match scope {
-            Scope::Public => query
-                .filter(articles::status.eq("published"))
-                .filter(articles::published_at.le(now)),
+            Scope::Public => below!(
+                query.filter(articles::status.eq("published")),
+                Upper::tightest(now, filter.published_before, $cursor),
+                articles::published_at,
+                articles::id
+            ),
             Scope::Scheduled => query
                 .filter(articles::status.eq("published"))
                 .filter(articles::published_at.gt(now)),
@@ -589,7 +673,7 @@ macro_rules! filtered {
         if let Some(after) = filter.published_after {
             query = query.filter(articles::published_at.ge(after));
         }
-        if let Some(before) = filter.published_before {
+        if !public && let Some(before) = filter.published_before {
             query = query.filter(articles::published_at.lt(before));
         }
         query
@@ -603,7 +687,6 @@ macro_rules! link_page {
     ($conn:expr, $table:ident, $key:ident, $value:expr, $filter:expr, $cursor:expr, $limit:expr, $now:expr) => {{
         let mut query = $table::table
             .filter($table::$key.eq($value.to_owned()))
-            .filter($table::public_at.le($now))
             .select($table::article_id)
             .order(($table::public_at.desc(), $table::article_id.desc()))
             .limit($limit)
@@ -611,19 +694,13 @@ macro_rules! link_page {
         if let Some(after) = $filter.published_after {
             query = query.filter($table::public_at.ge(after));
         }
-        if let Some(before) = $filter.published_before {
-            query = query.filter($table::public_at.lt(before));
-        }
-        if let Some((at, id)) = $cursor {
-            query = query.filter(
-                $table::public_at.le(at).and(
-                    $table::public_at
-                        .lt(at)
-                        .or($table::article_id.lt(id.to_owned())),
-                ),
-            );
-        }
-        query.load::<String>($conn)
+        below!(
+            query,
+            Upper::tightest($now, $filter.published_before, $cursor),
+            $table::public_at,
+            $table::article_id
+        )
+        .load::<String>($conn)
     }};
 }
 
@@ -672,31 +749,40 @@ pub fn list(
             _ => None,
         };
         if let Some(ids) = ids {
-            let mut rows: Vec<SummaryRow> = articles::table
-                .filter(articles::id.eq_any(&ids))
-                .filter(articles::status.eq("published"))
-                .select(SUMMARY_COLUMNS)
-                .load(conn)?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut rows: Vec<SummaryRow> =
+                among!(articles::table.into_boxed(), articles::id, &ids)
+                    .filter(articles::status.eq("published"))
+                    .select(SUMMARY_COLUMNS)
+                    .load(conn)?;
             rows.sort_by(|a, b| (b.published_at, &b.id).cmp(&(a.published_at, &a.id)));
             return Ok(rows);
         }
     }
+    let cursor = match after {
+        Some(Position::Published(at, id)) => Some((*at, id.as_str())),
+        _ => None,
+    };
     let mut query = filtered!(
         articles::table.select(SUMMARY_COLUMNS).into_boxed(),
         scope,
         filter,
-        now
+        now,
+        cursor
     );
     if scope.by_publication() {
-        if let Some(Position::Published(at, id)) = after {
-            // `published_at <= at` first: a range both planners can take on the index, where a
-            // bare OR can make SQLite walk the list from the top.
-            query = query.filter(
-                articles::published_at.le(*at).and(
-                    articles::published_at
-                        .lt(*at)
-                        .or(articles::id.lt(id.clone())),
-                ),
+        if scope == Scope::Scheduled
+            && let Some((at, id)) = cursor
+        {
+            // A range on the index (`published_at <= at` first), where a bare OR can make
+            // SQLite walk the list from the top.
+            query = below!(
+                query,
+                Upper::After(at, id),
+                articles::published_at,
+                articles::id
             );
         }
         query
@@ -725,8 +811,10 @@ fn search(
 ) -> QueryResult<Vec<SummaryRow>> {
     if let DbConn::Sqlite(sqlite) = conn {
         let ids = sqlite_search(sqlite, scope, filter, terms, offset, limit, now)?;
-        let mut rows: Vec<SummaryRow> = articles::table
-            .filter(articles::id.eq_any(&ids))
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut rows: Vec<SummaryRow> = among!(articles::table.into_boxed(), articles::id, &ids)
             .select(SUMMARY_COLUMNS)
             .load(conn)?;
         rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
@@ -737,7 +825,8 @@ fn search(
             articles::table.select(SUMMARY_COLUMNS).into_boxed(),
             scope,
             filter,
-            now
+            now,
+            None
         )
         .filter(
             sql::<Bool>("articles.search @@ plainto_tsquery('simple', ")
@@ -839,4 +928,43 @@ fn sqlite_search(
         .bind::<diesel::sql_types::BigInt, _>(offset)
         .load(conn)?;
     Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Upper;
+    use chrono::NaiveDateTime;
+
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+    }
+
+    #[test]
+    fn the_public_list_has_one_upper_bound_the_tightest() {
+        let now = t("2026-11-27 10:00:00");
+        assert_eq!(Upper::tightest(now, None, None), Upper::AtMost(now));
+        let at = t("2025-01-01 00:00:00");
+        // A cursor in the past bounds the page; one in the future (crafted) changes nothing.
+        assert_eq!(
+            Upper::tightest(now, None, Some((at, "b"))),
+            Upper::After(at, "b")
+        );
+        let future = t("2030-01-01 00:00:00");
+        assert_eq!(
+            Upper::tightest(now, None, Some((future, "b"))),
+            Upper::AtMost(now)
+        );
+        // `published_before` wins when earlier, and at the same instant (`<` excludes more).
+        let before = t("2024-06-01 00:00:00");
+        assert_eq!(
+            Upper::tightest(now, Some(before), Some((at, "b"))),
+            Upper::Before(before)
+        );
+        assert_eq!(
+            Upper::tightest(now, Some(at), Some((at, "b"))),
+            Upper::Before(at)
+        );
+        assert_eq!(Upper::tightest(now, Some(now), None), Upper::Before(now));
+        assert_eq!(Upper::tightest(now, Some(future), None), Upper::AtMost(now));
+    }
 }
