@@ -3,6 +3,7 @@
 pub mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -10,6 +11,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use tokio::sync::Semaphore;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -136,6 +138,11 @@ pub type PooledConn = PooledConnection<Connector>;
 pub struct Db {
     writer: Pool<Connector>,
     reader: Pool<Connector>,
+    /// At most one blocking task per pooled connection: requests beyond that wait here, on the
+    /// async side, rather than each holding a thread of the blocking pool while it waits for a
+    /// connection (under load that meant a hundred threads contending for eight connections).
+    read_gate: Arc<Semaphore>,
+    write_gate: Arc<Semaphore>,
     backend: &'static str,
 }
 
@@ -195,10 +202,12 @@ impl Db {
                 .connection_timeout(Duration::from_secs(10))
                 .build(connector)
         };
-        let (writer, reader) = match target {
+        let size = usize::try_from(max_connections).unwrap_or(1);
+        let (writer, reader, read_gate, write_gate) = match target {
             DbTarget::Postgres(_) => {
                 let pool = build(writer_connector, max_connections)?;
-                (pool.clone(), pool)
+                let gate = Arc::new(Semaphore::new(size));
+                (pool.clone(), pool, gate.clone(), gate)
             }
             DbTarget::Sqlite(_) => {
                 let reader_connector = Connector {
@@ -208,12 +217,16 @@ impl Db {
                 (
                     build(writer_connector, 1)?,
                     build(reader_connector, max_connections)?,
+                    Arc::new(Semaphore::new(size)),
+                    Arc::new(Semaphore::new(1)),
                 )
             }
         };
         Ok(Self {
             writer,
             reader,
+            read_gate,
+            write_gate,
             backend,
         })
     }
@@ -229,6 +242,7 @@ impl Db {
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        let _permit = self.read_gate.acquire().await.map_err(ApiError::internal)?;
         let pool = self.reader.clone();
         let span = tracing::Span::current();
         actix_web::web::block(move || {
@@ -246,6 +260,11 @@ impl Db {
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        let _permit = self
+            .write_gate
+            .acquire()
+            .await
+            .map_err(ApiError::internal)?;
         let pool = self.writer.clone();
         let span = tracing::Span::current();
         actix_web::web::block(move || {
