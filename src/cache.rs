@@ -9,6 +9,7 @@
 //! has gone out, and a scheduled story appears the moment its time comes.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
@@ -23,6 +24,9 @@ use actix_web::{Error, HttpResponse, web};
 use crate::app::AppState;
 use crate::http::etag::not_modified;
 
+/// `X-Cache: hit | miss` on every cacheable request's response.
+const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
+
 /// A stored response.
 struct Entry {
     generation: u64,
@@ -32,9 +36,19 @@ struct Entry {
     body: Bytes,
 }
 
+/// Slots of the admission filter (8 bytes each).
+const DOORKEEPER_SLOTS: usize = 1 << 16;
+
 /// The cache: bounded by the bytes it holds, oldest entries evicted first.
+///
+/// A response is stored the second time its URL is asked for within a while, not the first (an
+/// admission filter of URL hashes, as CDNs do): one-off URLs such as deep pages, rare searches
+/// and crawlers' cache-busting parameters then neither push hot entries out nor fill memory, and
+/// cost no copy of their body.
 pub struct ResponseCache {
     generation: AtomicU64,
+    doorkeeper: Box<[AtomicU64]>,
+    hasher: std::hash::RandomState,
     /// (generation, microseconds of the next scheduled publication) once known.
     horizon: Mutex<(u64, Option<i64>)>,
     entries: RwLock<HashMap<String, std::sync::Arc<Entry>>>,
@@ -47,6 +61,8 @@ impl ResponseCache {
     pub fn new(max_bytes: usize) -> Self {
         Self {
             generation: AtomicU64::new(1),
+            doorkeeper: (0..DOORKEEPER_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            hasher: std::hash::RandomState::new(),
             horizon: Mutex::new((0, None)),
             entries: RwLock::new(HashMap::new()),
             order: Mutex::new((VecDeque::new(), 0)),
@@ -72,6 +88,23 @@ impl ResponseCache {
     fn set_horizon(&self, generation: u64, until: i64) {
         if let Ok(mut h) = self.horizon.lock() {
             *h = (generation, Some(until));
+        }
+    }
+
+    /// Whether `key` was seen recently (then its response may be stored); remembers it if not.
+    /// A slot holds one hash, so a collision at worst delays storing by a request.
+    fn admit(&self, key: &str) -> bool {
+        let hash = self.hasher.hash_one(key) | 1;
+        let slot = usize::try_from(hash % DOORKEEPER_SLOTS as u64)
+            .ok()
+            .and_then(|i| self.doorkeeper.get(i));
+        match slot {
+            Some(slot) if slot.load(Ordering::Relaxed) == hash => true,
+            Some(slot) => {
+                slot.store(hash, Ordering::Relaxed);
+                false
+            }
+            None => false,
         }
     }
 
@@ -190,24 +223,25 @@ pub async fn serve_cached(
             }
             response.headers_mut().insert(name.clone(), value.clone());
         }
-        response.headers_mut().insert(
-            header::HeaderName::from_static("x-cache"),
-            header::HeaderValue::from_static("hit"),
-        );
+        response
+            .headers_mut()
+            .insert(X_CACHE, header::HeaderValue::from_static("hit"));
         return Ok(ServiceResponse::new(http_req, response));
     }
 
-    let res = next.call(req).await?;
+    let mut res = next.call(req).await?.map_into_boxed_body();
     if res.status() != StatusCode::OK {
-        return Ok(res.map_into_boxed_body());
+        return Ok(res);
     }
-    let Some(etag) = res
+    let etag = res
         .headers()
         .get(header::ETAG)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-    else {
-        return Ok(res.map_into_boxed_body());
+        .map(str::to_owned);
+    let Some(etag) = etag.filter(|_| cache.admit(&key)) else {
+        res.headers_mut()
+            .insert(X_CACHE, header::HeaderValue::from_static("miss"));
+        return Ok(res);
     };
     let (http_req, response) = res.into_parts();
     let (head, body) = response.into_parts();
@@ -232,10 +266,9 @@ pub async fn serve_cached(
         },
     );
     let mut response = head.set_body(BoxBody::new(body));
-    response.headers_mut().insert(
-        header::HeaderName::from_static("x-cache"),
-        header::HeaderValue::from_static("miss"),
-    );
+    response
+        .headers_mut()
+        .insert(X_CACHE, header::HeaderValue::from_static("miss"));
     Ok(ServiceResponse::new(http_req, response))
 }
 
