@@ -48,7 +48,10 @@ pub struct ListQuery {
     pub published_after: Option<DateTime<Utc>>,
     /// Only articles published before this time (RFC 3339).
     pub published_before: Option<DateTime<Utc>>,
-    /// Full-text search over title, standfirst and body; results are ranked by relevance.
+    /// Full-text search over title, standfirst and body: articles containing every word. The
+    /// newest 100 matches come first, those with every word in the headline, then in the
+    /// headline or standfirst, then the rest, newest first among equals; older matches follow,
+    /// newest first.
     pub q: Option<String>,
     /// With a token: `draft`, `scheduled`, `published` (the default), `archived` or `any`.
     pub status: Option<ListStatus>,
@@ -110,7 +113,7 @@ fn decode_position(scope: Scope, searching: bool, cursor: &str) -> ApiResult<Pos
 /// List published articles, newest first (with a token and `status`, other articles too).
 ///
 /// Cursor pages never skip or repeat an article while others are being published. With `q`,
-/// results are ranked by relevance instead.
+/// the newest matches are ranked by where the words are (see `q`).
 #[utoipa::path(
     tag = "articles",
     params(ListQuery),

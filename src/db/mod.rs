@@ -30,6 +30,9 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
+/// The backend of [`DbConn`] (for boxed queries).
+pub type DbBackend = <DbConn as diesel::Connection>::Backend;
+
 /// Which database a URL points to, chosen by its scheme.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbTarget {

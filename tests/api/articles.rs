@@ -882,6 +882,92 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
     assert_eq!(log["items"].as_array().unwrap().len(), 1);
 }
 
+/// Search: recent matches are ranked by where the words are (headline, then headline or
+/// standfirst, then anywhere), newest first among equals; paging goes on past the ranked window
+/// (the newest 100 matches) through every older match, newest first, each exactly once.
+async fn search_ranks_recent_matches_and_pages_through_every_match(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let mut older = Vec::new();
+    for n in 0..104 {
+        let a = create(
+            &app,
+            &editor,
+            &story(&format!("Routine item {n}"), "The lighthouse keeper waved."),
+        )
+        .await;
+        let id = a["id"].as_str().unwrap().to_owned();
+        publish(&app, &editor, &id).await;
+        older.push(id);
+    }
+    let publish_story = |title: &'static str, standfirst: &'static str, words: &'static str| {
+        let app = &app;
+        let editor = &editor;
+        async move {
+            let mut body = story(title, words);
+            body["standfirst"] = json!(standfirst);
+            let a = create(app, editor, &body).await;
+            let id = a["id"].as_str().unwrap().to_owned();
+            publish(app, editor, &id).await;
+            id
+        }
+    };
+    let headline_and_body =
+        publish_story("A lighthouse is sold", "Bidders came.", "Its keeper stays.").await;
+    let standfirst = publish_story(
+        "Coast news",
+        "The lighthouse keeper retires.",
+        "Nothing else.",
+    )
+    .await;
+    let headline = publish_story("Lighthouse keeper honoured", "A medal.", "Nothing else.").await;
+    let body_only = publish_story("Harbour notes", "Boats.", "A lighthouse keeper spoke.").await;
+
+    let page = app
+        .get("/v1/articles?q=Lighthouse+KEEPER&limit=5")
+        .send()
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let first = ids(&page.json());
+    // Headline, standfirst, then anywhere newest first (the body-only story, then the story
+    // with one word in its headline, then the routine items).
+    assert_eq!(
+        first,
+        vec![
+            headline.clone(),
+            standfirst.clone(),
+            body_only.clone(),
+            headline_and_body.clone(),
+            older[103].clone()
+        ]
+    );
+
+    // Walk every page: all 108 matches, each once; past the window, newest first.
+    let mut seen = first;
+    let mut cursor = page.json()["next_cursor"].as_str().map(str::to_owned);
+    while let Some(c) = cursor {
+        let page = app
+            .get(&format!(
+                "/v1/articles?q=lighthouse+keeper&limit=7&cursor={c}"
+            ))
+            .send()
+            .await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        if seen.len() == 5 {
+            // The page size may change between pages; offsets carry on.
+            assert_eq!(ids(&page.json())[0], older[102]);
+        }
+        seen.extend(ids(&page.json()));
+        cursor = page.json()["next_cursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen.len(), 108);
+    let unique: std::collections::HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), 108);
+    let mut newest_first = older.clone();
+    newest_first.reverse();
+    assert_eq!(seen[4..], newest_first[..]);
+}
+
 backend_tests!(
     the_whole_life_of_a_story,
     drafts_and_scheduled_stories_never_leak,
@@ -892,4 +978,5 @@ backend_tests!(
     concurrent_writers_neither_collide_nor_lose_edits,
     excerpts_never_exceed_500_characters_or_cut_words,
     bad_input_is_refused_and_changes_nothing,
+    search_ranks_recent_matches_and_pages_through_every_match,
 );
