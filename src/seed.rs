@@ -200,7 +200,9 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
             let mut authors: Vec<SeedAuthor> = Vec::with_capacity(BATCH);
             let mut tags: Vec<SeedTag> = Vec::with_capacity(BATCH * 3);
             for i in done..done + n {
-                let (article, article_tags) = make(i, &mut rng, &author, newest);
+                // Oldest first, as a newsroom's archive grows: creation order (`seq`, UUIDv7
+                // ids) then follows publication order, which search's recency relies on.
+                let (article, article_tags) = make(count - 1 - i, &mut rng, &author, newest);
                 authors.push(SeedAuthor {
                     article_id: article.id.clone(),
                     user_id: author.clone(),
