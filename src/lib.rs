@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod seed;
 pub mod users;
 pub mod validate;
+pub mod work;
 
 pub use app::Application;
 pub use config::Config;

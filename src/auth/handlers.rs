@@ -104,7 +104,7 @@ pub async fn login(
         .db
         .read(move |conn| Ok(model::find_by_email(conn, &email)?))
         .await?;
-    let (user, ok) = web::block(move || match user {
+    let (user, ok) = crate::work::heavy(move || match user {
         Some(user) => {
             let ok = password::verify(&given, &user.password_hash);
             (Some(user), ok)

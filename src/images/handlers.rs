@@ -188,7 +188,7 @@ pub async fn upload_image(
     let max_pixels = state.config.max_image_pixels;
     // Sniff, check the structure, strip metadata, and decode once to be sure the pixels are
     // sound: all before anything is stored.
-    let cleaned = web::block(move || {
+    let cleaned = crate::work::heavy(move || {
         let cleaned = sniff::clean(&bytes, max_pixels).map_err(sniff_error)?;
         render::decode(&cleaned.bytes)
             .map_err(|e| ApiError::field("file", format!("the image cannot be decoded: {e}")))?;
@@ -435,7 +435,7 @@ pub async fn image_file(
     let store = state.media.clone();
     let original = original_key(&row.content_hash, format.extension());
     let hash = row.content_hash.clone();
-    let (bytes, made, served_format) = web::block(move || -> Result<_, String> {
+    let (bytes, made, served_format) = crate::work::heavy(move || -> Result<_, String> {
         match width {
             None => Ok((
                 store.read(&original).map_err(|e| e.to_string())?,

@@ -210,7 +210,7 @@ pub async fn update_user(
         return Err(ApiError::Validation(errors));
     }
     let password_hash = match update.password {
-        Some(p) => Some(web::block(move || password::hash(&p)).await??),
+        Some(p) => Some(crate::work::heavy(move || password::hash(&p)).await??),
         None => None,
     };
     let id = id.into_inner();

@@ -203,7 +203,7 @@ pub async fn create(db: &Db, input: NewUser) -> ApiResult<model::UserRow> {
         return Err(ApiError::Validation(errors));
     }
     let password = input.password;
-    let password_hash = actix_web::web::block(move || password::hash(&password)).await??;
+    let password_hash = crate::work::heavy(move || password::hash(&password)).await??;
     let now = db::now();
     let row = model::NewUserRow {
         id: db::new_id(),
