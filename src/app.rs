@@ -128,6 +128,12 @@ impl Application {
             config.access_token_ttl,
         );
         let workers = config.workers;
+        // Blocking threads per worker: enough for every pooled connection (the database gate
+        // admits no more) plus the heavy-work gate; the default (hundreds) let idle threads
+        // pile up under load, each with its own allocator arena.
+        let blocking_threads = usize::try_from(config.db_pool_size).unwrap_or(8)
+            + std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+            + 2;
         let body_limit = BodyLimit(config.max_body_bytes);
         let cors_origins = config.cors_origins.clone();
         let media =
@@ -180,6 +186,7 @@ impl Application {
                 .default_service(web::to(no_route))
         })
         .workers(workers)
+        .worker_max_blocking_threads(blocking_threads)
         .listen(listener)
         .map_err(|source| StartError::Bind {
             addr: std::net::SocketAddr::from(([0, 0, 0, 0], port)),
