@@ -1,18 +1,30 @@
--- wrk script: GET a random path from $PATHS (one per line); with $NOCACHE set, add a unique
--- query parameter so that every request misses the response cache (measures the database path).
+-- wrk script: GET a random path from $PATHS (one per line); with $NOCACHE set, add a query
+-- parameter unique to each request (run, thread and counter), so that every request misses the
+-- response cache (measures the database path) and none is ever asked for twice.
 local paths = {}
 for line in io.lines(os.getenv("PATHS")) do
   if #line > 0 then paths[#paths + 1] = line end
 end
 local nocache = os.getenv("NOCACHE") ~= nil
+
+local threads = 0
+local run = tostring(os.time())
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", run .. "-" .. threads)
+end
+
 local n = 0
-math.randomseed(os.time())
+function init(args)
+  math.randomseed(os.time() * 100 + threads)
+end
+
 request = function()
   local path = paths[math.random(#paths)]
   if nocache then
     n = n + 1
     local sep = string.find(path, "?", 1, true) and "&" or "?"
-    path = path .. sep .. "nocache=" .. n .. "-" .. math.random(1000000000)
+    path = path .. sep .. "nocache=" .. (tid or 0) .. "-" .. n
   end
   return wrk.format("GET", path)
 end
