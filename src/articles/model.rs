@@ -379,20 +379,27 @@ pub fn replace_images(conn: &mut DbConn, id: &str, refs: &[super::ImageRef]) -> 
     Ok(())
 }
 
-/// Starts a boxed query's `WHERE` with `column IN (ids)`, written as `column = ? OR …` over the
-/// ids padded to a power of two (by repeating the last), so that each of a handful of statements
-/// is prepared once per connection and then reused. (diesel never caches a statement with
-/// `eq_any` over a list, and preparing the small per-page queries cost more than running them.)
-/// `ids` must not be empty; further `.filter`s are ANDed after the group.
+/// Starts a boxed query's `WHERE` with `column IN (ids)` so that its statement is prepared once
+/// per connection and then reused. diesel never caches a statement with `eq_any` over a list,
+/// and preparing the small per-page queries cost more than running them on SQLite: there it is
+/// written `column = ? OR …` over the ids padded to a power of two (repeating the last), which
+/// SQLite turns back into an `IN` on the index. PostgreSQL plans such a chain as one index scan
+/// per term, so there it stays `eq_any`. `ids` must not be empty; further `.filter`s are ANDed
+/// after the group.
 macro_rules! among {
-    ($query:expr, $column:expr, $ids:expr) => {{
+    ($conn:expr, $query:expr, $column:expr, $ids:expr) => {{
         let ids: &[String] = $ids;
-        let last = ids.len().saturating_sub(1);
-        let mut query = $query.filter($column.eq(ids[0].clone()));
-        for i in 1..ids.len().next_power_of_two() {
-            query = query.or_filter($column.eq(ids[i.min(last)].clone()));
+        match $conn {
+            DbConn::Pg(_) => $query.filter($column.eq_any(ids)),
+            DbConn::Sqlite(_) => {
+                let last = ids.len().saturating_sub(1);
+                let mut query = $query.filter($column.eq(ids[0].clone()));
+                for i in 1..ids.len().next_power_of_two() {
+                    query = query.or_filter($column.eq(ids[i.min(last)].clone()));
+                }
+                query
+            }
         }
-        query
     }};
 }
 
@@ -402,6 +409,7 @@ pub fn authors_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String,
         return Ok(Vec::new());
     }
     among!(
+        conn,
         article_authors::table.inner_join(users::table).into_boxed(),
         article_authors::article_id,
         ids
@@ -417,6 +425,7 @@ pub fn tags_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, St
         return Ok(Vec::new());
     }
     among!(
+        conn,
         article_tags::table.into_boxed(),
         article_tags::article_id,
         ids
@@ -753,7 +762,7 @@ pub fn list(
                 return Ok(Vec::new());
             }
             let mut rows: Vec<SummaryRow> =
-                among!(articles::table.into_boxed(), articles::id, &ids)
+                among!(conn, articles::table.into_boxed(), articles::id, &ids)
                     .filter(articles::status.eq("published"))
                     .select(SUMMARY_COLUMNS)
                     .load(conn)?;
@@ -857,7 +866,7 @@ fn search(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut rows: Vec<SummaryRow> = among!(articles::table.into_boxed(), articles::id, &ids)
+    let mut rows: Vec<SummaryRow> = among!(conn, articles::table.into_boxed(), articles::id, &ids)
         .select(SUMMARY_COLUMNS)
         .load(conn)?;
     rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
@@ -900,27 +909,24 @@ fn pg_window(
         return Ok(Vec::new());
     }
     let words = terms.join(" ");
-    let mut within = |weights: &'static str| -> QueryResult<Vec<String>> {
-        among!(articles::table.into_boxed(), articles::id, &window)
-            .filter(
-                sql::<Bool>("ts_filter(articles.search, ")
-                    .sql(weights)
-                    .sql(") @@ plainto_tsquery('simple', ")
-                    .bind::<Text, _>(words.clone())
-                    .sql(")"),
-            )
-            .select(articles::id)
-            .load(conn)
+    let in_tsvector = |weights: &'static str| {
+        sql::<Bool>("ts_filter(articles.search, ")
+            .sql(weights)
+            .sql(") @@ plainto_tsquery('simple', ")
+            .bind::<Text, _>(words.clone())
+            .sql(")")
     };
-    let headline = within("'{a}'")?;
-    let lead = within("'{a,b}'")?;
+    let tiers: Vec<(String, bool, bool)> = articles::table
+        .filter(articles::id.eq_any(&window))
+        .select((articles::id, in_tsvector("'{a}'"), in_tsvector("'{a,b}'")))
+        .load(conn)?;
     Ok(window
         .into_iter()
         .map(|id| {
-            let tier = if headline.contains(&id) {
-                2
-            } else {
-                Tier::from(lead.contains(&id))
+            let tier = match tiers.iter().find(|t| t.0 == id) {
+                Some((_, true, _)) => 2,
+                Some((_, false, lead)) => Tier::from(*lead),
+                None => 0,
             };
             (id, tier)
         })
