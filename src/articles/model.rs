@@ -901,10 +901,26 @@ fn pg_window(
     terms: &[String],
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(String, Tier)>> {
-    let window: Vec<String> = pg_matches(scope, filter, terms, now)
-        .select(articles::id)
-        .limit(SEARCH_WINDOW)
-        .load(conn)?;
+    let mut newest = |since: Option<NaiveDateTime>| -> QueryResult<Vec<String>> {
+        let mut query = pg_matches(scope, filter, terms, now)
+            .select(articles::id)
+            .limit(SEARCH_WINDOW);
+        if let Some(since) = since {
+            query = query.filter(articles::published_at.ge(since));
+        }
+        query.load(conn)
+    };
+    // The GIN index returns matches unordered, so the newest of thousands means fetching them
+    // all. A common word's newest matches are recent: look at the last month first (the search
+    // index's bitmap ANDed with the publication-time index's), and at the whole archive only
+    // when that month has fewer than a window of matches. Either way these are the newest.
+    let mut window = Vec::new();
+    if scope == Scope::Public {
+        window = newest(Some(now - chrono::TimeDelta::days(30)))?;
+    }
+    if i64::try_from(window.len()).unwrap_or(0) < SEARCH_WINDOW {
+        window = newest(None)?;
+    }
     if window.is_empty() {
         return Ok(Vec::new());
     }
