@@ -729,11 +729,11 @@ pub fn list(
         };
         return search(conn, scope, filter, terms, offset, limit, now);
     }
+    let cursor = match after {
+        Some(Position::Published(at, id)) => Some((*at, id.as_str())),
+        _ => None,
+    };
     if scope == Scope::Public && filter.section.is_none() && filter.language.is_none() {
-        let cursor = match after {
-            Some(Position::Published(at, id)) => Some((*at, id.as_str())),
-            _ => None,
-        };
         let ids = match (&filter.tag, &filter.author) {
             (Some(tag), None) => Some(link_page!(
                 conn,
@@ -758,22 +758,9 @@ pub fn list(
             _ => None,
         };
         if let Some(ids) = ids {
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            let mut rows: Vec<SummaryRow> =
-                among!(conn, articles::table.into_boxed(), articles::id, &ids)
-                    .filter(articles::status.eq("published"))
-                    .select(SUMMARY_COLUMNS)
-                    .load(conn)?;
-            rows.sort_by(|a, b| (b.published_at, &b.id).cmp(&(a.published_at, &a.id)));
-            return Ok(rows);
+            return summaries_of(conn, &ids, true);
         }
     }
-    let cursor = match after {
-        Some(Position::Published(at, id)) => Some((*at, id.as_str())),
-        _ => None,
-    };
     let mut query = filtered!(
         articles::table.select(SUMMARY_COLUMNS).into_boxed(),
         scope,
@@ -863,12 +850,24 @@ fn search(
         };
         ids.extend(older);
     }
+    summaries_of(conn, &ids, false)
+}
+
+/// The summary rows of `ids`, in the order of `ids`; with `published_only`, only published ones
+/// (for a page read from a link table, a check that its `public_at` agrees with the article).
+fn summaries_of(
+    conn: &mut DbConn,
+    ids: &[String],
+    published_only: bool,
+) -> QueryResult<Vec<SummaryRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut rows: Vec<SummaryRow> = among!(conn, articles::table.into_boxed(), articles::id, &ids)
-        .select(SUMMARY_COLUMNS)
-        .load(conn)?;
+    let mut query = among!(conn, articles::table.into_boxed(), articles::id, ids);
+    if published_only {
+        query = query.filter(articles::status.eq("published"));
+    }
+    let mut rows: Vec<SummaryRow> = query.select(SUMMARY_COLUMNS).load(conn)?;
     rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
     Ok(rows)
 }
