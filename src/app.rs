@@ -131,9 +131,8 @@ impl Application {
         // Blocking threads per worker: enough for every pooled connection (the database gate
         // admits no more) plus the heavy-work gate; the default (hundreds) let idle threads
         // pile up under load, each with its own allocator arena.
-        let blocking_threads = usize::try_from(config.db_pool_size).unwrap_or(8)
-            + std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
-            + 2;
+        let blocking_threads =
+            usize::try_from(config.db_pool_size).unwrap_or(8) + crate::work::slots() + 2;
         let body_limit = BodyLimit(config.max_body_bytes);
         let cors_origins = config.cors_origins.clone();
         let media =

@@ -10,8 +10,12 @@ use tokio::sync::Semaphore;
 
 use crate::error::{ApiError, ApiResult};
 
-static HEAVY: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, NonZero::get)));
+static HEAVY: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(slots()));
+
+/// How many heavy tasks may run at once: one per core.
+pub fn slots() -> usize {
+    std::thread::available_parallelism().map_or(2, NonZero::get)
+}
 
 /// Runs `work` on the blocking pool once a core is free for it.
 pub async fn heavy<T, F>(work: F) -> ApiResult<T>
