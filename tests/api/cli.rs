@@ -169,9 +169,82 @@ async fn migrate_applies_and_reports(backend: Backend) {
     assert!(text(&out.stdout).contains("migrations are up to date"));
 }
 
+/// `masthead seed`: the bulk path fills an archive that lists, filters and searches like one
+/// written through the API (publication order, tags, full-text index merged after the load).
+async fn seed_fills_an_archive_that_lists_filters_and_searches(backend: Backend) {
+    let db = TestDb::new(&backend);
+    let out = masthead(
+        db.dir(),
+        &[
+            ("DATABASE_URL", &db.url),
+            ("MASTHEAD_ADMIN_EMAIL", ADMIN_EMAIL),
+            ("MASTHEAD_ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ],
+        &["seed", "--articles", "750"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("seeded 750/750 articles"));
+    let map = settings(&db, &[]);
+    let app = start(db, map).await;
+
+    // Every article once, newest first, across pages.
+    let (mut seen, mut times) = (std::collections::HashSet::new(), Vec::new());
+    let mut path = "/v1/articles?limit=100".to_owned();
+    loop {
+        let page = app.get(&path).send().await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let page = page.json();
+        for item in page["items"].as_array().unwrap() {
+            assert_eq!(item["status"], "published");
+            assert!(seen.insert(item["id"].as_str().unwrap().to_owned()));
+            times.push(item["published_at"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/v1/articles?limit=100&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 750);
+    assert!(times.windows(2).all(|w| w[0] > w[1]), "newest first");
+
+    // A tag filter returns only articles with that tag.
+    let tagged = app.get("/v1/articles?tag=council&limit=100").send().await;
+    assert_eq!(tagged.status, 200, "{}", tagged.text);
+    let tagged = tagged.json()["items"].as_array().unwrap().clone();
+    assert!(!tagged.is_empty());
+    for item in &tagged {
+        let tags = item["tags"].as_array().unwrap();
+        assert!(tags.iter().any(|t| t == "council"), "{item}");
+    }
+
+    // Search finds the word, in the headline, standfirst or body of each result.
+    let found = app.get("/v1/articles?q=Council&limit=5").send().await;
+    assert_eq!(found.status, 200, "{}", found.text);
+    let found = found.json()["items"].as_array().unwrap().clone();
+    assert_eq!(found.len(), 5);
+    for item in &found {
+        let article = app
+            .get(&format!("/v1/articles/{}", item["slug"].as_str().unwrap()))
+            .send()
+            .await
+            .json();
+        assert!(
+            article.to_string().to_lowercase().contains("council"),
+            "{article}"
+        );
+    }
+    let nothing = app.get("/v1/articles?q=zzyzx").send().await.json();
+    assert_eq!(nothing["items"].as_array().unwrap().len(), 0);
+
+    // The admin the seed made from the environment can sign in.
+    app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+}
+
 backend_tests!(
     user_create_makes_an_account_that_can_log_in,
-    migrate_applies_and_reports
+    migrate_applies_and_reports,
+    seed_fills_an_archive_that_lists_filters_and_searches
 );
 
 #[test]
