@@ -8,6 +8,15 @@ use masthead::users::{self, NewUser, Role};
 use masthead::{Application, Config, db};
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc instead of glibc's malloc: glibc gives each thread that allocates an arena of its own
+/// (up to eight per core) and keeps what is freed in each, and after the first large block (an
+/// argon2 hash, a decoded image) is freed it raises the size under which it ever hands memory
+/// back; a server's RSS then only grows. jemalloc keeps a few arenas and returns freed pages to
+/// the system after a second (`JEMALLOC_SYS_WITH_MALLOC_CONF` in `.cargo/config.toml`).
+#[cfg(all(unix, not(target_env = "musl")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Masthead: a headless content API for newsrooms.
 ///
 /// Settings come from the environment and an optional `.env` file; see `.env.example`. With no
