@@ -963,19 +963,35 @@ fn sqlite_window(
     };
     let (high, low) = (high.0, low.0);
     let phrase = crate::articles::search::fts5_query(terms);
-    let mut within = |columns: &str| -> QueryResult<Vec<i64>> {
-        let rows: Vec<SeqRow> = diesel::sql_query(
-            "SELECT rowid AS seq FROM articles_fts WHERE articles_fts MATCH ? \
-             AND rowid >= ? AND rowid <= ?",
-        )
-        .bind::<Text, _>(format!("{{{columns}}} : ({phrase})"))
-        .bind::<diesel::sql_types::BigInt, _>(low)
-        .bind::<diesel::sql_types::BigInt, _>(high)
-        .load(conn)?;
-        Ok(rows.into_iter().map(|r| r.seq).collect())
+    // Every term in the headline or standfirst: one walk over the window's rowid range. Every
+    // term in the headline is a subset of that; when it is a handful (the usual case), each is
+    // looked up by rowid instead of walking the range again.
+    let lead = fts_range(
+        conn,
+        &format!("{{title standfirst}} : ({phrase})"),
+        low,
+        high,
+    )?;
+    let in_headline = format!("{{title}} : ({phrase})");
+    let headline: Vec<i64> = match lead.len() {
+        0 => Vec::new(),
+        1..=16 => {
+            // Integers read from the database, not input: safe to write into the statement.
+            let list = lead
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let rows: Vec<SeqRow> = diesel::sql_query(format!(
+                "SELECT rowid AS seq FROM articles_fts WHERE articles_fts MATCH ? \
+                 AND rowid IN ({list})"
+            ))
+            .bind::<Text, _>(in_headline)
+            .load(conn)?;
+            rows.into_iter().map(|r| r.seq).collect()
+        }
+        _ => fts_range(conn, &in_headline, low, high)?,
     };
-    let headline = within("title")?;
-    let lead = within("title standfirst")?;
     Ok(window
         .into_iter()
         .map(|(seq, id)| {
@@ -987,6 +1003,24 @@ fn sqlite_window(
             (id, tier)
         })
         .collect())
+}
+
+/// SQLite: the rowids in `low..=high` matching the FTS5 expression `expr`.
+fn fts_range(
+    conn: &mut diesel::SqliteConnection,
+    expr: &str,
+    low: i64,
+    high: i64,
+) -> QueryResult<Vec<i64>> {
+    let rows: Vec<SeqRow> = diesel::sql_query(
+        "SELECT rowid AS seq FROM articles_fts WHERE articles_fts MATCH ? \
+         AND rowid >= ? AND rowid <= ?",
+    )
+    .bind::<Text, _>(expr)
+    .bind::<diesel::sql_types::BigInt, _>(low)
+    .bind::<diesel::sql_types::BigInt, _>(high)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.seq).collect())
 }
 
 #[derive(QueryableByName)]

@@ -968,6 +968,44 @@ async fn search_ranks_recent_matches_and_pages_through_every_match(backend: Back
     assert_eq!(seen[4..], newest_first[..]);
 }
 
+/// Many matches with every word in the headline: the tiers still hold (headline, then standfirst,
+/// then anywhere, newest first within each).
+async fn search_tiers_hold_when_many_headlines_match(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let published = |title: String, standfirst: &'static str, words: &'static str| {
+        let (app, editor) = (&app, &editor);
+        async move {
+            let mut body = story(&title, words);
+            body["standfirst"] = json!(standfirst);
+            let a = create(app, editor, &body).await;
+            let id = a["id"].as_str().unwrap().to_owned();
+            publish(app, editor, &id).await;
+            id
+        }
+    };
+    let mut body_only = Vec::new();
+    let mut lead = Vec::new();
+    let mut headlines = Vec::new();
+    for n in 0..3 {
+        body_only.push(published(format!("Tides {n}"), "Calm.", "The ferry pilot spoke.").await);
+        lead.push(published(format!("Crossing {n}"), "A ferry pilot retires.", "No.").await);
+    }
+    for n in 0..18 {
+        headlines.push(published(format!("Ferry pilot {n} praised"), "Brave.", "Yes.").await);
+    }
+    let page = app.get("/v1/articles?q=pilot+ferry&limit=30").send().await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let newest_first = |v: &[String]| v.iter().rev().cloned().collect::<Vec<_>>();
+    let expected = [
+        newest_first(&headlines),
+        newest_first(&lead),
+        newest_first(&body_only),
+    ]
+    .concat();
+    assert_eq!(ids(&page.json()), expected);
+}
+
 backend_tests!(
     the_whole_life_of_a_story,
     drafts_and_scheduled_stories_never_leak,
@@ -979,4 +1017,5 @@ backend_tests!(
     excerpts_never_exceed_500_characters_or_cut_words,
     bad_input_is_refused_and_changes_nothing,
     search_ranks_recent_matches_and_pages_through_every_match,
+    search_tiers_hold_when_many_headlines_match,
 );
