@@ -11,3 +11,5 @@ CREATE VIRTUAL TABLE articles_fts USING fts5 (
     tokenize = 'unicode61 remove_diacritics 2'
 );
 INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
+INSERT INTO articles_fts (articles_fts) VALUES ('optimize');
+
