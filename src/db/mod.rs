@@ -339,6 +339,17 @@ pub fn revert_all_migrations(conn: &mut DbConn) -> Result<(), String> {
     .map_err(|e| e.to_string())
 }
 
+/// Reverts the newest applied migration (used by the migration tests, which check that data
+/// survives a migration down and up again).
+pub fn revert_last_migration(conn: &mut DbConn) -> Result<String, String> {
+    match conn {
+        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+    }
+    .map(|version| version.to_string())
+    .map_err(|e| e.to_string())
+}
+
 /// The current time, truncated to microseconds: PostgreSQL keeps no more, and a value must read
 /// back equal to what was written on both backends.
 pub fn now() -> chrono::NaiveDateTime {

@@ -103,7 +103,65 @@ async fn both_backends_have_the_same_columns(backend: Backend) {
     assert_eq!(here, sqlite);
 }
 
+/// Every article and everything that hangs off it (tags, authors, corrections, the search
+/// index) survives the newest migration going down and up again on a database in use.
+async fn data_survives_the_newest_migration_down_and_up(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let created = app
+        .post("/v1/articles")
+        .bearer(&editor)
+        .json(&serde_json::json!({
+            "title": "Lock keepers vote to strike",
+            "standfirst": "The canal could close for a week.",
+            "body": [{"type": "paragraph", "text": "Keepers met on Tuesday night."}],
+            "tags": ["canal", "labour"],
+        }))
+        .send()
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let created = created.json();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let publish = app
+        .post(&format!("/v1/articles/{id}/publish"))
+        .bearer(&editor)
+        .send()
+        .await;
+    assert_eq!(publish.status, 200, "{}", publish.text);
+    let slug = created["slug"].as_str().unwrap().to_owned();
+    let before = app.get(&format!("/v1/articles/{slug}")).send().await;
+    assert_eq!(before.status, 200, "{}", before.text);
+
+    let database = Db::open(&app.db.url, 1).expect("opens");
+    let mut conn = database.writer_conn().unwrap();
+    db::revert_last_migration(&mut conn).expect("goes down");
+    assert_eq!(db::run_migrations(&mut conn).expect("goes up").len(), 1);
+    drop(conn);
+
+    let after = app.get(&format!("/v1/articles/{slug}")).send().await;
+    assert_eq!(after.status, 200, "{}", after.text);
+    assert_eq!(after.json(), before.json());
+    let tagged = app.get("/v1/articles?tag=canal").send().await.json();
+    assert_eq!(tagged["items"][0]["id"], id.as_str());
+    let found = app.get("/v1/articles?q=keepers+strike").send().await.json();
+    assert_eq!(found["items"][0]["id"], id.as_str());
+    // Writes after the migration keep the search index in step.
+    let renamed = app
+        .patch(&format!("/v1/articles/{id}"))
+        .bearer(&editor)
+        .header("if-match", "*")
+        .json(&serde_json::json!({"title": "Lock keepers call off strike"}))
+        .send()
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let found = app.get("/v1/articles?q=call+off").send().await.json();
+    assert_eq!(found["items"][0]["id"], id.as_str());
+    let gone = app.get("/v1/articles?q=vote").send().await.json();
+    assert_eq!(gone["items"].as_array().unwrap().len(), 0);
+}
+
 backend_tests!(
+    data_survives_the_newest_migration_down_and_up,
     migrations_go_up_down_and_up_again,
     both_backends_have_the_same_columns
 );
