@@ -198,10 +198,15 @@ impl Db {
         run_migrations(&mut first).map_err(OpenError::Migrate)?;
         drop(first);
 
+        // A PostgreSQL connection can die with its server or the network between them, so each
+        // is checked (`SELECT 1`) as it leaves the pool; a SQLite connection is a file handle
+        // that cannot, and the check would be one more statement per request.
+        let check = matches!(target, DbTarget::Postgres(_));
         let build = |connector: Connector, size: u32| {
             Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
+                .test_on_check_out(check)
                 .connection_timeout(Duration::from_secs(10))
                 .build(connector)
         };
