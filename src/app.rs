@@ -44,18 +44,16 @@ impl AppState {
         F: FnOnce(&mut crate::db::DbConn) -> crate::error::ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let result = self
+        let (value, version) = self
             .db
             .write(move |conn| {
                 let value = change(conn)?;
-                crate::db::bump_content_version(conn)?;
-                Ok(value)
+                let version = crate::db::bump_content_version(conn)?;
+                Ok((value, version))
             })
-            .await;
-        if result.is_ok() {
-            self.cache.invalidate();
-        }
-        result
+            .await?;
+        self.cache.invalidate_after(version);
+        Ok(value)
     }
 }
 

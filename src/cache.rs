@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -47,6 +47,8 @@ const DOORKEEPER_SLOTS: usize = 1 << 16;
 /// cost no copy of their body.
 pub struct ResponseCache {
     generation: AtomicU64,
+    /// The newest shared content version this instance has invalidated after (its own writes).
+    invalidated_through: AtomicI64,
     doorkeeper: Box<[AtomicU64]>,
     hasher: std::hash::RandomState,
     /// (generation, microseconds of the next scheduled publication) once known.
@@ -61,6 +63,7 @@ impl ResponseCache {
     pub fn new(max_bytes: usize) -> Self {
         Self {
             generation: AtomicU64::new(1),
+            invalidated_through: AtomicI64::new(i64::MIN),
             doorkeeper: (0..DOORKEEPER_SLOTS).map(|_| AtomicU64::new(0)).collect(),
             hasher: std::hash::RandomState::new(),
             horizon: Mutex::new((0, None)),
@@ -73,6 +76,15 @@ impl ResponseCache {
     /// Forgets everything rendered so far (content changed).
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Invalidates after this instance's write committed the shared content `version`; the
+    /// watcher then knows that every version up to it is already reflected and does not
+    /// invalidate again when it polls (which cost a second burst of misses after every write).
+    pub fn invalidate_after(&self, version: i64) {
+        self.invalidate();
+        self.invalidated_through
+            .fetch_max(version, Ordering::SeqCst);
     }
 
     /// The current generation.
@@ -292,7 +304,11 @@ pub fn watch_content_version(state: std::sync::Weak<AppState>, interval: std::ti
                 let version = state.db.read_blocking(crate::db::content_version);
                 match (version, seen) {
                     (Ok(v), Some(old)) if v != old => {
-                        state.cache.invalidate();
+                        // Versions only grow, and every change up to one this instance wrote
+                        // committed before its own invalidation: nothing newer to drop.
+                        if v > state.cache.invalidated_through.load(Ordering::SeqCst) {
+                            state.cache.invalidate();
+                        }
                         seen = Some(v);
                     }
                     (Ok(v), None) => seen = Some(v),

@@ -221,7 +221,7 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
                     tags.clear();
                 }
             }
-            db::bump_content_version(conn)
+            db::bump_content_version(conn).map(drop)
         })?;
         done += n;
         eprintln!(

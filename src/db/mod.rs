@@ -398,13 +398,15 @@ pub fn content_version(conn: &mut DbConn) -> ApiResult<i64> {
         .first(conn)?)
 }
 
-/// Bumps the shared content version (inside the caller's transaction).
-pub fn bump_content_version(conn: &mut DbConn) -> ApiResult<()> {
+/// Bumps the shared content version (inside the caller's transaction); returns the new one.
+pub fn bump_content_version(conn: &mut DbConn) -> ApiResult<i64> {
     use schema::content_state;
-    diesel::update(content_state::table.filter(content_state::id.eq(1)))
-        .set(content_state::version.eq(content_state::version + 1))
-        .execute(conn)?;
-    Ok(())
+    Ok(
+        diesel::update(content_state::table.filter(content_state::id.eq(1)))
+            .set(content_state::version.eq(content_state::version + 1))
+            .returning(content_state::version)
+            .get_result(conn)?,
+    )
 }
 
 /// Serialises, until the transaction ends, every transaction that locks the same `key`. On

@@ -277,9 +277,24 @@ async fn only_urls_asked_for_again_are_stored(backend: Backend) {
     );
 }
 
+/// After its own write, an instance invalidates once, when the write commits; the watcher that
+/// polls the shared version does not drop the freshly warmed cache again when it sees that write.
+async fn an_instance_does_not_drop_its_cache_again_for_its_own_write(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let id = new_article(&app, &editor, "Read straight after it is published").await;
+    publish_now(&app, &editor, &id).await;
+    let path = format!("/v1/articles/{id}");
+    warm(&app, &path).await;
+    // Several polls of the watcher (every 250 ms).
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(app.get(&path).send().await.header("x-cache"), Some("hit"));
+}
+
 backend_tests!(
     only_urls_asked_for_again_are_stored,
     every_change_shows_in_the_very_next_public_read,
     a_scheduled_story_appears_when_its_time_comes,
     a_write_through_one_instance_shows_on_another_within_a_second,
+    an_instance_does_not_drop_its_cache_again_for_its_own_write,
 );
