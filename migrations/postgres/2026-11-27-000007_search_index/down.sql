@@ -1,1 +1,2 @@
-ALTER INDEX articles_search_idx SET (fastupdate = on);
+-- Nothing to undo on PostgreSQL (see up.sql).
+SELECT 1;

@@ -1,5 +1,6 @@
--- With fastupdate, new entries wait in the GIN index's pending list (up to 4 MB) until a vacuum
--- merges them, and every search reads that list from end to end. A newsroom reads far more than
--- it writes: new entries go straight into the index, and what is pending now is merged.
-ALTER INDEX articles_search_idx SET (fastupdate = off);
-SELECT gin_clean_pending_list('articles_search_idx'::regclass);
+-- Nothing to do on PostgreSQL: SQLite's half of this migration rebuilds its full-text index
+-- without positions. PostgreSQL's GIN index stays as it is. Turning its pending list off
+-- (fastupdate = off) was measured at a million articles: searches no faster, even with the list
+-- full after 5,000 new articles (157 and 158 per second), article creation 15 % slower and
+-- seeding 2.5 times slower.
+SELECT 1;
