@@ -240,7 +240,18 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
         )?;
     }
     if let DbConn::Pg(c) = conn {
-        diesel::connection::SimpleConnection::batch_execute(c, "ANALYZE")?;
+        // VACUUM the loaded tables as well, as after any bulk load: it sets their visibility
+        // maps, and it leaves autovacuum nothing to do on the new rows while a benchmark runs
+        // (a server started straight after a seed without it took 1.2 s to be ready, and the
+        // cached reads' p99 went from 5 to 17 ms, on two cores).
+        // (Each its own statement: PostgreSQL runs several sent at once as one transaction,
+        // and VACUUM cannot run in one.)
+        for statement in [
+            "VACUUM (ANALYZE) articles, article_tags, article_authors",
+            "ANALYZE",
+        ] {
+            diesel::connection::SimpleConnection::batch_execute(c, statement)?;
+        }
     }
     Ok(())
 }
