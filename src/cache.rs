@@ -22,7 +22,7 @@ use actix_web::web::Bytes;
 use actix_web::{Error, HttpResponse, web};
 
 use crate::app::AppState;
-use crate::http::etag::not_modified;
+use crate::http::etag::{none_match, not_modified};
 
 /// `X-Cache: hit | miss` on every cacheable request's response.
 const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
@@ -241,6 +241,16 @@ pub async fn serve_cached(
         return Ok(ServiceResponse::new(http_req, response));
     }
 
+    // A revalidation is answered here too: the handler renders the whole response, which can
+    // then be stored, and the 304 is made from it. Otherwise a client that only ever revalidates
+    // (a CDN, a front end with the page in its cache) would reach the database every time.
+    let mut req = req;
+    let validators: Vec<header::HeaderValue> = req
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .cloned()
+        .collect();
+    req.headers_mut().remove(header::IF_NONE_MATCH);
     let mut res = next.call(req).await?.map_into_boxed_body();
     if res.status() != StatusCode::OK {
         return Ok(res);
@@ -250,10 +260,13 @@ pub async fn serve_cached(
         .get(header::ETAG)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let fresh = etag
+        .as_deref()
+        .is_some_and(|tag| none_match(validators.iter(), tag));
     let Some(etag) = etag.filter(|_| cache.admit(&key)) else {
         res.headers_mut()
             .insert(X_CACHE, header::HeaderValue::from_static("miss"));
-        return Ok(res);
+        return Ok(if fresh { not_modified_from(res) } else { res });
     };
     let (http_req, response) = res.into_parts();
     let (head, body) = response.into_parts();
@@ -281,7 +294,20 @@ pub async fn serve_cached(
     response
         .headers_mut()
         .insert(X_CACHE, header::HeaderValue::from_static("miss"));
-    Ok(ServiceResponse::new(http_req, response))
+    let res = ServiceResponse::new(http_req, response);
+    Ok(if fresh { not_modified_from(res) } else { res })
+}
+
+/// The 304 for a rendered 200 whose ETag the request named: its headers, no body.
+fn not_modified_from(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let (http_req, full) = res.into_parts();
+    let mut response = HttpResponse::NotModified().finish();
+    for (name, value) in full.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(http_req, response)
 }
 
 /// Polls the shared content version, so that writes through other instances (or the CLI)

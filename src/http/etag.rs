@@ -29,9 +29,13 @@ pub fn list_etag(parts: impl Iterator<Item = String>) -> String {
 /// Whether the request's `If-None-Match` names `tag` (weak comparison, as RFC 9110 asks for
 /// GET), so a 304 will do.
 pub fn not_modified(req: &HttpRequest, tag: &str) -> bool {
+    none_match(req.headers().get_all(IF_NONE_MATCH), tag)
+}
+
+/// Whether these `If-None-Match` values name `tag` (see [`not_modified`]).
+pub fn none_match<'a>(values: impl Iterator<Item = &'a header::HeaderValue>, tag: &str) -> bool {
     let current = tag.strip_prefix("W/").unwrap_or(tag);
-    req.headers()
-        .get_all(IF_NONE_MATCH)
+    values
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)

@@ -277,6 +277,41 @@ async fn only_urls_asked_for_again_are_stored(backend: Backend) {
     );
 }
 
+/// A client that only ever revalidates (a CDN) is answered from the cache too, and a stale
+/// validator still gets the whole current response.
+async fn revalidations_alone_fill_the_cache(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let id = new_article(&app, &editor, "Revalidated by the edge").await;
+    publish_now(&app, &editor, &id).await;
+    let path = format!("/v1/articles/{id}");
+    let etag = app
+        .get(&path)
+        .send()
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let res = app.get(&path).header("if-none-match", &etag).send().await;
+        assert_eq!(res.status, 304);
+        assert!(res.text.is_empty());
+        assert_eq!(res.header("etag"), Some(etag.as_str()));
+        assert!(res.header("cache-control").is_some());
+        seen.push(res.header("x-cache").unwrap().to_owned());
+    }
+    // The plain GET above was the first request; this URL is stored on the second.
+    assert_eq!(seen, ["miss", "hit", "hit"]);
+    let stale = app
+        .get(&path)
+        .header("if-none-match", "\"v0\"")
+        .send()
+        .await;
+    assert_eq!(stale.status, 200);
+    assert_eq!(stale.json()["title"], "Revalidated by the edge");
+}
+
 /// After its own write, an instance invalidates once, when the write commits; the watcher that
 /// polls the shared version does not drop the freshly warmed cache again when it sees that write.
 async fn an_instance_does_not_drop_its_cache_again_for_its_own_write(backend: Backend) {
@@ -297,4 +332,5 @@ backend_tests!(
     a_scheduled_story_appears_when_its_time_comes,
     a_write_through_one_instance_shows_on_another_within_a_second,
     an_instance_does_not_drop_its_cache_again_for_its_own_write,
+    revalidations_alone_fill_the_cache,
 );
