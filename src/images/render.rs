@@ -94,7 +94,15 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
 
 /// Scales `original` to `width` and encodes it.
 fn make(original: &[u8], format: Format, width: u32) -> Result<Vec<u8>, String> {
-    let img = decode(original)?.resize(width, u32::MAX, FilterType::CatmullRom);
+    let mut img = decode(original)?;
+    // Much wider than the rendition: first average it down to twice the rendition's width (an
+    // integer box filter, no intermediate buffer) and drop the full-size picture. Catmull-Rom's
+    // f32 intermediate is then sized by that, not by the original: for a 640-wide rendition of
+    // a 2400×1600 photo, 8.7 MB instead of 16.4 MB, on top of the decoded picture.
+    if img.width() > width.saturating_mul(2) {
+        img = img.thumbnail(width.saturating_mul(2), u32::MAX);
+    }
+    let img = img.resize(width, u32::MAX, FilterType::CatmullRom);
     let mut out = Vec::new();
     match format {
         Format::Jpeg => {
