@@ -22,31 +22,6 @@ fn story(title: &str, words: &str) -> Value {
     })
 }
 
-async fn create(app: &TestApp, token: &str, body: &Value) -> Value {
-    let res = app
-        .post("/v1/articles")
-        .bearer(token)
-        .json(body)
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    assert_eq!(
-        res.header("location"),
-        Some(format!("/v1/articles/{}", res.json()["id"].as_str().unwrap()).as_str())
-    );
-    res.json()
-}
-
-async fn publish(app: &TestApp, token: &str, id: &str) -> Value {
-    let res = app
-        .post(&format!("/v1/articles/{id}/publish"))
-        .bearer(token)
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    res.json()
-}
-
 fn ids(page: &Value) -> Vec<String> {
     page["items"]
         .as_array()
@@ -62,7 +37,7 @@ async fn the_whole_life_of_a_story(backend: Backend) {
     let (_, editor) = app.user_with_role("editor").await;
 
     // A writer drafts it.
-    let draft = create(
+    let draft = create_article(
         &app,
         &writer.access,
         &story(
@@ -132,7 +107,7 @@ async fn the_whole_life_of_a_story(backend: Backend) {
         .send()
         .await;
     assert_problem(&refused, 403, "forbidden");
-    let published = publish(&app, &editor.access, &id).await;
+    let published = publish_article(&app, &editor.access, &id).await;
     assert_eq!(published["status"], "published");
     assert!(published["published_at"].is_string());
     let again = app
@@ -273,7 +248,7 @@ async fn the_whole_life_of_a_story(backend: Backend) {
 async fn drafts_and_scheduled_stories_never_leak(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
-    let draft = create(
+    let draft = create_article(
         &app,
         &editor,
         &story(
@@ -282,7 +257,7 @@ async fn drafts_and_scheduled_stories_never_leak(backend: Backend) {
         ),
     )
     .await;
-    let scheduled = create(
+    let scheduled = create_article(
         &app,
         &editor,
         &story("Embargoed report on schools", "Zucchini harvest doubled."),
@@ -300,13 +275,13 @@ async fn drafts_and_scheduled_stories_never_leak(backend: Backend) {
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json()["status"], "scheduled");
-    let public = create(
+    let public = create_article(
         &app,
         &editor,
         &story("Market opens", "Zucchini prices fall."),
     )
     .await;
-    publish(&app, &editor, public["id"].as_str().unwrap()).await;
+    publish_article(&app, &editor, public["id"].as_str().unwrap()).await;
 
     for path in [
         "/v1/articles".to_owned(),
@@ -380,9 +355,9 @@ async fn walking_the_list_visits_every_story_once_while_news_breaks(backend: Bac
     let editor = app.admin_token().await;
     let mut expected = HashSet::new();
     for i in 0..120 {
-        let a = create(&app, &editor, &json!({"title": format!("Story number {i}"), "tags": ["walk"], "body": [{"type": "paragraph", "text": "Text."}]})).await;
+        let a = create_article(&app, &editor, &json!({"title": format!("Story number {i}"), "tags": ["walk"], "body": [{"type": "paragraph", "text": "Text."}]})).await;
         let id = a["id"].as_str().unwrap().to_owned();
-        publish(&app, &editor, &id).await;
+        publish_article(&app, &editor, &id).await;
         expected.insert(id);
     }
     let mut seen = Vec::new();
@@ -401,8 +376,8 @@ async fn walking_the_list_visits_every_story_once_while_news_breaks(backend: Bac
         page_number += 1;
         if page_number % 4 == 0 {
             // Breaking news lands while the reader is paging.
-            let a = create(&app, &editor, &json!({"title": format!("Breaking {page_number}"), "body": [{"type": "paragraph", "text": "New."}]})).await;
-            publish(&app, &editor, a["id"].as_str().unwrap()).await;
+            let a = create_article(&app, &editor, &json!({"title": format!("Breaking {page_number}"), "body": [{"type": "paragraph", "text": "New."}]})).await;
+            publish_article(&app, &editor, a["id"].as_str().unwrap()).await;
         }
         match page["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
@@ -431,7 +406,7 @@ async fn body_html_cannot_carry_markup_or_script(backend: Backend) {
             {"type": "paragraph", "text": "[safe label](https://news.example/a?b=1&c=2) **<script>**"}
         ]
     });
-    let a = create(&app, &editor, &attack).await;
+    let a = create_article(&app, &editor, &attack).await;
     let html = a["body_html"].as_str().unwrap();
     for bad in [
         "<script",
@@ -502,11 +477,11 @@ async fn body_html_cannot_carry_markup_or_script(backend: Backend) {
 async fn slugs_are_readable_unique_and_old_ones_keep_working(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
-    let ua = create(&app, &editor, &json!({"title": "Зеленський: міжнародна реакція недостатня", "language": "uk", "body": [{"type": "paragraph", "text": "Текст."}]})).await;
+    let ua = create_article(&app, &editor, &json!({"title": "Зеленський: міжнародна реакція недостатня", "language": "uk", "body": [{"type": "paragraph", "text": "Текст."}]})).await;
     assert_eq!(ua["slug"], "zelenskii-mizhnarodna-reaktsiia-nedostatnia");
-    let de = create(&app, &editor, &json!({"title": "Größe der Brücke überrascht", "language": "de", "body": [{"type": "paragraph", "text": "Text."}]})).await;
+    let de = create_article(&app, &editor, &json!({"title": "Größe der Brücke überrascht", "language": "de", "body": [{"type": "paragraph", "text": "Text."}]})).await;
     assert_eq!(de["slug"], "grosse-der-brucke-uberrascht");
-    let twin = create(&app, &editor, &json!({"title": "Größe der Brücke überrascht", "body": [{"type": "paragraph", "text": "Text."}]})).await;
+    let twin = create_article(&app, &editor, &json!({"title": "Größe der Brücke überrascht", "body": [{"type": "paragraph", "text": "Text."}]})).await;
     assert_eq!(twin["slug"], "grosse-der-brucke-uberrascht-2");
 
     let duplicate = app
@@ -518,7 +493,7 @@ async fn slugs_are_readable_unique_and_old_ones_keep_working(backend: Backend) {
     assert_problem(&duplicate, 409, "conflict");
 
     let id = de["id"].as_str().unwrap();
-    publish(&app, &editor, id).await;
+    publish_article(&app, &editor, id).await;
     let current = app
         .get(&format!("/v1/articles/{id}"))
         .bearer(&editor)
@@ -588,12 +563,12 @@ async fn filters_narrow_the_public_list(backend: Backend) {
     let app = spawn_app(&backend).await;
     let admin = app.admin_token().await;
     let (reporter_id, reporter) = app.user_with_role("writer").await;
-    let mine = create(&app, &reporter.access, &json!({"title": "Harbour report", "section": "economy", "tags": ["Harbour"], "language": "uk", "body": [{"type": "paragraph", "text": "Ships."}]})).await;
-    let other = create(&app, &admin, &json!({"title": "Theatre review", "section": "culture", "tags": ["stage"], "body": [{"type": "paragraph", "text": "Actors."}]})).await;
-    publish(&app, &admin, mine["id"].as_str().unwrap()).await;
+    let mine = create_article(&app, &reporter.access, &json!({"title": "Harbour report", "section": "economy", "tags": ["Harbour"], "language": "uk", "body": [{"type": "paragraph", "text": "Ships."}]})).await;
+    let other = create_article(&app, &admin, &json!({"title": "Theatre review", "section": "culture", "tags": ["stage"], "body": [{"type": "paragraph", "text": "Actors."}]})).await;
+    publish_article(&app, &admin, mine["id"].as_str().unwrap()).await;
     let cut = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
-    publish(&app, &admin, other["id"].as_str().unwrap()).await;
+    publish_article(&app, &admin, other["id"].as_str().unwrap()).await;
     let mine_id = vec![mine["id"].as_str().unwrap().to_owned()];
     let other_id = vec![other["id"].as_str().unwrap().to_owned()];
 
@@ -667,7 +642,7 @@ async fn excerpts_never_exceed_500_characters_or_cut_words(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
     let long = "Reconstruction ".repeat(80);
-    let a = create(
+    let a = create_article(
         &app,
         &editor,
         &json!({"title": "Long", "body": [{"type": "paragraph", "text": long}]}),
@@ -682,7 +657,7 @@ async fn excerpts_never_exceed_500_characters_or_cut_words(backend: Backend) {
             .ends_with("Reconstruction"),
         "{excerpt}"
     );
-    let custom = create(&app, &editor, &json!({"title": "Custom", "excerpt": "Hand written.", "body": [{"type": "paragraph", "text": "Body."}]})).await;
+    let custom = create_article(&app, &editor, &json!({"title": "Custom", "excerpt": "Hand written.", "body": [{"type": "paragraph", "text": "Body."}]})).await;
     assert_eq!(custom["excerpt"], "Hand written.");
     let too_long = app
         .post("/v1/articles")
@@ -825,7 +800,7 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
     );
 
     // A writer cannot publish or edit someone else's draft; nothing changes.
-    let a = create(
+    let a = create_article(
         &app,
         &editor,
         &json!({"title": "Editor's draft", "body": body}),
@@ -890,14 +865,14 @@ async fn search_ranks_recent_matches_and_pages_through_every_match(backend: Back
     let editor = app.admin_token().await;
     let mut older = Vec::new();
     for n in 0..104 {
-        let a = create(
+        let a = create_article(
             &app,
             &editor,
             &story(&format!("Routine item {n}"), "The lighthouse keeper waved."),
         )
         .await;
         let id = a["id"].as_str().unwrap().to_owned();
-        publish(&app, &editor, &id).await;
+        publish_article(&app, &editor, &id).await;
         older.push(id);
     }
     let publish_story = |title: &'static str, standfirst: &'static str, words: &'static str| {
@@ -906,9 +881,9 @@ async fn search_ranks_recent_matches_and_pages_through_every_match(backend: Back
         async move {
             let mut body = story(title, words);
             body["standfirst"] = json!(standfirst);
-            let a = create(app, editor, &body).await;
+            let a = create_article(app, editor, &body).await;
             let id = a["id"].as_str().unwrap().to_owned();
-            publish(app, editor, &id).await;
+            publish_article(app, editor, &id).await;
             id
         }
     };
@@ -978,9 +953,9 @@ async fn search_tiers_hold_when_many_headlines_match(backend: Backend) {
         async move {
             let mut body = story(&title, words);
             body["standfirst"] = json!(standfirst);
-            let a = create(app, editor, &body).await;
+            let a = create_article(app, editor, &body).await;
             let id = a["id"].as_str().unwrap().to_owned();
-            publish(app, editor, &id).await;
+            publish_article(app, editor, &id).await;
             id
         }
     };

@@ -8,15 +8,6 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::helpers::*;
 
-async fn publish_now(app: &TestApp, token: &str, id: &str) {
-    let res = app
-        .post(&format!("/v1/articles/{id}/publish"))
-        .bearer(token)
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-}
-
 /// Reads `path` until the cache holds it: a response is stored the second time its URL is
 /// asked for, so two misses come first.
 async fn warm(app: &TestApp, path: &str) {
@@ -50,7 +41,7 @@ async fn every_change_shows_in_the_very_next_public_read(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
     let id = new_article(&app, &editor, "First version").await;
-    publish_now(&app, &editor, &id).await;
+    publish_article(&app, &editor, &id).await;
     let path = format!("/v1/articles/{id}");
 
     // Warm the cache, and prove the next read is served from it.
@@ -138,7 +129,7 @@ async fn every_change_shows_in_the_very_next_public_read(backend: Backend) {
     assert!(titles(&app.get("/v1/articles").send().await.json()).is_empty());
 
     // Publish again.
-    publish_now(&app, &editor, &id).await;
+    publish_article(&app, &editor, &id).await;
     assert_eq!(app.get(&path).send().await.status, 200);
     assert_eq!(
         titles(&app.get("/v1/articles").send().await.json()),
@@ -150,7 +141,7 @@ async fn a_scheduled_story_appears_when_its_time_comes(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
     let live = new_article(&app, &editor, "Already out").await;
-    publish_now(&app, &editor, &live).await;
+    publish_article(&app, &editor, &live).await;
     let later = new_article(&app, &editor, "Embargoed until soon").await;
     let at = chrono::Utc::now() + chrono::TimeDelta::milliseconds(2_500);
     let res = app
@@ -197,7 +188,7 @@ async fn a_write_through_one_instance_shows_on_another_within_a_second(backend: 
     let second = start(second_db, map).await;
     let editor = first.admin_token().await;
     let id = new_article(&first, &editor, "Shared story").await;
-    publish_now(&first, &editor, &id).await;
+    publish_article(&first, &editor, &id).await;
     let path = format!("/v1/articles/{id}");
 
     // Both instances cache it.
@@ -255,7 +246,7 @@ async fn only_urls_asked_for_again_are_stored(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
     let id = new_article(&app, &editor, "Often read").await;
-    publish_now(&app, &editor, &id).await;
+    publish_article(&app, &editor, &id).await;
     let path = format!("/v1/articles/{id}");
     for n in 0..5 {
         let once = app.get(&format!("{path}?n={n}")).send().await;
@@ -283,7 +274,7 @@ async fn revalidations_alone_fill_the_cache(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
     let id = new_article(&app, &editor, "Revalidated by the edge").await;
-    publish_now(&app, &editor, &id).await;
+    publish_article(&app, &editor, &id).await;
     let path = format!("/v1/articles/{id}");
     let etag = app
         .get(&path)
@@ -318,7 +309,7 @@ async fn an_instance_does_not_drop_its_cache_again_for_its_own_write(backend: Ba
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
     let id = new_article(&app, &editor, "Read straight after it is published").await;
-    publish_now(&app, &editor, &id).await;
+    publish_article(&app, &editor, &id).await;
     let path = format!("/v1/articles/{id}");
     warm(&app, &path).await;
     // Several polls of the watcher (every 250 ms).

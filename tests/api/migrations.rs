@@ -108,26 +108,19 @@ async fn both_backends_have_the_same_columns(backend: Backend) {
 async fn data_survives_the_newest_migration_down_and_up(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
-    let created = app
-        .post("/v1/articles")
-        .bearer(&editor)
-        .json(&serde_json::json!({
+    let created = create_article(
+        &app,
+        &editor,
+        &serde_json::json!({
             "title": "Lock keepers vote to strike",
             "standfirst": "The canal could close for a week.",
             "body": [{"type": "paragraph", "text": "Keepers met on Tuesday night."}],
             "tags": ["canal", "labour"],
-        }))
-        .send()
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    let created = created.json();
+        }),
+    )
+    .await;
     let id = created["id"].as_str().unwrap().to_owned();
-    let publish = app
-        .post(&format!("/v1/articles/{id}/publish"))
-        .bearer(&editor)
-        .send()
-        .await;
-    assert_eq!(publish.status, 200, "{}", publish.text);
+    publish_article(&app, &editor, &id).await;
     let slug = created["slug"].as_str().unwrap().to_owned();
     let before = app.get(&format!("/v1/articles/{slug}")).send().await;
     assert_eq!(before.status, 200, "{}", before.text);
