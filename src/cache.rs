@@ -174,7 +174,7 @@ fn now_micros() -> i64 {
 
 /// The middleware.
 pub async fn serve_cached(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
@@ -225,16 +225,14 @@ pub async fn serve_cached(
     if let Some(entry) = cache.get(&key, generation, now) {
         let (http_req, _) = req.into_parts();
         let mut response = if not_modified(&http_req, &entry.etag) {
-            HttpResponse::NotModified().finish()
+            not_modified_with(&entry.headers)
         } else {
-            HttpResponse::Ok().body(entry.body.clone())
-        };
-        for (name, value) in &entry.headers {
-            if response.status() == StatusCode::NOT_MODIFIED && name == header::CONTENT_TYPE {
-                continue;
+            let mut response = HttpResponse::Ok().body(entry.body.clone());
+            for (name, value) in &entry.headers {
+                response.headers_mut().append(name.clone(), value.clone());
             }
-            response.headers_mut().insert(name.clone(), value.clone());
-        }
+            response
+        };
         response
             .headers_mut()
             .insert(X_CACHE, header::HeaderValue::from_static("hit"));
@@ -244,7 +242,6 @@ pub async fn serve_cached(
     // A revalidation is answered here too: the handler renders the whole response, which can
     // then be stored, and the 304 is made from it. Otherwise a client that only ever revalidates
     // (a CDN, a front end with the page in its cache) would reach the database every time.
-    let mut req = req;
     let validators: Vec<header::HeaderValue> = req
         .headers()
         .get_all(header::IF_NONE_MATCH)
@@ -301,13 +298,18 @@ pub async fn serve_cached(
 /// The 304 for a rendered 200 whose ETag the request named: its headers, no body.
 fn not_modified_from(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let (http_req, full) = res.into_parts();
+    ServiceResponse::new(http_req, not_modified_with(full.headers()))
+}
+
+/// A 304 carrying a 200's headers, less those that describe its body.
+fn not_modified_with(headers: &HeaderMap) -> HttpResponse {
     let mut response = HttpResponse::NotModified().finish();
-    for (name, value) in full.headers() {
+    for (name, value) in headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             response.headers_mut().append(name.clone(), value.clone());
         }
     }
-    ServiceResponse::new(http_req, response)
+    response
 }
 
 /// Polls the shared content version, so that writes through other instances (or the CLI)
