@@ -282,6 +282,13 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 Self::Conflict("a resource with the same unique value already exists".to_owned())
             }
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => {
+                tracing::warn!(cause = info.message(), "lost a database connection");
+                Self::Unavailable("the database connection was lost; retry the request".to_owned())
+            }
             other => Self::internal(other),
         }
     }

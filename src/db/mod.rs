@@ -4,7 +4,8 @@ pub mod schema;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -76,6 +77,8 @@ impl DbTarget {
 pub struct Connector {
     target: DbTarget,
     read_only: bool,
+    /// Connections found lost so far (shared by the pools of one database).
+    losses: Arc<AtomicU64>,
 }
 
 impl Connector {
@@ -114,19 +117,79 @@ pub enum ConnectError {
     NonUtf8Path,
 }
 
+/// How long a PostgreSQL connection that just answered is trusted without a `SELECT 1` as it
+/// leaves the pool. Under load every connection answers many times a second, so the check (a
+/// round trip and a statement, for a page that needs two or three) is skipped; a connection that
+/// sat idle longer, or whose last use failed, is checked.
+const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
+/// A pooled connection and when it last answered without an error.
+pub struct Checked {
+    conn: DbConn,
+    /// When it last answered, and how many lost connections the pool had seen by then.
+    answered: Option<(Instant, u64)>,
+}
+
+impl Checked {
+    /// Whether its last answer is recent and no connection has been lost since: when the server
+    /// goes away every connection goes with it, so one lost connection puts all under check.
+    fn trusted(&self, losses: u64) -> bool {
+        self.answered
+            .is_some_and(|(at, seen)| seen == losses && at.elapsed() < TRUSTED_FOR)
+    }
+
+    /// Records how its use ended: after an error of any kind (the server gone, or only a
+    /// statement refused) it is checked before its next use.
+    fn used(&mut self, losses: &AtomicU64, ok: bool) {
+        self.answered = ok.then(|| (Instant::now(), losses.load(Ordering::Acquire)));
+    }
+
+    /// Records the end of a request's use; a lost connection (a 503) puts every connection of
+    /// the pool under check.
+    fn finished<T>(&mut self, losses: &AtomicU64, result: &ApiResult<T>) {
+        if matches!(result, Err(ApiError::Unavailable(_))) {
+            losses.fetch_add(1, Ordering::AcqRel);
+        }
+        self.used(losses, result.is_ok());
+    }
+}
+
+impl std::ops::Deref for Checked {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Checked {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
 impl ManageConnection for Connector {
-    type Connection = DbConn;
+    type Connection = Checked;
     type Error = ConnectError;
 
-    fn connect(&self) -> Result<DbConn, ConnectError> {
-        Connector::connect(self)
+    fn connect(&self) -> Result<Checked, ConnectError> {
+        let mut conn = Checked {
+            conn: Connector::connect(self)?,
+            answered: None,
+        };
+        conn.used(&self.losses, true);
+        Ok(conn)
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
-        conn.batch_execute("SELECT 1").map_err(ConnectError::Setup)
+    fn is_valid(&self, conn: &mut Checked) -> Result<(), ConnectError> {
+        if conn.trusted(self.losses.load(Ordering::Acquire)) {
+            return Ok(());
+        }
+        let alive = conn.conn.batch_execute("SELECT 1");
+        conn.used(&self.losses, alive.is_ok());
+        alive.map_err(ConnectError::Setup)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+    fn has_broken(&self, _conn: &mut Checked) -> bool {
         false
     }
 }
@@ -147,6 +210,8 @@ pub struct Db {
     read_gate: Arc<Semaphore>,
     write_gate: Arc<Semaphore>,
     backend: &'static str,
+    /// Connections found lost so far, shared with the pools' [`Connector`]s.
+    losses: Arc<AtomicU64>,
 }
 
 /// Why the database could not be opened at start.
@@ -187,9 +252,11 @@ impl Db {
         if let DbTarget::Sqlite(path) = &target {
             ensure_parent_dir(path)?;
         }
+        let losses = Arc::new(AtomicU64::new(0));
         let writer_connector = Connector {
             target: target.clone(),
             read_only: false,
+            losses: losses.clone(),
         };
         // One connection first: it reports the driver's real error, and migrates.
         let mut first = writer_connector
@@ -198,9 +265,9 @@ impl Db {
         run_migrations(&mut first).map_err(OpenError::Migrate)?;
         drop(first);
 
-        // A PostgreSQL connection can die with its server or the network between them, so each
-        // is checked (`SELECT 1`) as it leaves the pool; a SQLite connection is a file handle
-        // that cannot, and the check would be one more statement per request.
+        // A PostgreSQL connection can die with its server or the network between them, so one
+        // that has not answered in the last second is checked (`SELECT 1`) as it leaves the pool;
+        // a SQLite connection is a file handle that cannot, and is never checked.
         let check = matches!(target, DbTarget::Postgres(_));
         let build = |connector: Connector, size: u32| {
             Pool::builder()
@@ -236,6 +303,7 @@ impl Db {
             read_gate,
             write_gate,
             backend,
+            losses,
         })
     }
 
@@ -252,11 +320,14 @@ impl Db {
     {
         let _permit = self.read_gate.acquire().await.map_err(ApiError::internal)?;
         let pool = self.reader.clone();
+        let losses = self.losses.clone();
         let span = tracing::Span::current();
         actix_web::web::block(move || {
             let _entered = span.enter();
             let mut conn = pool.get()?;
-            query(&mut conn)
+            let result = query(&mut conn);
+            conn.finished(&losses, &result);
+            result
         })
         .await?
     }
@@ -274,12 +345,14 @@ impl Db {
             .await
             .map_err(ApiError::internal)?;
         let pool = self.writer.clone();
+        let losses = self.losses.clone();
         let span = tracing::Span::current();
         actix_web::web::block(move || {
             let _entered = span.enter();
             let mut conn = pool.get()?;
-            let conn: &mut DbConn = &mut conn;
-            conn.transaction(change)
+            let result = conn.transaction(change);
+            conn.finished(&losses, &result);
+            result
         })
         .await?
     }
@@ -290,7 +363,9 @@ impl Db {
         query: impl FnOnce(&mut DbConn) -> ApiResult<T>,
     ) -> ApiResult<T> {
         let mut conn = self.reader.get()?;
-        query(&mut conn)
+        let result = query(&mut conn);
+        conn.finished(&self.losses, &result);
+        result
     }
 
     /// A connection for synchronous callers (the CLI).

@@ -180,6 +180,63 @@ async fn readiness_fails_while_postgres_refuses_connections() {
     assert_eq!(status, 200);
 }
 
+/// A PostgreSQL connection that answered in the last second leaves the pool unchecked (a round
+/// trip saved on every request under load). When the server drops every connection, the first
+/// request to meet a dead one gets a 503, and that puts every pooled connection under check: the
+/// ones after it succeed.
+#[actix_web::test]
+async fn when_postgres_drops_its_connections_only_the_request_that_finds_out_fails() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let Backend::Postgres(server) = &backend else {
+        unreachable!()
+    };
+    let app = spawn_app(&backend).await;
+    let token = app.admin_token().await;
+    let article = create_article(
+        &app,
+        &token,
+        &json!({
+            "title": "Ferry timetable changes",
+            "body": [{"type": "paragraph", "text": "Winter sailings start on Monday."}],
+        }),
+    )
+    .await;
+    publish_article(&app, &token, article["id"].as_str().unwrap()).await;
+    // Uncached reads, so each goes to the database; several, so the pool holds live connections.
+    let read = |n: u32| app.get(&format!("/v1/articles?q=ferry&n={n}")).send();
+    for n in 0..4 {
+        let page = read(n).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        assert_eq!(page.json()["items"].as_array().unwrap().len(), 1);
+    }
+    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
+    let mut conn = PgConnection::establish(server).unwrap();
+    conn.batch_execute(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .unwrap();
+    let mut statuses = Vec::new();
+    for n in 10..20 {
+        let page = read(n).await;
+        if page.status == 503 {
+            let problem = assert_problem(&page, 503, "unavailable");
+            assert!(
+                !problem.to_string().contains("terminat"),
+                "no driver detail: {problem}"
+            );
+        } else {
+            assert_eq!(page.status, 200, "{}", page.text);
+            assert_eq!(page.json()["items"].as_array().unwrap().len(), 1);
+        }
+        statuses.push(page.status);
+    }
+    assert!(statuses[1..].iter().all(|s| *s == 200), "{statuses:?}");
+}
+
 backend_tests!(
     bad_bodies_get_problem_documents,
     unknown_routes_and_methods_get_404_and_405,
