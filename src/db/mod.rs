@@ -22,6 +22,12 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 /// How long SQLite waits for a lock before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
+/// The page cache of each SQLite reader, in KiB. Every connection has a cache of its own, and
+/// SQLite's default (2 MB) holds too little of a search's index: at a million articles a fifth
+/// of a search's time went to copying pages in from the kernel again. Readers are few (four by
+/// default), so this costs about 16 MB more at most.
+const SQLITE_READER_CACHE_KIB: u32 = 6_000;
+
 /// A connection to either backend; queries are written once against it.
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
@@ -94,8 +100,14 @@ impl Connector {
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
                      PRAGMA foreign_keys = ON;
-                     PRAGMA query_only = {};",
-                    if self.read_only { "ON" } else { "OFF" }
+                     PRAGMA query_only = {};
+                     PRAGMA cache_size = -{};",
+                    if self.read_only { "ON" } else { "OFF" },
+                    if self.read_only {
+                        SQLITE_READER_CACHE_KIB
+                    } else {
+                        2_000
+                    }
                 ))?;
                 Ok(DbConn::Sqlite(conn))
             }
