@@ -190,7 +190,7 @@ pub async fn list_articles(
             let rows = model::list(conn, scope, &filter, after.as_ref(), limit + 1, now)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let relations =
-                Relations::group(model::authors_of(conn, &ids)?, model::tags_of(conn, &ids)?);
+                Relations::group(model::relations_of(conn, &ids)?);
             Ok((rows, relations))
         })
         .await?;
@@ -242,15 +242,9 @@ fn load(
     now: NaiveDateTime,
     public_url: Option<&str>,
 ) -> ApiResult<Article> {
-    let ids = [row.id.clone()];
-    let authors = model::authors_of(conn, &ids)?
-        .into_iter()
-        .map(|(_, id, display_name)| Author { id, display_name })
-        .collect();
-    let tags = model::tags_of(conn, &ids)?
-        .into_iter()
-        .map(|(_, t)| t)
-        .collect();
+    let mut relations = Relations::group(model::relations_of(conn, std::slice::from_ref(&row.id))?);
+    let authors = relations.authors.remove(&row.id).unwrap_or_default();
+    let tags = relations.tags.remove(&row.id).unwrap_or_default();
     let related = model::related_of(conn, &row.id, public.then_some(now))?;
     let fields_body: Vec<super::body::Block> =
         serde_json::from_str(&row.body).map_err(ApiError::internal)?;
@@ -630,15 +624,15 @@ fn current(conn: &mut DbConn, id: &str) -> ApiResult<(ArticleRow, Fields)> {
     // Changes to one article take turns, so a lost race is never a spurious 412.
     db::lock_key(conn, &format!("article:{id}"))?;
     let row = model::find(conn, id)?.ok_or_else(not_found)?;
-    let ids = [row.id.clone()];
-    let authors = model::authors_of(conn, &ids)?
+    let mut relations = Relations::group(model::relations_of(conn, std::slice::from_ref(&row.id))?);
+    let authors = relations
+        .authors
+        .remove(&row.id)
+        .unwrap_or_default()
         .into_iter()
-        .map(|(_, id, _)| id)
+        .map(|a| a.id)
         .collect();
-    let tags = model::tags_of(conn, &ids)?
-        .into_iter()
-        .map(|(_, t)| t)
-        .collect();
+    let tags = relations.tags.remove(&row.id).unwrap_or_default();
     let related = model::related_of(conn, id, None)?;
     let fields = fields_of(&row, authors, tags, related)?;
     Ok((row, fields))

@@ -590,17 +590,17 @@ pub struct Relations {
 }
 
 impl Relations {
-    /// Groups rows from [`model::authors_of`] and [`model::tags_of`].
-    pub fn group(authors: Vec<(String, String, String)>, tags: Vec<(String, String)>) -> Self {
+    /// Groups rows from [`model::relations_of`].
+    pub fn group(rows: Vec<model::RelationRow>) -> Self {
         let mut r = Self::default();
-        for (article, id, display_name) in authors {
-            r.authors
-                .entry(article)
-                .or_default()
-                .push(Author { id, display_name });
-        }
-        for (article, tag) in tags {
-            r.tags.entry(article).or_default().push(tag);
+        for (article, _, value, display_name) in rows {
+            match display_name {
+                Some(display_name) => r.authors.entry(article).or_default().push(Author {
+                    id: value,
+                    display_name,
+                }),
+                None => r.tags.entry(article).or_default().push(value),
+            }
         }
         r
     }
