@@ -149,6 +149,10 @@ impl Application {
             std::sync::Arc::downgrade(&state.clone().into_inner()),
             std::time::Duration::from_millis(250),
         );
+        crate::articles::search::keep_index_merged(
+            std::sync::Arc::downgrade(&state.clone().into_inner()),
+            std::time::Duration::from_secs(60),
+        );
 
         let server = HttpServer::new(move || {
             App::new()

@@ -189,8 +189,7 @@ pub async fn list_articles(
         .read(move |conn| {
             let rows = model::list(conn, scope, &filter, after.as_ref(), limit + 1, now)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            let relations =
-                Relations::group(model::relations_of(conn, &ids)?);
+            let relations = Relations::group(model::relations_of(conn, &ids)?);
             Ok((rows, relations))
         })
         .await?;

@@ -369,6 +369,18 @@ impl Db {
         .await?
     }
 
+    /// Runs `change` in one transaction on the write connection, on the calling thread (for
+    /// background threads): it queues for the connection with the requests' writes.
+    pub fn write_blocking<T>(
+        &self,
+        change: impl FnOnce(&mut DbConn) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let mut conn = self.writer.get()?;
+        let result = conn.transaction(change);
+        conn.finished(&self.losses, &result);
+        result
+    }
+
     /// Runs `query` on a read connection, on the calling thread (for background threads).
     pub fn read_blocking<T>(
         &self,
