@@ -56,6 +56,8 @@ pub struct ResponseCache {
     entries: RwLock<HashMap<String, std::sync::Arc<Entry>>>,
     order: Mutex<(VecDeque<String>, usize)>,
     max_bytes: usize,
+    /// URLs being rendered for the cache now, each with a channel its waiters listen on.
+    in_flight: Mutex<HashMap<String, tokio::sync::watch::Sender<()>>>,
 }
 
 impl ResponseCache {
@@ -70,7 +72,30 @@ impl ResponseCache {
             entries: RwLock::new(HashMap::new()),
             order: Mutex::new((VecDeque::new(), 0)),
             max_bytes,
+            in_flight: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Joins the render of `key` under way, or starts one: `Err` with a receiver that wakes when
+    /// that render ends (stored or not), or `Ok` with the flight this request now leads.
+    fn join_or_lead<'a>(
+        &'a self,
+        key: &str,
+    ) -> Result<Flight<'a>, tokio::sync::watch::Receiver<()>> {
+        let Ok(mut flights) = self.in_flight.lock() else {
+            return Ok(Flight {
+                cache: self,
+                key: None,
+            });
+        };
+        if let Some(sender) = flights.get(key) {
+            return Err(sender.subscribe());
+        }
+        flights.insert(key.to_owned(), tokio::sync::watch::channel(()).0);
+        Ok(Flight {
+            cache: self,
+            key: Some(key.to_owned()),
+        })
     }
 
     /// Forgets everything rendered so far (content changed).
@@ -153,6 +178,40 @@ impl ResponseCache {
     }
 }
 
+/// A render of a URL for the cache that other requests for it wait on. Ending it (dropped when
+/// stored, on an error or when the client went away) wakes them.
+struct Flight<'a> {
+    cache: &'a ResponseCache,
+    key: Option<String>,
+}
+
+impl Flight<'_> {
+    /// Whether other requests are waiting for this render (then the URL was asked for twice).
+    fn awaited(&self) -> bool {
+        let Some(key) = &self.key else {
+            return false;
+        };
+        self.cache
+            .in_flight
+            .lock()
+            .ok()
+            .and_then(|flights| flights.get(key).map(|s| s.receiver_count() > 0))
+            .unwrap_or(false)
+    }
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        if let (Some(key), Ok(mut flights)) = (self.key.take(), self.cache.in_flight.lock()) {
+            // Dropping the sender wakes every receiver.
+            flights.remove(&key);
+        }
+    }
+}
+
+/// How long a request waits for another's render of the same URL before rendering it itself.
+const FLIGHT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Whether a request may be answered from the cache: an anonymous GET (or HEAD) of a public
 /// read. Image bytes are not cached here (they are files, with their own ETags).
 fn cacheable(req: &ServiceRequest) -> bool {
@@ -223,21 +282,23 @@ pub async fn serve_cached(
     };
 
     if let Some(entry) = cache.get(&key, generation, now) {
-        let (http_req, _) = req.into_parts();
-        let mut response = if not_modified(&http_req, &entry.etag) {
-            not_modified_with(&entry.headers)
-        } else {
-            let mut response = HttpResponse::Ok().body(entry.body.clone());
-            for (name, value) in &entry.headers {
-                response.headers_mut().append(name.clone(), value.clone());
-            }
-            response
-        };
-        response
-            .headers_mut()
-            .insert(X_CACHE, header::HeaderValue::from_static("hit"));
-        return Ok(ServiceResponse::new(http_req, response));
+        return Ok(hit(req, &entry));
     }
+    // A burst for one URL (a story breaking) renders it once: the first request renders, the
+    // others wait for it and are served what it stored. If it stored nothing (not a 200, or a
+    // write came between), each renders for itself, as without the wait.
+    let flight = match cache.join_or_lead(&key) {
+        Ok(flight) => Some(flight),
+        Err(mut done) => {
+            let _ = actix_web::rt::time::timeout(FLIGHT_WAIT, done.changed()).await;
+            // Checked against the generation and time as they are now: a write may have
+            // committed, or a scheduled story come due, while this request waited.
+            if let Some(entry) = cache.get(&key, cache.generation(), now_micros()) {
+                return Ok(hit(req, &entry));
+            }
+            None
+        }
+    };
 
     // A revalidation is answered here too: the handler renders the whole response, which can
     // then be stored, and the 304 is made from it. Otherwise a client that only ever revalidates
@@ -260,7 +321,9 @@ pub async fn serve_cached(
     let fresh = etag
         .as_deref()
         .is_some_and(|tag| none_match(validators.iter(), tag));
-    let Some(etag) = etag.filter(|_| cache.admit(&key)) else {
+    // Stored when asked for before, or by others while this render was under way.
+    let awaited = flight.as_ref().is_some_and(Flight::awaited);
+    let Some(etag) = etag.filter(|_| cache.admit(&key) | awaited) else {
         res.headers_mut()
             .insert(X_CACHE, header::HeaderValue::from_static("miss"));
         return Ok(if fresh { not_modified_from(res) } else { res });
@@ -293,6 +356,24 @@ pub async fn serve_cached(
         .insert(X_CACHE, header::HeaderValue::from_static("miss"));
     let res = ServiceResponse::new(http_req, response);
     Ok(if fresh { not_modified_from(res) } else { res })
+}
+
+/// A stored response: the 200, or a 304 when the request names its ETag.
+fn hit(req: ServiceRequest, entry: &Entry) -> ServiceResponse<BoxBody> {
+    let (http_req, _) = req.into_parts();
+    let mut response = if not_modified(&http_req, &entry.etag) {
+        not_modified_with(&entry.headers)
+    } else {
+        let mut response = HttpResponse::Ok().body(entry.body.clone());
+        for (name, value) in &entry.headers {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+        response
+    };
+    response
+        .headers_mut()
+        .insert(X_CACHE, header::HeaderValue::from_static("hit"));
+    ServiceResponse::new(http_req, response)
 }
 
 /// The 304 for a rendered 200 whose ETag the request named: its headers, no body.
