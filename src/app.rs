@@ -214,6 +214,29 @@ impl Application {
     }
 }
 
+/// Runs `tick` on a thread of its own every `interval`, for as long as the server's state lives
+/// (its background upkeep: the cache's version watcher, the search index's merges).
+pub fn every(
+    name: &str,
+    state: std::sync::Weak<AppState>,
+    interval: std::time::Duration,
+    mut tick: impl FnMut(&AppState) + Send + 'static,
+) {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(interval);
+                let Some(state) = state.upgrade() else {
+                    return;
+                };
+                tick(&state);
+            }
+        })
+        .map(|_| ())
+        .unwrap_or_else(|e| tracing::error!(error = %e, thread = name, "cannot start"));
+}
+
 fn describe(error: &ApiError) -> String {
     match error {
         ApiError::Validation(errors) => errors

@@ -401,30 +401,20 @@ pub fn watch_content_version(state: std::sync::Weak<AppState>, interval: std::ti
     let initial = state
         .upgrade()
         .and_then(|s| s.db.read_blocking(crate::db::content_version).ok());
-    std::thread::Builder::new()
-        .name("masthead-content-watch".to_owned())
-        .spawn(move || {
-            let mut seen: Option<i64> = initial;
-            loop {
-                std::thread::sleep(interval);
-                let Some(state) = state.upgrade() else {
-                    return;
-                };
-                let version = state.db.read_blocking(crate::db::content_version);
-                match (version, seen) {
-                    (Ok(v), Some(old)) if v != old => {
-                        // Versions only grow, and every change up to one this instance wrote
-                        // committed before its own invalidation: nothing newer to drop.
-                        if v > state.cache.invalidated_through.load(Ordering::SeqCst) {
-                            state.cache.invalidate();
-                        }
-                        seen = Some(v);
-                    }
-                    (Ok(v), None) => seen = Some(v),
-                    _ => {}
+    let mut seen: Option<i64> = initial;
+    crate::app::every("masthead-content-watch", state, interval, move |state| {
+        let version = state.db.read_blocking(crate::db::content_version);
+        match (version, seen) {
+            (Ok(v), Some(old)) if v != old => {
+                // Versions only grow, and every change up to one this instance wrote committed
+                // before its own invalidation: nothing newer to drop.
+                if v > state.cache.invalidated_through.load(Ordering::SeqCst) {
+                    state.cache.invalidate();
                 }
+                seen = Some(v);
             }
-        })
-        .map(|_| ())
-        .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the content watcher"));
+            (Ok(v), None) => seen = Some(v),
+            _ => {}
+        }
+    });
 }

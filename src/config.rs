@@ -127,7 +127,8 @@ impl Config {
 
         let database_url =
             get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/masthead.db".to_owned());
-        if let Err(e) = DbTarget::parse(&database_url) {
+        let target = DbTarget::parse(&database_url);
+        if let Err(e) = &target {
             problems.push(format!("DATABASE_URL: {e}"));
         }
 
@@ -248,7 +249,7 @@ impl Config {
         // SQLite's readers share nothing (each has its own page cache), and more of them than
         // twice the cores only divides the same memory into smaller caches: four with 6 MB each
         // served 10-20 % more searches at a million articles than eight with 2 MB.
-        let default_pool = match DbTarget::parse(&database_url) {
+        let default_pool = match target {
             Ok(DbTarget::Sqlite(_)) => "4",
             _ => "8",
         };

@@ -421,40 +421,35 @@ pub fn relations_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Relati
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    // diesel's multi-backend type has no UNION, so the statements are built for each backend;
-    // `$keep` is that backend's `among!` (see there).
-    macro_rules! relations {
-        ($conn:expr, $backend:ty, $keep:ident, $union:literal) => {{
-            let authors = $keep!(
-                article_authors::table
-                    .inner_join(users::table)
-                    .into_boxed::<$backend>(),
-                article_authors::article_id
+    // diesel's multi-backend type has no UNION, so the two queries are built for each backend;
+    // `$keep` is that backend's half of `among!`.
+    macro_rules! queries {
+        ($backend:ty, $keep:ident) => {
+            (
+                $keep!(
+                    article_authors::table
+                        .inner_join(users::table)
+                        .into_boxed::<$backend>(),
+                    article_authors::article_id
+                )
+                .select((
+                    article_authors::article_id,
+                    article_authors::position,
+                    users::id,
+                    users::display_name.nullable(),
+                )),
+                $keep!(
+                    article_tags::table.into_boxed::<$backend>(),
+                    article_tags::article_id
+                )
+                .select((
+                    article_tags::article_id,
+                    article_tags::position,
+                    article_tags::tag,
+                    None::<String>.into_sql::<diesel::sql_types::Nullable<Text>>(),
+                )),
             )
-            .select((
-                article_authors::article_id,
-                article_authors::position,
-                users::id,
-                users::display_name.nullable(),
-            ));
-            let tags = $keep!(
-                article_tags::table.into_boxed::<$backend>(),
-                article_tags::article_id
-            )
-            .select((
-                article_tags::article_id,
-                article_tags::position,
-                article_tags::tag,
-                None::<String>.into_sql::<diesel::sql_types::Nullable<Text>>(),
-            ));
-            if $union {
-                authors.union_all(tags).load::<RelationRow>($conn)
-            } else {
-                let mut rows = authors.load::<RelationRow>($conn)?;
-                rows.extend(tags.load::<RelationRow>($conn)?);
-                Ok(rows)
-            }
-        }};
+        };
     }
     macro_rules! sqlite {
         ($query:expr, $column:expr) => {
@@ -466,9 +461,17 @@ pub fn relations_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Relati
             $query.filter($column.eq_any(ids))
         };
     }
-    let mut rows = match conn {
-        DbConn::Sqlite(c) => relations!(c, diesel::sqlite::Sqlite, sqlite, false)?,
-        DbConn::Pg(c) => relations!(c, diesel::pg::Pg, pg, true)?,
+    let mut rows: Vec<RelationRow> = match conn {
+        DbConn::Sqlite(c) => {
+            let (authors, tags) = queries!(diesel::sqlite::Sqlite, sqlite);
+            let mut rows = authors.load(c)?;
+            rows.extend(tags.load::<RelationRow>(c)?);
+            rows
+        }
+        DbConn::Pg(c) => {
+            let (authors, tags) = queries!(diesel::pg::Pg, pg);
+            authors.union_all(tags).load(c)?
+        }
     };
     rows.sort_by_key(|r| r.1);
     Ok(rows)

@@ -82,44 +82,34 @@ pub fn keep_index_merged(state: Weak<AppState>, interval: Duration) {
     }) else {
         return;
     };
-    std::thread::Builder::new()
-        .name("masthead-search-upkeep".to_owned())
-        .spawn(move || {
-            let mut merged_at = initial;
-            loop {
-                std::thread::sleep(interval);
-                let Some(state) = state.upgrade() else {
-                    return;
-                };
-                let Ok(version) = state.db.read_blocking(crate::db::content_version) else {
-                    continue;
-                };
-                if version - merged_at < MERGE_AFTER_WRITES {
-                    continue;
+    let mut merged_at = initial;
+    crate::app::every("masthead-search-upkeep", state, interval, move |state| {
+        let Ok(version) = state.db.read_blocking(crate::db::content_version) else {
+            return;
+        };
+        if version - merged_at < MERGE_AFTER_WRITES {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let mut steps = 0;
+        loop {
+            match state.db.write_blocking(merge_step) {
+                Ok(true) => steps += 1,
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "search index merge step failed");
+                    break;
                 }
-                let started = std::time::Instant::now();
-                let mut steps = 0;
-                loop {
-                    match state.db.write_blocking(merge_step) {
-                        Ok(true) => steps += 1,
-                        Ok(false) => break,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "search index merge step failed");
-                            break;
-                        }
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                merged_at = version;
-                tracing::info!(
-                    steps,
-                    ms = started.elapsed().as_millis(),
-                    "merged the search index"
-                );
             }
-        })
-        .map(|_| ())
-        .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the search index upkeep"));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        merged_at = version;
+        tracing::info!(
+            steps,
+            ms = started.elapsed().as_millis(),
+            "merged the search index"
+        );
+    });
 }
 
 #[cfg(test)]

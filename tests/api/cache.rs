@@ -18,14 +18,11 @@ async fn warm(app: &TestApp, path: &str) {
 }
 
 async fn new_article(app: &TestApp, token: &str, title: &str) -> String {
-    let res = app
-        .post("/v1/articles")
-        .bearer(token)
-        .json(&json!({"title": title, "body": [{"type": "paragraph", "text": "Councillors met at noon."}]}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    res.json()["id"].as_str().unwrap().to_owned()
+    let body = json!({"title": title, "body": [{"type": "paragraph", "text": "Councillors met at noon."}]});
+    create_article(app, token, &body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn titles(page: &Value) -> Vec<String> {

@@ -8,21 +8,13 @@ use crate::helpers::*;
 const BODY: &str = "The council approved the budget on Tuesday. \u{201C}We will rebuild the bridge by spring,\u{201D} the mayor said.";
 
 async fn published(app: &TestApp, token: &str, title: &str) -> Value {
-    let res = app
-        .post("/v1/articles")
-        .bearer(token)
-        .json(&json!({"title": title, "standfirst": "The city plans for next year.", "body": [{"type": "paragraph", "text": BODY}]}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    let id = res.json()["id"].as_str().unwrap().to_owned();
-    let res = app
-        .post(&format!("/v1/articles/{id}/publish"))
-        .bearer(token)
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    res.json()
+    let created = create_article(
+        app,
+        token,
+        &json!({"title": title, "standfirst": "The city plans for next year.", "body": [{"type": "paragraph", "text": BODY}]}),
+    )
+    .await;
+    publish_article(app, token, created["id"].as_str().unwrap()).await
 }
 
 fn report(quote: &str) -> Value {

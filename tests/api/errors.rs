@@ -2,6 +2,9 @@
 
 use serde_json::json;
 
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
 use crate::backend_tests;
 use crate::helpers::*;
 
@@ -122,31 +125,27 @@ async fn health_readiness_docs_and_request_ids(backend: Backend) {
     assert!(config.text.contains("/openapi.json"), "{}", config.text);
 }
 
-/// PostgreSQL is the backend that can go away under a running server (SQLite is a file the
-/// process holds open), so this one runs only there.
-#[actix_web::test]
-async fn readiness_fails_while_postgres_refuses_connections() {
-    use diesel::connection::SimpleConnection;
-    use diesel::{Connection, PgConnection};
-    let Some(backend) = Backend::postgres() else {
-        return;
-    };
+/// For the tests of PostgreSQL going away under a running server (SQLite is a file the process
+/// holds open): a server on a database of its own, a connection to the PostgreSQL server beside
+/// it, and the database's name. `None` when PostgreSQL is not configured.
+async fn on_postgres() -> Option<(TestApp, PgConnection, String)> {
+    let backend = Backend::postgres()?;
     let Backend::Postgres(server) = &backend else {
         unreachable!()
     };
+    let conn = PgConnection::establish(server).unwrap();
     let app = spawn_app(&backend).await;
+    let name = app.db.url.rsplit('/').next()?.split('?').next()?.to_owned();
+    Some((app, conn, name))
+}
+
+/// Readiness reports a PostgreSQL that refuses connections, with no internal detail.
+#[actix_web::test]
+async fn readiness_fails_while_postgres_refuses_connections() {
+    let Some((app, mut conn, name)) = on_postgres().await else {
+        return;
+    };
     assert_eq!(app.get("/readyz").send().await.status, 200);
-    let name = app
-        .db
-        .url
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let mut conn = PgConnection::establish(server).unwrap();
     conn.batch_execute(&format!(
         "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
     ))
@@ -186,15 +185,9 @@ async fn readiness_fails_while_postgres_refuses_connections() {
 /// ones after it succeed.
 #[actix_web::test]
 async fn when_postgres_drops_its_connections_only_the_request_that_finds_out_fails() {
-    use diesel::connection::SimpleConnection;
-    use diesel::{Connection, PgConnection};
-    let Some(backend) = Backend::postgres() else {
+    let Some((app, mut conn, name)) = on_postgres().await else {
         return;
     };
-    let Backend::Postgres(server) = &backend else {
-        unreachable!()
-    };
-    let app = spawn_app(&backend).await;
     let token = app.admin_token().await;
     let article = create_article(
         &app,
@@ -213,8 +206,6 @@ async fn when_postgres_drops_its_connections_only_the_request_that_finds_out_fai
         assert_eq!(page.status, 200, "{}", page.text);
         assert_eq!(page.json()["items"].as_array().unwrap().len(), 1);
     }
-    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
-    let mut conn = PgConnection::establish(server).unwrap();
     conn.batch_execute(&format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
     ))
