@@ -184,9 +184,10 @@ pub async fn list_articles(
         _ => 0,
     };
     let now = db::now();
+    let plans = model::plans(scope, &filter);
     let (rows, relations) = state
         .db
-        .read(move |conn| {
+        .read_with(plans, move |conn| {
             let rows = model::list(conn, scope, &filter, after.as_ref(), limit + 1, now)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let relations = Relations::group(model::relations_of(conn, &ids)?);

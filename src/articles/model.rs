@@ -5,11 +5,11 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
-use crate::db::DbConn;
 use crate::db::schema::{
     article_authors, article_images, article_related, article_revisions, article_slugs,
     article_tags, articles, users,
 };
+use crate::db::{DbConn, Plans};
 
 /// A row of `articles`.
 #[derive(Debug, Clone, Queryable)]
@@ -753,6 +753,22 @@ macro_rules! link_page {
         )
         .load::<String>($conn)
     }};
+}
+
+/// How PostgreSQL is to plan a list's statements. The public list, whole or by one tag or one
+/// author, reads one range of one index whatever the values (see [`list`]), so its plans are
+/// reused; a search, and every other combination of filters, is planned for its values.
+pub fn plans(scope: Scope, filter: &Filter) -> Plans {
+    let one_range = scope == Scope::Public
+        && filter.terms.is_none()
+        && filter.section.is_none()
+        && filter.language.is_none()
+        && !(filter.tag.is_some() && filter.author.is_some());
+    if one_range {
+        Plans::Reused
+    } else {
+        Plans::ForValues
+    }
 }
 
 /// One page of a list (`limit + 1` rows, to tell whether there is a next page).

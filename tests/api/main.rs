@@ -12,6 +12,7 @@ mod auth;
 mod cache;
 mod cli;
 mod corrections;
+mod db;
 mod errors;
 mod migrations;
 mod openapi;
