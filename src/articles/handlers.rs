@@ -1,5 +1,6 @@
 //! `/v1/articles`: writing, publishing and reading articles.
 
+use actix_web::http::header::ContentType;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
@@ -16,7 +17,7 @@ use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::http::etag::{IfMatch, etag, list_etag, not_modified};
+use crate::http::etag::{IfMatch, list_etag, not_modified, tagged_json};
 use crate::http::json::{ApiJson, MaybeJson};
 use crate::http::pagination;
 use crate::users::Role;
@@ -213,12 +214,9 @@ pub async fn list_articles(
         .into_iter()
         .map(|row| summary(row, &mut relations, now))
         .collect::<ApiResult<Vec<_>>>()?;
-    let tag = list_etag(
-        items
-            .iter()
-            .map(|a| format!("{}:{}:{:?}", a.id, a.version, a.status))
-            .chain(next_cursor.clone()),
-    );
+    let body =
+        serde_json::to_vec(&ArticlePage { items, next_cursor }).map_err(ApiError::internal)?;
+    let tag = list_etag(&body);
     let cache = if staff {
         PRIVATE_CACHE
     } else {
@@ -231,7 +229,8 @@ pub async fn list_articles(
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header((header::VARY, "Authorization, Accept-Encoding"))
-        .json(ArticlePage { items, next_cursor }))
+        .content_type(ContentType::json())
+        .body(body))
 }
 
 /// Loads a whole article for a response.
@@ -436,7 +435,7 @@ pub async fn get_article(
         })
         .await?;
     let article = found.ok_or_else(not_found)?;
-    let tag = etag(article.version);
+    let (body, tag) = tagged_json(article.version, &article)?;
     let cache = if staff { PRIVATE_CACHE } else { PUBLIC_CACHE };
     if not_modified(&req, &tag) {
         return Ok(crate::http::etag::not_modified_response(tag, cache));
@@ -445,18 +444,20 @@ pub async fn get_article(
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header((header::VARY, "Authorization, Accept-Encoding"))
-        .json(article))
+        .content_type(ContentType::json())
+        .body(body))
 }
 
-fn article_response(status: StatusCode, article: Article) -> HttpResponse {
+fn article_response(status: StatusCode, article: Article) -> ApiResult<HttpResponse> {
+    let (body, tag) = tagged_json(article.version, &article)?;
     let mut response = HttpResponse::build(status);
     response
-        .insert_header((header::ETAG, etag(article.version)))
+        .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, PRIVATE_CACHE));
     if status == StatusCode::CREATED {
         response.insert_header((header::LOCATION, format!("/v1/articles/{}", article.id)));
     }
-    response.json(article)
+    Ok(response.content_type(ContentType::json()).body(body))
 }
 
 /// How a write came about, for the revision log.
@@ -702,7 +703,7 @@ pub async fn create_article(
             load(conn, row, false, now, public_url.as_deref())
         })
         .await?;
-    Ok(article_response(StatusCode::CREATED, article))
+    article_response(StatusCode::CREATED, article)
 }
 
 /// Change an article.
@@ -754,7 +755,7 @@ pub async fn update_article(
             load(conn, row, false, now, public_url.as_deref())
         })
         .await?;
-    Ok(article_response(StatusCode::OK, article))
+    article_response(StatusCode::OK, article)
 }
 
 /// Delete an article.
@@ -865,7 +866,7 @@ async fn set_status(
             load(conn, row, false, now, public_url.as_deref())
         })
         .await?;
-    Ok(article_response(StatusCode::OK, article))
+    article_response(StatusCode::OK, article)
 }
 
 /// Publish an article now, or schedule it.

@@ -1,5 +1,6 @@
 //! `/v1/captions`.
 
+use actix_web::http::header::ContentType;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,7 @@ use crate::articles::{Status, handlers::editable};
 use crate::auth::{AuthUser, OptionalAuth};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::http::etag::{IfMatch, etag, not_modified};
+use crate::http::etag::{IfMatch, not_modified, tagged_json};
 use crate::http::json::ApiJson;
 use crate::http::pagination;
 use crate::images;
@@ -26,15 +27,16 @@ fn view(conn: &mut DbConn, row: CaptionRow) -> ApiResult<Caption> {
     Ok(Caption::from_row(row, credit))
 }
 
-fn caption_response(status: StatusCode, caption: Caption) -> HttpResponse {
+fn caption_response(status: StatusCode, caption: Caption) -> ApiResult<HttpResponse> {
+    let (body, tag) = tagged_json(caption.version, &caption)?;
     let mut response = HttpResponse::build(status);
     response
-        .insert_header((header::ETAG, etag(caption.version)))
+        .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"));
     if status == StatusCode::CREATED {
         response.insert_header((header::LOCATION, format!("/v1/captions/{}", caption.id)));
     }
-    response.json(caption)
+    Ok(response.content_type(ContentType::json()).body(body))
 }
 
 /// Write a caption for an image where an article uses it.
@@ -89,7 +91,7 @@ pub async fn create_caption(
             view(conn, row)
         })
         .await?;
-    Ok(caption_response(StatusCode::CREATED, caption))
+    caption_response(StatusCode::CREATED, caption)
 }
 
 /// Filters and paging for captions.
@@ -207,7 +209,7 @@ pub async fn get_caption(
             view(conn, row)
         })
         .await?;
-    let tag = etag(caption.version);
+    let (body, tag) = tagged_json(caption.version, &caption)?;
     let cache = if staff {
         "private, no-cache"
     } else {
@@ -220,7 +222,8 @@ pub async fn get_caption(
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header((header::VARY, "Authorization, Accept-Encoding"))
-        .json(caption))
+        .content_type(ContentType::json())
+        .body(body))
 }
 
 /// Change a caption.
@@ -273,7 +276,7 @@ pub async fn update_caption(
             view(conn, row)
         })
         .await?;
-    Ok(caption_response(StatusCode::OK, caption))
+    caption_response(StatusCode::OK, caption)
 }
 
 /// Delete a caption (409 while its article shows it).

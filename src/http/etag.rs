@@ -15,14 +15,30 @@ pub fn etag(version: i64) -> String {
     format!("\"v{version}\"")
 }
 
-/// A weak ETag for a composed response (a list): a hash of what makes it up.
-pub fn list_etag(parts: impl Iterator<Item = String>) -> String {
-    let mut hasher = blake3::Hasher::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-        hasher.update(b"\n");
-    }
-    let hex = hasher.finalize().to_hex();
+/// The ETag of a representation that shows more than its own row. An article shows its authors'
+/// names, its images' alt text, credits and captions, and a status that moves with the clock (a
+/// scheduled time coming due); a caption shows its image's credit. None of those changes its
+/// version. The tag names the version, which `If-Match` compares (see [`IfMatch::check`]), and a
+/// hash of the bytes, so that `If-None-Match` answers 304 only for the very same representation.
+pub fn representation_etag(version: i64, body: &[u8]) -> String {
+    let hex = blake3::hash(body).to_hex();
+    format!("\"v{version}-{}\"", &hex[..16])
+}
+
+/// A JSON body and its [`representation_etag`].
+pub fn tagged_json(
+    version: i64,
+    value: &impl serde::Serialize,
+) -> Result<(Vec<u8>, String), ApiError> {
+    let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
+    let tag = representation_etag(version, &body);
+    Ok((body, tag))
+}
+
+/// A weak ETag for a composed response (a list): a hash of its bytes, so that any change to what
+/// it shows (an author's name, a tag, an item's status) is a new tag.
+pub fn list_etag(body: &[u8]) -> String {
+    let hex = blake3::hash(body).to_hex();
     format!("W/\"{}\"", &hex[..24])
 }
 
@@ -56,14 +72,17 @@ pub fn not_modified_response(tag: String, cache_control: &'static str) -> actix_
 pub struct IfMatch(Vec<String>);
 
 impl IfMatch {
-    /// Fails with 412 unless the header names `version` (or is `*`).
+    /// Fails with 412 unless the header names `version` (or is `*`): a tag of that version from
+    /// [`etag`], or from [`representation_etag`] whatever its hash. A change that is not the
+    /// resource's own (a caption's new wording, in an article) does not stop an editor's save.
     pub fn check(&self, version: i64) -> Result<(), ApiError> {
         let current = etag(version);
+        let represented = format!("\"v{version}-");
         // Compared on the opaque tag: a proxy that compresses a response may have weakened it.
-        let matches = self
-            .0
-            .iter()
-            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current);
+        let matches = self.0.iter().any(|tag| {
+            let tag = tag.strip_prefix("W/").unwrap_or(tag);
+            tag == "*" || tag == current || (tag.starts_with(&represented) && tag.ends_with('"'))
+        });
         if matches {
             Ok(())
         } else {

@@ -350,7 +350,74 @@ async fn a_burst_for_a_new_url_renders_it_once(backend: Backend) {
     assert_eq!(after.json()["items"][0]["title"], "Flood update final");
 }
 
+/// A byline shows the author's name, which is not the article's own: when an admin renames an
+/// author, every article and list that shows the name answers a revalidation with the new one.
+async fn a_renamed_author_is_a_new_etag_for_articles_and_lists(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let (writer, tokens) = app.user_with_role("editor").await;
+    let id = new_article(&app, &tokens.access, "Harbour wall repaired").await;
+    publish_article(&app, &admin, &id).await;
+    let article_path = format!("/v1/articles/{id}");
+    let list_path = "/v1/articles";
+    let tags: Vec<String> = {
+        let mut tags = Vec::new();
+        for path in [article_path.as_str(), list_path] {
+            let res = app.get(path).send().await;
+            assert_eq!(res.status, 200);
+            let tag = res.header("etag").unwrap().to_owned();
+            assert_eq!(
+                app.get(path)
+                    .header("if-none-match", &tag)
+                    .send()
+                    .await
+                    .status,
+                304
+            );
+            tags.push(tag);
+        }
+        tags
+    };
+
+    let user_path = format!("/v1/users/{writer}");
+    let user_tag = app
+        .get(&user_path)
+        .bearer(&admin)
+        .send()
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
+    let renamed = app
+        .patch(&user_path)
+        .bearer(&admin)
+        .header("if-match", &user_tag)
+        .json(&json!({"display_name": "Ana Renamed"}))
+        .send()
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+
+    let article = app
+        .get(&article_path)
+        .header("if-none-match", &tags[0])
+        .send()
+        .await;
+    assert_eq!(article.status, 200, "the old byline is not current");
+    assert_eq!(article.json()["authors"][0]["display_name"], "Ana Renamed");
+    let list = app
+        .get(list_path)
+        .header("if-none-match", &tags[1])
+        .send()
+        .await;
+    assert_eq!(list.status, 200, "the old byline is not current");
+    assert_eq!(
+        list.json()["items"][0]["authors"][0]["display_name"],
+        "Ana Renamed"
+    );
+}
+
 backend_tests!(
+    a_renamed_author_is_a_new_etag_for_articles_and_lists,
     only_urls_asked_for_again_are_stored,
     a_burst_for_a_new_url_renders_it_once,
     every_change_shows_in_the_very_next_public_read,

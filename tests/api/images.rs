@@ -732,7 +732,125 @@ async fn an_unused_image_is_deleted_with_its_files(backend: Backend) {
     );
 }
 
+/// An article shows its images' alt text and credit and its captions, and a caption its image's
+/// credit; none of them is the article's or the caption's own version. When they change, a
+/// conditional read must not answer 304 with the old credit, and an editor's save with the new
+/// tag still goes through.
+async fn a_new_credit_is_a_new_etag_for_every_page_that_shows_it(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let photo = upload(
+        &app,
+        &editor,
+        &[
+            ("file", Some("p.jpg"), &jpeg_with_gps(64, 48, 1)),
+            ("alt_text", None, b"A ferry at the quay"),
+            ("credit", None, b"Photo: Harbour Desk"),
+        ],
+    )
+    .await
+    .json();
+    let image_id = photo["id"].as_str().unwrap().to_owned();
+    let article = draft(
+        &app,
+        &editor,
+        "Ferry returns",
+        json!([{"type": "paragraph", "text": "Text."}]),
+    )
+    .await;
+    let id = article["id"].as_str().unwrap().to_owned();
+    let caption = app
+        .post("/v1/captions")
+        .bearer(&editor)
+        .json(&json!({"image_id": image_id, "article_id": id, "text": "The ferry docks."}))
+        .send()
+        .await
+        .json();
+    let caption_path = format!("/v1/captions/{}", caption["id"].as_str().unwrap());
+    let featured = json!({"featured_image": {"image_id": image_id, "caption_id": caption["id"]}});
+    assert_eq!(
+        patch_article(&app, &editor, &id, featured).await.status,
+        200
+    );
+    publish_article(&app, &editor, &id).await;
+    let article_path = format!("/v1/articles/{id}");
+
+    let before = app.get(&article_path).send().await;
+    let article_tag = before.header("etag").unwrap().to_owned();
+    let caption_tag = app
+        .get(&caption_path)
+        .send()
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
+    for (path, tag) in [(&article_path, &article_tag), (&caption_path, &caption_tag)] {
+        let same = app.get(path).header("if-none-match", tag).send().await;
+        assert_eq!(same.status, 304, "{path}");
+    }
+
+    let image_tag = app
+        .get(&format!("/v1/images/{image_id}"))
+        .send()
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
+    let recredited = app
+        .patch(&format!("/v1/images/{image_id}"))
+        .bearer(&editor)
+        .header("if-match", &image_tag)
+        .json(&json!({"credit": "Photo: Port Authority"}))
+        .send()
+        .await;
+    assert_eq!(recredited.status, 200, "{}", recredited.text);
+
+    let after = app
+        .get(&article_path)
+        .header("if-none-match", &article_tag)
+        .send()
+        .await;
+    assert_eq!(after.status, 200, "the old credit is not current");
+    assert_eq!(
+        after.json()["images"][0]["caption"]["effective_credit"],
+        "Photo: Port Authority"
+    );
+    let new_tag = after.header("etag").unwrap().to_owned();
+    assert_ne!(new_tag, article_tag);
+    assert_eq!(after.json()["version"], before.json()["version"]);
+    let caption_after = app
+        .get(&caption_path)
+        .header("if-none-match", &caption_tag)
+        .send()
+        .await;
+    assert_eq!(caption_after.status, 200);
+    assert_eq!(
+        caption_after.json()["effective_credit"],
+        "Photo: Port Authority"
+    );
+
+    // Both tags name the article's version, so a save with either goes through.
+    let saved = app
+        .patch(&article_path)
+        .bearer(&editor)
+        .header("if-match", &new_tag)
+        .json(&json!({"standfirst": "Sailings resume on Monday."}))
+        .send()
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    // Now the article has moved on: a tag of its old version is refused.
+    let stale = app
+        .patch(&article_path)
+        .bearer(&editor)
+        .header("if-match", &article_tag)
+        .json(&json!({"standfirst": "Sailings resume on Tuesday."}))
+        .send()
+        .await;
+    assert_problem(&stale, 412, "precondition-failed");
+}
+
 backend_tests!(
+    a_new_credit_is_a_new_etag_for_every_page_that_shows_it,
     location_is_stripped_pixels_kept_and_orientation_applied,
     a_rendition_is_made_once_under_concurrent_requests,
     captions_belong_to_each_use_and_the_embargo_holds,
