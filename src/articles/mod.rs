@@ -185,7 +185,8 @@ pub struct Article {
     pub corrections: Vec<crate::corrections::CorrectionEntry>,
     /// When the latest correction was published.
     pub corrected_at: Option<DateTime<Utc>>,
-    /// Increases with every change; the ETag is made from it.
+    /// Increases with every change to the article itself. Its ETag names this version (what
+    /// `If-Match` compares) and a hash of the body.
     pub version: i64,
     /// When the article was created.
     pub created_at: DateTime<Utc>,

@@ -231,8 +231,9 @@ pub fn next_publication(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>>
         .first(conn)
 }
 
-/// Marks an article changed for readers without changing its fields (a correction entry), so
-/// that its ETag changes and caches refetch it.
+/// Marks an article changed without changing its fields: a published correction is part of the
+/// article, so it is a new version, and an editor's save based on the version before it is
+/// refused (412) until they have seen it.
 pub fn touch(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<i64> {
     diesel::update(articles::table.filter(articles::id.eq(id)))
         .set((
@@ -1178,7 +1179,41 @@ fn sqlite_matches(
 
 #[cfg(test)]
 mod tests {
-    use super::Upper;
+    use super::{Filter, Scope, Upper, plans};
+    use crate::db::Plans;
+
+    #[test]
+    fn only_the_public_lists_of_one_index_range_reuse_their_plans() {
+        let with = |f: fn(&mut Filter)| {
+            let mut filter = Filter::default();
+            f(&mut filter);
+            filter
+        };
+        let tag = |f: &mut Filter| f.tag = Some("canal".to_owned());
+        let author = |f: &mut Filter| f.author = Some("u1".to_owned());
+        for filter in [Filter::default(), with(tag), with(author)] {
+            assert_eq!(plans(Scope::Public, &filter), Plans::Reused, "{filter:?}");
+        }
+        let planned_for_values = [
+            with(|f| f.terms = Some(vec!["canal".to_owned()])),
+            with(|f| f.section = Some("world".to_owned())),
+            with(|f| f.language = Some("en".to_owned())),
+            with(|f| {
+                f.tag = Some("canal".to_owned());
+                f.author = Some("u1".to_owned());
+            }),
+        ];
+        for filter in &planned_for_values {
+            assert_eq!(plans(Scope::Public, filter), Plans::ForValues, "{filter:?}");
+        }
+        for scope in [Scope::Scheduled, Scope::Draft, Scope::Archived, Scope::Any] {
+            assert_eq!(
+                plans(scope, &Filter::default()),
+                Plans::ForValues,
+                "{scope:?}"
+            );
+        }
+    }
     use chrono::NaiveDateTime;
 
     fn t(s: &str) -> NaiveDateTime {

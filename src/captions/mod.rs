@@ -34,7 +34,8 @@ pub struct Caption {
     pub effective_credit: Option<String>,
     /// The picture does not show the event itself.
     pub illustrative: bool,
-    /// Increases with every change; the ETag is made from it.
+    /// Increases with every change to the caption itself. Its ETag names this version (what
+    /// `If-Match` compares) and a hash of the body, which also shows the image's credit.
     pub version: i64,
     /// When it was written.
     pub created_at: DateTime<Utc>,

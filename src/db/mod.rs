@@ -245,8 +245,10 @@ impl ManageConnection for Connector {
         alive.map_err(ConnectError::Setup)
     }
 
-    fn has_broken(&self, _conn: &mut Checked) -> bool {
-        false
+    /// A connection whose transaction could not be ended (a failed `ROLLBACK`) is dropped, not
+    /// pooled: its next use would run inside that transaction.
+    fn has_broken(&self, conn: &mut Checked) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(&mut conn.conn)
     }
 }
 

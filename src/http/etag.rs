@@ -1,4 +1,5 @@
-//! Entity tags from resource versions, and the `If-Match` precondition.
+//! Entity tags (from resource versions, and from the bytes of what a response shows), and the
+//! `If-Match` precondition.
 
 use std::future::{Ready, ready};
 
@@ -116,5 +117,39 @@ impl FromRequest for IfMatch {
         } else {
             Ok(Self(tags))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{IfMatch, representation_etag};
+
+    fn check(tags: &[&str], version: i64) -> bool {
+        IfMatch(tags.iter().map(|t| (*t).to_owned()).collect())
+            .check(version)
+            .is_ok()
+    }
+
+    #[test]
+    fn if_match_compares_the_version_a_tag_names_and_nothing_else() {
+        let tag = representation_etag(1, b"{}");
+        assert!(tag.starts_with("\"v1-") && tag.ends_with('"'), "{tag}");
+        assert!(check(&[&tag], 1));
+        assert!(
+            check(&["\"v1-0123456789abcdef\""], 1),
+            "any hash of version 1"
+        );
+        assert!(check(&["\"v1\""], 1), "the version-only tag");
+        assert!(
+            check(&["W/\"v1-0123456789abcdef\""], 1),
+            "weakened by a proxy"
+        );
+        assert!(check(&["\"v2-aa\"", "\"v1-bb\""], 1), "one of a list");
+        assert!(check(&["*"], 7));
+        assert!(!check(&[&tag], 10), "v1- is not v10-");
+        assert!(!check(&["\"v10-0123\""], 1), "v10- is not v1-");
+        assert!(!check(&["v1-0123"], 1), "unquoted");
+        assert!(!check(&["\"v1-0123"], 1), "unterminated");
+        assert!(!check(&["\"v0\""], 1));
     }
 }

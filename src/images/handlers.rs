@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use actix_multipart::{Multipart, MultipartError};
+use actix_web::http::header::ContentType;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, delete, get, patch, post, web};
 use futures_util::StreamExt;
@@ -17,7 +18,7 @@ use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
 use crate::db;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::http::etag::{IfMatch, etag, not_modified};
+use crate::http::etag::{IfMatch, not_modified, tagged_json};
 use crate::http::json::ApiJson;
 use crate::http::pagination;
 use crate::users::Role;
@@ -134,9 +135,12 @@ fn sniff_error(e: SniffError) -> ApiError {
     }
 }
 
-fn image_response(state: &AppState, status: StatusCode, row: ImageRow) -> HttpResponse {
-    let tag = etag(row.version);
+/// An image's metadata and its ETag: the version and a hash of the body, since its URLs come from
+/// the configured public URL as well as from the row.
+fn image_response(state: &AppState, status: StatusCode, row: ImageRow) -> ApiResult<HttpResponse> {
+    let version = row.version;
     let image = Image::from_row(row, state.config.public_url.as_deref());
+    let (body, tag) = tagged_json(version, &image)?;
     let mut response = HttpResponse::build(status);
     response
         .insert_header((header::ETAG, tag))
@@ -144,7 +148,7 @@ fn image_response(state: &AppState, status: StatusCode, row: ImageRow) -> HttpRe
     if status == StatusCode::CREATED || status == StatusCode::OK {
         response.insert_header((header::LOCATION, format!("/v1/images/{}", image.id)));
     }
-    response.json(image)
+    Ok(response.content_type(ContentType::json()).body(body))
 }
 
 /// Upload an image.
@@ -204,7 +208,7 @@ pub async fn upload_image(
         .read(move |conn| Ok(model::find_by_hash(conn, &lookup)?))
         .await?
     {
-        return Ok(image_response(&state, StatusCode::OK, existing));
+        return image_response(&state, StatusCode::OK, existing);
     }
     let store = state.media.clone();
     let stored = cleaned.bytes;
@@ -251,7 +255,7 @@ pub async fn upload_image(
             Err(e) => Err(e.into()),
         })
         .await?;
-    Ok(image_response(&state, status, row))
+    image_response(&state, status, row)
 }
 
 /// Filters and paging for the image library.
@@ -362,7 +366,11 @@ pub async fn get_image(
 ) -> ApiResult<HttpResponse> {
     let staff = auth.0.is_some();
     let (row, public) = visible(&state, id.into_inner(), staff).await?;
-    let tag = etag(row.version);
+    let version = row.version;
+    let (body, tag) = tagged_json(
+        version,
+        &Image::from_row(row, state.config.public_url.as_deref()),
+    )?;
     let cache = if public && !staff {
         "public, max-age=60, stale-while-revalidate=30"
     } else {
@@ -375,7 +383,8 @@ pub async fn get_image(
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header((header::VARY, "Authorization, Accept-Encoding"))
-        .json(Image::from_row(row, state.config.public_url.as_deref())))
+        .content_type(ContentType::json())
+        .body(body))
 }
 
 /// A rendition width.
@@ -507,7 +516,7 @@ pub async fn update_image(
             model::find(conn, &id)?.ok_or_else(not_found)
         })
         .await?;
-    Ok(image_response(&state, StatusCode::OK, row))
+    image_response(&state, StatusCode::OK, row)
 }
 
 /// Delete an image.

@@ -829,20 +829,21 @@ async fn a_new_credit_is_a_new_etag_for_every_page_that_shows_it(backend: Backen
         "Photo: Port Authority"
     );
 
-    // Both tags name the article's version, so a save with either goes through.
+    // Both tags name the article's version: a save with the one read before the new credit goes
+    // through (the credit is not the article's own), and then the article has moved on, so the
+    // other, of the version before that save, is refused.
     let saved = app
         .patch(&article_path)
         .bearer(&editor)
-        .header("if-match", &new_tag)
+        .header("if-match", &article_tag)
         .json(&json!({"standfirst": "Sailings resume on Monday."}))
         .send()
         .await;
     assert_eq!(saved.status, 200, "{}", saved.text);
-    // Now the article has moved on: a tag of its old version is refused.
     let stale = app
         .patch(&article_path)
         .bearer(&editor)
-        .header("if-match", &article_tag)
+        .header("if-match", &new_tag)
         .json(&json!({"standfirst": "Sailings resume on Tuesday."}))
         .send()
         .await;
