@@ -15,7 +15,7 @@ use super::{
 };
 use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
-use crate::db::{self, DbConn};
+use crate::db::{self, DbConn, Plans};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::etag::{IfMatch, list_etag, not_modified, tagged_json};
 use crate::http::json::{ApiJson, MaybeJson};
@@ -427,11 +427,13 @@ pub async fn get_article(
     let public_url = state.config.public_url.clone();
     let found = state
         .db
-        .read(move |conn| match model::find_by_key(conn, &key)? {
-            Some(row) if staff || Status::of(&row, now) == Status::Published => {
-                Ok(Some(load(conn, row, !staff, now, public_url.as_deref())?))
+        .read_with(Plans::Either, move |conn| {
+            match model::find_by_key(conn, &key)? {
+                Some(row) if staff || Status::of(&row, now) == Status::Published => {
+                    Ok(Some(load(conn, row, !staff, now, public_url.as_deref())?))
+                }
+                _ => Ok(None),
             }
-            _ => Ok(None),
         })
         .await?;
     let article = found.ok_or_else(not_found)?;

@@ -158,6 +158,10 @@ pub enum Plans {
     /// `LIMIT $n` is a tenth of the table, so it planned them on every execution, which took
     /// three times as long as running them.
     Reused,
+    /// Either is as good: statements that look rows up by key (an article by slug, its images,
+    /// the content version), whose plan is the same for every value. The connection is left as
+    /// its last use set it, so that mixed traffic does not switch it back and forth.
+    Either,
 }
 
 impl Checked {
@@ -189,6 +193,7 @@ impl Checked {
             self.conn.batch_execute(match plans {
                 Plans::ForValues => "RESET plan_cache_mode",
                 Plans::Reused => "SET plan_cache_mode = force_generic_plan",
+                Plans::Either => return Ok(()),
             })?;
             self.plans = plans;
         }
@@ -431,14 +436,14 @@ impl Db {
             .run(&self.losses, Plans::ForValues, |c| c.transaction(change))
     }
 
-    /// Runs `query` on a read connection, on the calling thread (for background threads).
+    /// Runs `query` on a read connection, on the calling thread (for background threads' key
+    /// lookups, such as the content version: their statements run with the plans the connection
+    /// has, see [`Plans::Either`]).
     pub fn read_blocking<T>(
         &self,
         query: impl FnOnce(&mut DbConn) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        self.reader
-            .get()?
-            .run(&self.losses, Plans::ForValues, query)
+        self.reader.get()?.run(&self.losses, Plans::Either, query)
     }
 
     /// A connection for synchronous callers (the CLI).

@@ -43,7 +43,7 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    state.db.read(db::ping).await?;
+    state.db.read_with(db::Plans::Either, db::ping).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(Health { status: "ready" }))

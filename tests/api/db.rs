@@ -13,8 +13,9 @@ fn plan_cache_mode(conn: &mut DbConn) -> ApiResult<String> {
 }
 
 /// On PostgreSQL a read says how its statements are planned, and a pooled connection is switched
-/// as each use asks: reused generic plans for the public lists, plans for the values for every
-/// other read and every write, whatever the connection's last use was (and whether it failed).
+/// as each use asks: reused generic plans for the public lists, plans for the values for other
+/// reads and every write, whatever the connection's last use was (and whether it failed); key
+/// lookups take it as it is.
 #[actix_web::test]
 async fn each_use_of_a_postgres_connection_is_planned_as_it_asks() {
     let Some(backend) = Backend::postgres() else {
@@ -34,6 +35,23 @@ async fn each_use_of_a_postgres_connection_is_planned_as_it_asks() {
     assert_eq!(
         db.read_with(Plans::Reused, plan_cache_mode).await.unwrap(),
         "force_generic_plan"
+    );
+    assert_eq!(db.read(plan_cache_mode).await.unwrap(), "auto");
+
+    // A key lookup takes the connection as it is: no switch back and forth for mixed traffic.
+    assert_eq!(
+        db.read_with(Plans::Either, plan_cache_mode).await.unwrap(),
+        "auto"
+    );
+    db.read_with(Plans::Reused, plan_cache_mode).await.unwrap();
+    assert_eq!(
+        db.read_with(Plans::Either, plan_cache_mode).await.unwrap(),
+        "force_generic_plan"
+    );
+    assert_eq!(
+        db.read_blocking(plan_cache_mode).unwrap(),
+        "force_generic_plan",
+        "background key lookups too"
     );
     assert_eq!(db.read(plan_cache_mode).await.unwrap(), "auto");
 
