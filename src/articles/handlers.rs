@@ -1,6 +1,5 @@
 //! `/v1/articles`: writing, publishing and reading articles.
 
-use actix_web::http::header::ContentType;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
@@ -17,7 +16,7 @@ use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
 use crate::db::{self, DbConn, Plans};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::http::etag::{IfMatch, list_etag, not_modified, tagged_json};
+use crate::http::etag::{IfMatch, list_etag, read_response, tagged_json, tagged_response};
 use crate::http::json::{ApiJson, MaybeJson};
 use crate::http::pagination;
 use crate::users::Role;
@@ -216,21 +215,12 @@ pub async fn list_articles(
         .collect::<ApiResult<Vec<_>>>()?;
     let body =
         serde_json::to_vec(&ArticlePage { items, next_cursor }).map_err(ApiError::internal)?;
-    let tag = list_etag(&body);
     let cache = if staff {
         PRIVATE_CACHE
     } else {
         PUBLIC_LIST_CACHE
     };
-    if not_modified(&req, &tag) {
-        return Ok(crate::http::etag::not_modified_response(tag, cache));
-    }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, tag))
-        .insert_header((header::CACHE_CONTROL, cache))
-        .insert_header((header::VARY, "Authorization, Accept-Encoding"))
-        .content_type(ContentType::json())
-        .body(body))
+    Ok(read_response(&req, list_etag(&body), cache, body))
 }
 
 /// Loads a whole article for a response.
@@ -439,27 +429,16 @@ pub async fn get_article(
     let article = found.ok_or_else(not_found)?;
     let (body, tag) = tagged_json(article.version, &article)?;
     let cache = if staff { PRIVATE_CACHE } else { PUBLIC_CACHE };
-    if not_modified(&req, &tag) {
-        return Ok(crate::http::etag::not_modified_response(tag, cache));
-    }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, tag))
-        .insert_header((header::CACHE_CONTROL, cache))
-        .insert_header((header::VARY, "Authorization, Accept-Encoding"))
-        .content_type(ContentType::json())
-        .body(body))
+    Ok(read_response(&req, tag, cache, body))
 }
 
 fn article_response(status: StatusCode, article: Article) -> ApiResult<HttpResponse> {
-    let (body, tag) = tagged_json(article.version, &article)?;
     let mut response = HttpResponse::build(status);
-    response
-        .insert_header((header::ETAG, tag))
-        .insert_header((header::CACHE_CONTROL, PRIVATE_CACHE));
+    response.insert_header((header::CACHE_CONTROL, PRIVATE_CACHE));
     if status == StatusCode::CREATED {
         response.insert_header((header::LOCATION, format!("/v1/articles/{}", article.id)));
     }
-    Ok(response.content_type(ContentType::json()).body(body))
+    tagged_response(response, article.version, &article)
 }
 
 /// How a write came about, for the revision log.

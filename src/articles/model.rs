@@ -1181,6 +1181,7 @@ fn sqlite_matches(
 mod tests {
     use super::{Filter, Scope, Upper, plans};
     use crate::db::Plans;
+    use chrono::NaiveDateTime;
 
     #[test]
     fn only_the_public_lists_of_one_index_range_reuse_their_plans() {
@@ -1214,7 +1215,6 @@ mod tests {
             );
         }
     }
-    use chrono::NaiveDateTime;
 
     fn t(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()

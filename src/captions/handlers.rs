@@ -1,6 +1,5 @@
 //! `/v1/captions`.
 
-use actix_web::http::header::ContentType;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
@@ -13,7 +12,7 @@ use crate::articles::{Status, handlers::editable};
 use crate::auth::{AuthUser, OptionalAuth};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::http::etag::{IfMatch, not_modified, tagged_json};
+use crate::http::etag::{IfMatch, read_response, tagged_json, tagged_response};
 use crate::http::json::ApiJson;
 use crate::http::pagination;
 use crate::images;
@@ -28,15 +27,12 @@ fn view(conn: &mut DbConn, row: CaptionRow) -> ApiResult<Caption> {
 }
 
 fn caption_response(status: StatusCode, caption: Caption) -> ApiResult<HttpResponse> {
-    let (body, tag) = tagged_json(caption.version, &caption)?;
     let mut response = HttpResponse::build(status);
-    response
-        .insert_header((header::ETAG, tag))
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"));
+    response.insert_header((header::CACHE_CONTROL, "private, no-cache"));
     if status == StatusCode::CREATED {
         response.insert_header((header::LOCATION, format!("/v1/captions/{}", caption.id)));
     }
-    Ok(response.content_type(ContentType::json()).body(body))
+    tagged_response(response, caption.version, &caption)
 }
 
 /// Write a caption for an image where an article uses it.
@@ -215,15 +211,7 @@ pub async fn get_caption(
     } else {
         "public, max-age=60, stale-while-revalidate=30"
     };
-    if not_modified(&req, &tag) {
-        return Ok(crate::http::etag::not_modified_response(tag, cache));
-    }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, tag))
-        .insert_header((header::CACHE_CONTROL, cache))
-        .insert_header((header::VARY, "Authorization, Accept-Encoding"))
-        .content_type(ContentType::json())
-        .body(body))
+    Ok(read_response(&req, tag, cache, body))
 }
 
 /// Change a caption.

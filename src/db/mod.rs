@@ -189,14 +189,16 @@ impl Checked {
 
     /// Sets how PostgreSQL plans the next statements, if that is not how it plans them already.
     fn plan(&mut self, plans: Plans) -> ApiResult<()> {
-        if plans != self.plans && matches!(self.conn, DbConn::Pg(_)) {
-            self.conn.batch_execute(match plans {
-                Plans::ForValues => "RESET plan_cache_mode",
-                Plans::Reused => "SET plan_cache_mode = force_generic_plan",
-                Plans::Either => return Ok(()),
-            })?;
-            self.plans = plans;
+        let unchanged = plans == self.plans || plans == Plans::Either;
+        if unchanged || !matches!(self.conn, DbConn::Pg(_)) {
+            return Ok(());
         }
+        self.conn.batch_execute(if plans == Plans::Reused {
+            "SET plan_cache_mode = force_generic_plan"
+        } else {
+            "RESET plan_cache_mode"
+        })?;
+        self.plans = plans;
         Ok(())
     }
 

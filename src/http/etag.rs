@@ -5,8 +5,8 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::http::header::IF_NONE_MATCH;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::http::header::{ContentType, IF_NONE_MATCH};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
 
 use crate::error::ApiError;
 
@@ -34,6 +34,40 @@ pub fn tagged_json(
     let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
     let tag = representation_etag(version, &body);
     Ok((body, tag))
+}
+
+/// Finishes `response` (a write's, with its status and headers) with `value` as JSON under its
+/// [`representation_etag`].
+pub fn tagged_response(
+    mut response: HttpResponseBuilder,
+    version: i64,
+    value: &impl serde::Serialize,
+) -> Result<HttpResponse, ApiError> {
+    let (body, tag) = tagged_json(version, value)?;
+    Ok(response
+        .insert_header((header::ETAG, tag))
+        .content_type(ContentType::json())
+        .body(body))
+}
+
+/// The answer to a conditional read of a JSON `body` tagged `tag`: a 304 when `If-None-Match`
+/// names the tag, otherwise a 200 with the body, the tag, `cache_control`, and `Vary` on the
+/// headers that change the body.
+pub fn read_response(
+    req: &HttpRequest,
+    tag: String,
+    cache_control: &'static str,
+    body: Vec<u8>,
+) -> HttpResponse {
+    if not_modified(req, &tag) {
+        return not_modified_response(tag, cache_control);
+    }
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, cache_control))
+        .insert_header((header::VARY, "Authorization, Accept-Encoding"))
+        .content_type(ContentType::json())
+        .body(body)
 }
 
 /// A weak ETag for a composed response (a list): a hash of its bytes, so that any change to what

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use actix_multipart::{Multipart, MultipartError};
-use actix_web::http::header::ContentType;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, delete, get, patch, post, web};
 use futures_util::StreamExt;
@@ -18,7 +17,7 @@ use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
 use crate::db;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::http::etag::{IfMatch, not_modified, tagged_json};
+use crate::http::etag::{IfMatch, not_modified, read_response, tagged_json, tagged_response};
 use crate::http::json::ApiJson;
 use crate::http::pagination;
 use crate::users::Role;
@@ -138,17 +137,13 @@ fn sniff_error(e: SniffError) -> ApiError {
 /// An image's metadata and its ETag: the version and a hash of the body, since its URLs come from
 /// the configured public URL as well as from the row.
 fn image_response(state: &AppState, status: StatusCode, row: ImageRow) -> ApiResult<HttpResponse> {
-    let version = row.version;
     let image = Image::from_row(row, state.config.public_url.as_deref());
-    let (body, tag) = tagged_json(version, &image)?;
     let mut response = HttpResponse::build(status);
-    response
-        .insert_header((header::ETAG, tag))
-        .insert_header((header::CACHE_CONTROL, PRIVATE));
+    response.insert_header((header::CACHE_CONTROL, PRIVATE));
     if status == StatusCode::CREATED || status == StatusCode::OK {
         response.insert_header((header::LOCATION, format!("/v1/images/{}", image.id)));
     }
-    Ok(response.content_type(ContentType::json()).body(body))
+    tagged_response(response, image.version, &image)
 }
 
 /// Upload an image.
@@ -366,25 +361,14 @@ pub async fn get_image(
 ) -> ApiResult<HttpResponse> {
     let staff = auth.0.is_some();
     let (row, public) = visible(&state, id.into_inner(), staff).await?;
-    let version = row.version;
-    let (body, tag) = tagged_json(
-        version,
-        &Image::from_row(row, state.config.public_url.as_deref()),
-    )?;
+    let image = Image::from_row(row, state.config.public_url.as_deref());
+    let (body, tag) = tagged_json(image.version, &image)?;
     let cache = if public && !staff {
         "public, max-age=60, stale-while-revalidate=30"
     } else {
         PRIVATE
     };
-    if not_modified(&req, &tag) {
-        return Ok(crate::http::etag::not_modified_response(tag, cache));
-    }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, tag))
-        .insert_header((header::CACHE_CONTROL, cache))
-        .insert_header((header::VARY, "Authorization, Accept-Encoding"))
-        .content_type(ContentType::json())
-        .body(body))
+    Ok(read_response(&req, tag, cache, body))
 }
 
 /// A rendition width.

@@ -380,14 +380,7 @@ async fn a_renamed_author_is_a_new_etag_for_articles_and_lists(backend: Backend)
     };
 
     let user_path = format!("/v1/users/{writer}");
-    let user_tag = app
-        .get(&user_path)
-        .bearer(&admin)
-        .send()
-        .await
-        .header("etag")
-        .unwrap()
-        .to_owned();
+    let user_tag = app.etag(&user_path, Some(&admin)).await;
     let renamed = app
         .patch(&user_path)
         .bearer(&admin)

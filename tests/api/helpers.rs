@@ -237,6 +237,17 @@ impl TestApp {
         self.request(Method::DELETE, path)
     }
 
+    /// The ETag of `path` as `token`'s holder (or anyone) reads it, asserting there is one.
+    pub async fn etag(&self, path: &str, token: Option<&str>) -> String {
+        let mut req = self.get(path);
+        if let Some(token) = token {
+            req = req.bearer(token);
+        }
+        let res = req.send().await;
+        assert_eq!(res.status, 200, "GET {path}: {}", res.text);
+        res.header("etag").expect("an ETag").to_owned()
+    }
+
     /// Logs in, asserting success.
     pub async fn login(&self, email: &str, password: &str) -> Tokens {
         let res = self
