@@ -33,6 +33,8 @@ pub struct AppState {
     pub corrections_limiter: crate::http::ratelimit::RateLimiter,
     /// Rendered public responses.
     pub cache: crate::cache::ResponseCache,
+    /// PostgreSQL: since when published articles have a search index of their own.
+    pub recent_search: crate::articles::search::RecentIndex,
 }
 
 impl AppState {
@@ -144,12 +146,17 @@ impl Application {
             media,
             corrections_limiter,
             cache: crate::cache::ResponseCache::new(64 * 1024 * 1024),
+            recent_search: crate::articles::search::RecentIndex::default(),
         });
         crate::cache::watch_content_version(
             std::sync::Arc::downgrade(&state.clone().into_inner()),
             std::time::Duration::from_millis(250),
         );
         crate::articles::search::keep_index_merged(
+            std::sync::Arc::downgrade(&state.clone().into_inner()),
+            std::time::Duration::from_secs(60),
+        );
+        crate::articles::search::keep_recent_index_fresh(
             std::sync::Arc::downgrade(&state.clone().into_inner()),
             std::time::Duration::from_secs(60),
         );
@@ -220,13 +227,35 @@ pub fn every(
     name: &str,
     state: std::sync::Weak<AppState>,
     interval: std::time::Duration,
+    tick: impl FnMut(&AppState) + Send + 'static,
+) {
+    repeat(name, state, interval, interval, tick);
+}
+
+/// As [`every`], with the first tick straight away (on the thread, not holding up the caller).
+pub fn now_and_every(
+    name: &str,
+    state: std::sync::Weak<AppState>,
+    interval: std::time::Duration,
+    tick: impl FnMut(&AppState) + Send + 'static,
+) {
+    repeat(name, state, std::time::Duration::ZERO, interval, tick);
+}
+
+fn repeat(
+    name: &str,
+    state: std::sync::Weak<AppState>,
+    first: std::time::Duration,
+    interval: std::time::Duration,
     mut tick: impl FnMut(&AppState) + Send + 'static,
 ) {
     std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(move || {
+            let mut wait = first;
             loop {
-                std::thread::sleep(interval);
+                std::thread::sleep(wait);
+                wait = interval;
                 let Some(state) = state.upgrade() else {
                     return;
                 };

@@ -185,10 +185,11 @@ pub async fn list_articles(
     };
     let now = db::now();
     let plans = model::plans(scope, &filter);
+    let recent = state.recent_search.since();
     let (rows, relations) = state
         .db
         .read_with(plans, move |conn| {
-            let rows = model::list(conn, scope, &filter, after.as_ref(), limit + 1, now)?;
+            let rows = model::list(conn, scope, &filter, after.as_ref(), limit + 1, now, recent)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let relations = Relations::group(model::relations_of(conn, &ids)?);
             Ok((rows, relations))

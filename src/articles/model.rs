@@ -1,9 +1,8 @@
 //! Article rows and their queries.
 
 use chrono::NaiveDateTime;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::Text;
 
 use crate::db::schema::{
     article_authors, article_images, article_related, article_revisions, article_slugs,
@@ -780,13 +779,15 @@ pub fn list(
     after: Option<&Position>,
     limit: i64,
     now: NaiveDateTime,
+    recent: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<SummaryRow>> {
     if let Some(terms) = &filter.terms {
         let offset = match after {
             Some(Position::Offset(n)) => *n,
             _ => 0,
         };
-        return search(conn, scope, filter, terms, offset, limit, now);
+        let page = Page { offset, limit };
+        return search(conn, scope, filter, terms, page, now, recent);
     }
     let cursor = match after {
         Some(Position::Published(at, id)) => Some((*at, id.as_str())),
@@ -872,16 +873,16 @@ fn search(
     scope: Scope,
     filter: &Filter,
     terms: &[String],
-    offset: i64,
-    limit: i64,
+    Page { offset, limit }: Page,
     now: NaiveDateTime,
+    recent: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<SummaryRow>> {
     let take = |n: i64| usize::try_from(n).unwrap_or(0);
     let mut ids: Vec<String> = Vec::new();
     if offset < SEARCH_WINDOW {
         let mut window = match conn {
             DbConn::Sqlite(c) => sqlite_window(c, scope, filter, terms, now)?,
-            DbConn::Pg(_) => pg_window(conn, scope, filter, terms, now)?,
+            DbConn::Pg(c) => pg_window(c, scope, filter, terms, now, recent)?,
         };
         // Stable: newest first within each tier.
         window.sort_by_key(|(_, tier)| std::cmp::Reverse(*tier));
@@ -895,21 +896,27 @@ fn search(
     }
     let missing = limit - i64::try_from(ids.len()).unwrap_or(limit);
     if missing > 0 {
-        let from = offset.max(SEARCH_WINDOW);
-        let older = match conn {
-            DbConn::Sqlite(c) => sqlite_matches(c, scope, filter, terms, now, from, missing)?
+        let older = Page {
+            offset: offset.max(SEARCH_WINDOW),
+            limit: missing,
+        };
+        let older: Vec<String> = match conn {
+            DbConn::Sqlite(c) => sqlite_matches(c, scope, filter, terms, now, older)?
                 .into_iter()
                 .map(|(_, id)| id)
                 .collect(),
-            DbConn::Pg(_) => pg_matches(scope, filter, terms, now)
-                .select(articles::id)
-                .offset(from)
-                .limit(missing)
-                .load::<String>(conn)?,
+            DbConn::Pg(c) => pg_matches(c, scope, filter, terms, now, older)?,
         };
         ids.extend(older);
     }
     summaries_of(conn, &ids, false)
+}
+
+/// A slice of a search's matches, newest first.
+#[derive(Debug, Clone, Copy)]
+struct Page {
+    offset: i64,
+    limit: i64,
 }
 
 /// The summary rows of `ids`, in the order of `ids`; with `published_only`, only published ones
@@ -938,77 +945,90 @@ fn summaries_of(
 /// The search's tiers: all terms in the headline, all in the headline or standfirst, elsewhere.
 type Tier = u8;
 
-/// PostgreSQL: the filtered matches, newest first (the GIN index finds them).
-fn pg_matches<'a>(
-    scope: Scope,
-    filter: &'a Filter,
-    terms: &[String],
-    now: NaiveDateTime,
-) -> articles::BoxedQuery<'a, crate::db::DbBackend> {
-    filtered!(articles::table.into_boxed(), scope, filter, now, None)
-        .filter(
-            sql::<Bool>("articles.search @@ plainto_tsquery('simple', ")
-                .bind::<Text, _>(terms.join(" "))
-                .sql(")"),
-        )
-        .order((articles::published_at.desc(), articles::id.desc()))
-}
-
-/// PostgreSQL: the newest matches with their tiers (`ts_filter` keeps the headline's (A) or the
-/// headline's and standfirst's (B) positions of the weighted tsvector).
-fn pg_window(
-    conn: &mut DbConn,
+/// PostgreSQL: ids of the filtered matches past the ranked window, newest first (the GIN index
+/// finds them).
+fn pg_matches(
+    c: &mut diesel::PgConnection,
     scope: Scope,
     filter: &Filter,
     terms: &[String],
     now: NaiveDateTime,
+    page: Page,
+) -> QueryResult<Vec<String>> {
+    let mut sql = SearchSql::postgres("SELECT articles.id AS id FROM articles WHERE ");
+    sql.pg_match(terms).filtered(scope, filter, now);
+    sql.push(" ORDER BY articles.published_at DESC, articles.id DESC LIMIT ")
+        .bind(Bind::Int(page.limit))
+        .push(" OFFSET ")
+        .bind(Bind::Int(page.offset));
+    let rows: Vec<IdRow> = sql.load_pg(c)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// PostgreSQL: the newest matches with their tiers, in one statement: the newest
+/// [`SEARCH_WINDOW`] matches, then for those only, whether every word is in the headline (A) or
+/// in the headline or standfirst (A, B) of the weighted tsvector (`ts_filter`).
+///
+/// The GIN index returns matches unordered, so the newest of thousands means fetching every one.
+/// A public search therefore looks first at the articles published since `recent`, which have a
+/// partial GIN index of their own ([`crate::articles::search::RecentIndex`]; without one, the
+/// last month, through the publication-time index), and at the whole archive only when those
+/// hold fewer than a window of matches. Either way these are the newest matches.
+fn pg_window(
+    c: &mut diesel::PgConnection,
+    scope: Scope,
+    filter: &Filter,
+    terms: &[String],
+    now: NaiveDateTime,
+    recent: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<(String, Tier)>> {
-    let mut newest = |since: Option<NaiveDateTime>| -> QueryResult<Vec<String>> {
-        let mut query = pg_matches(scope, filter, terms, now)
-            .select(articles::id)
-            .limit(SEARCH_WINDOW);
+    let mut newest = |since: Option<NaiveDateTime>| -> QueryResult<Vec<TierRow>> {
+        let mut sql = SearchSql::postgres(
+            "SELECT w.id AS id, CASE WHEN ts_filter(w.search, '{a}') @@ w.words THEN 2 \
+             WHEN ts_filter(w.search, '{a,b}') @@ w.words THEN 1 ELSE 0 END AS tier \
+             FROM (SELECT articles.id, articles.published_at, articles.search, \
+             plainto_tsquery('simple', ",
+        );
+        sql.bind(Bind::Text(terms.join(" ")))
+            .push(") AS words FROM articles WHERE ")
+            .pg_match(terms)
+            .filtered(scope, filter, now);
         if let Some(since) = since {
-            query = query.filter(articles::published_at.ge(since));
+            sql.push(" AND articles.published_at >= ")
+                .bind(Bind::Time(since));
         }
-        query.load(conn)
+        sql.push(&format!(
+            " ORDER BY articles.published_at DESC, articles.id DESC LIMIT {SEARCH_WINDOW}) AS w \
+             ORDER BY w.published_at DESC, w.id DESC"
+        ));
+        sql.load_pg(c)
     };
-    // The GIN index returns matches unordered, so the newest of thousands means fetching them
-    // all. A common word's newest matches are recent: look at the last month first (the search
-    // index's bitmap ANDed with the publication-time index's), and at the whole archive only
-    // when that month has fewer than a window of matches. Either way these are the newest.
     let mut window = Vec::new();
     if scope == Scope::Public {
-        window = newest(Some(now - chrono::TimeDelta::days(30)))?;
+        let since = recent.unwrap_or(now - chrono::TimeDelta::days(30));
+        window = newest(Some(since))?;
     }
     if i64::try_from(window.len()).unwrap_or(0) < SEARCH_WINDOW {
         window = newest(None)?;
     }
-    if window.is_empty() {
-        return Ok(Vec::new());
-    }
-    let words = terms.join(" ");
-    let in_tsvector = |weights: &'static str| {
-        sql::<Bool>("ts_filter(articles.search, ")
-            .sql(weights)
-            .sql(") @@ plainto_tsquery('simple', ")
-            .bind::<Text, _>(words.clone())
-            .sql(")")
-    };
-    let tiers: Vec<(String, bool, bool)> = articles::table
-        .filter(articles::id.eq_any(&window))
-        .select((articles::id, in_tsvector("'{a}'"), in_tsvector("'{a,b}'")))
-        .load(conn)?;
     Ok(window
         .into_iter()
-        .map(|id| {
-            let tier = match tiers.iter().find(|t| t.0 == id) {
-                Some((_, true, _)) => 2,
-                Some((_, false, lead)) => Tier::from(*lead),
-                None => 0,
-            };
-            (id, tier)
-        })
+        .map(|r| (r.id, Tier::try_from(r.tier).unwrap_or(0)))
         .collect())
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+#[derive(QueryableByName)]
+struct TierRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    tier: i32,
 }
 
 /// SQLite: the newest matches with their tiers, from FTS5 column filters over the window's
@@ -1020,7 +1040,17 @@ fn sqlite_window(
     terms: &[String],
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(String, Tier)>> {
-    let window = sqlite_matches(conn, scope, filter, terms, now, 0, SEARCH_WINDOW)?;
+    let window = sqlite_matches(
+        conn,
+        scope,
+        filter,
+        terms,
+        now,
+        Page {
+            offset: 0,
+            limit: SEARCH_WINDOW,
+        },
+    )?;
     let (Some(high), Some(low)) = (window.first(), window.last()) else {
         return Ok(Vec::new());
     };
@@ -1100,14 +1130,146 @@ struct HitRow {
     id: String,
 }
 
+/// A value bound to a search statement.
 enum Bind {
     Text(String),
     Time(NaiveDateTime),
+    Int(i64),
+}
+
+/// A search statement for either backend, written as SQL: the text with its placeholders (`?`
+/// on SQLite, `$n` on PostgreSQL) and the values to bind to them, in order. Search is the one
+/// query whose SQL differs between the backends (FTS5 and tsvector), so it is written out; the
+/// scope and filters are the same conditions on both.
+struct SearchSql {
+    text: String,
+    binds: Vec<Bind>,
+    postgres: bool,
+}
+
+impl SearchSql {
+    fn sqlite(head: &str) -> Self {
+        Self {
+            text: head.to_owned(),
+            binds: Vec::new(),
+            postgres: false,
+        }
+    }
+
+    fn postgres(head: &str) -> Self {
+        Self {
+            postgres: true,
+            ..Self::sqlite(head)
+        }
+    }
+
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn bind(&mut self, value: Bind) -> &mut Self {
+        self.binds.push(value);
+        if self.postgres {
+            self.text.push_str(&format!("${}", self.binds.len()));
+        } else {
+            self.text.push('?');
+        }
+        self
+    }
+
+    /// PostgreSQL: the article's tsvector matches every term.
+    fn pg_match(&mut self, terms: &[String]) -> &mut Self {
+        self.push("articles.search @@ plainto_tsquery('simple', ")
+            .bind(Bind::Text(terms.join(" ")))
+            .push(")")
+    }
+
+    /// The scope's and the filter's conditions on `articles`, each after an `AND`.
+    fn filtered(&mut self, scope: Scope, filter: &Filter, now: NaiveDateTime) -> &mut Self {
+        match scope {
+            Scope::Public => {
+                self.push(" AND articles.status = 'published' AND articles.published_at <= ")
+                    .bind(Bind::Time(now));
+            }
+            Scope::Scheduled => {
+                self.push(" AND articles.status = 'published' AND articles.published_at > ")
+                    .bind(Bind::Time(now));
+            }
+            Scope::Draft => {
+                self.push(" AND articles.status = 'draft'");
+            }
+            Scope::Archived => {
+                self.push(" AND articles.status = 'archived'");
+            }
+            Scope::Any => {}
+        }
+        let conditions = [
+            (
+                &filter.tag,
+                " AND articles.id IN (SELECT article_id FROM article_tags WHERE tag = ",
+                ")",
+            ),
+            (
+                &filter.author,
+                " AND articles.id IN (SELECT article_id FROM article_authors WHERE user_id = ",
+                ")",
+            ),
+            (&filter.section, " AND articles.section = ", ""),
+            (&filter.language, " AND articles.language = ", ""),
+        ];
+        for (value, condition, close) in conditions {
+            if let Some(value) = value {
+                self.push(condition)
+                    .bind(Bind::Text(value.clone()))
+                    .push(close);
+            }
+        }
+        if let Some(after) = filter.published_after {
+            self.push(" AND articles.published_at >= ")
+                .bind(Bind::Time(after));
+        }
+        if let Some(before) = filter.published_before {
+            self.push(" AND articles.published_at < ")
+                .bind(Bind::Time(before));
+        }
+        self
+    }
+
+    fn load_sqlite<T>(self, c: &mut diesel::SqliteConnection) -> QueryResult<Vec<T>>
+    where
+        T: QueryableByName<diesel::sqlite::Sqlite> + 'static,
+    {
+        let mut query = diesel::sql_query(self.text).into_boxed::<diesel::sqlite::Sqlite>();
+        for bind in self.binds {
+            query = match bind {
+                Bind::Text(value) => query.bind::<Text, _>(value),
+                Bind::Time(value) => query.bind::<diesel::sql_types::Timestamp, _>(value),
+                Bind::Int(value) => query.bind::<diesel::sql_types::BigInt, _>(value),
+            };
+        }
+        query.load(c)
+    }
+
+    fn load_pg<T>(self, c: &mut diesel::PgConnection) -> QueryResult<Vec<T>>
+    where
+        T: QueryableByName<diesel::pg::Pg> + 'static,
+    {
+        let mut query = diesel::sql_query(self.text).into_boxed::<diesel::pg::Pg>();
+        for bind in self.binds {
+            query = match bind {
+                Bind::Text(value) => query.bind::<Text, _>(value),
+                Bind::Time(value) => query.bind::<diesel::sql_types::Timestamp, _>(value),
+                Bind::Int(value) => query.bind::<diesel::sql_types::BigInt, _>(value),
+            };
+        }
+        query.load(c)
+    }
 }
 
 /// SQLite: (seq, id) of the filtered matches, newest first (by `seq`, which grows as articles
 /// are created). `CROSS JOIN` makes the FTS index drive the query and walk its posting lists
-/// from the newest end, stopping after `limit`; left to choose, SQLite's planner may walk every
+/// from the newest end, stopping after the page; left to choose, SQLite's planner may walk every
 /// published article and probe the index for each.
 fn sqlite_matches(
     conn: &mut diesel::SqliteConnection,
@@ -1115,65 +1277,19 @@ fn sqlite_matches(
     filter: &Filter,
     terms: &[String],
     now: NaiveDateTime,
-    offset: i64,
-    limit: i64,
+    page: Page,
 ) -> QueryResult<Vec<(i64, String)>> {
-    let mut sql = String::from(
+    let mut sql = SearchSql::sqlite(
         "SELECT articles.seq AS seq, articles.id AS id FROM articles_fts CROSS JOIN articles \
-         ON articles.seq = articles_fts.rowid WHERE articles_fts MATCH ?",
+         ON articles.seq = articles_fts.rowid WHERE articles_fts MATCH ",
     );
-    let mut binds = vec![Bind::Text(crate::articles::search::fts5_query(terms))];
-    match scope {
-        Scope::Public => {
-            sql.push_str(" AND articles.status = 'published' AND articles.published_at <= ?");
-            binds.push(Bind::Time(now));
-        }
-        Scope::Scheduled => {
-            sql.push_str(" AND articles.status = 'published' AND articles.published_at > ?");
-            binds.push(Bind::Time(now));
-        }
-        Scope::Draft => sql.push_str(" AND articles.status = 'draft'"),
-        Scope::Archived => sql.push_str(" AND articles.status = 'archived'"),
-        Scope::Any => {}
-    }
-    let conditions = [
-        (
-            &filter.tag,
-            " AND articles.id IN (SELECT article_id FROM article_tags WHERE tag = ?)",
-        ),
-        (
-            &filter.author,
-            " AND articles.id IN (SELECT article_id FROM article_authors WHERE user_id = ?)",
-        ),
-        (&filter.section, " AND articles.section = ?"),
-        (&filter.language, " AND articles.language = ?"),
-    ];
-    for (value, condition) in conditions {
-        if let Some(value) = value {
-            sql.push_str(condition);
-            binds.push(Bind::Text(value.clone()));
-        }
-    }
-    if let Some(after) = filter.published_after {
-        sql.push_str(" AND articles.published_at >= ?");
-        binds.push(Bind::Time(after));
-    }
-    if let Some(before) = filter.published_before {
-        sql.push_str(" AND articles.published_at < ?");
-        binds.push(Bind::Time(before));
-    }
-    sql.push_str(" ORDER BY articles_fts.rowid DESC LIMIT ? OFFSET ?");
-    let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
-    for bind in binds {
-        query = match bind {
-            Bind::Text(value) => query.bind::<Text, _>(value),
-            Bind::Time(value) => query.bind::<diesel::sql_types::Timestamp, _>(value),
-        };
-    }
-    let rows: Vec<HitRow> = query
-        .bind::<diesel::sql_types::BigInt, _>(limit)
-        .bind::<diesel::sql_types::BigInt, _>(offset)
-        .load(conn)?;
+    sql.bind(Bind::Text(crate::articles::search::fts5_query(terms)))
+        .filtered(scope, filter, now)
+        .push(" ORDER BY articles_fts.rowid DESC LIMIT ")
+        .bind(Bind::Int(page.limit))
+        .push(" OFFSET ")
+        .bind(Bind::Int(page.offset));
+    let rows: Vec<HitRow> = sql.load_sqlite(conn)?;
     Ok(rows.into_iter().map(|r| (r.seq, r.id)).collect())
 }
 

@@ -448,6 +448,15 @@ impl Db {
         self.reader.get()?.run(&self.losses, Plans::Either, query)
     }
 
+    /// Runs `work` on the write connection outside any transaction, on the calling thread (for
+    /// background upkeep such as `CREATE INDEX CONCURRENTLY`, which cannot run in one).
+    pub fn maintain_blocking<T>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        self.writer.get()?.run(&self.losses, Plans::Either, work)
+    }
+
     /// A connection for synchronous callers (the CLI).
     pub fn writer_conn(&self) -> Result<PooledConn, r2d2::PoolError> {
         self.writer.get()

@@ -994,3 +994,84 @@ backend_tests!(
     search_ranks_recent_matches_and_pages_through_every_match,
     search_tiers_hold_when_many_headlines_match,
 );
+
+/// PostgreSQL searches the newest articles through an index of their own, which the server
+/// builds as it starts; the results are the same as without it: with fewer than a window of
+/// recent matches, an older one is still ranked in the window (its headline has the words), and
+/// with more, the window is the newest hundred and the older match follows them.
+#[actix_web::test]
+async fn postgres_search_reaches_past_the_recent_index() {
+    use diesel::prelude::*;
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let app = spawn_app(&backend).await;
+    let mut pg = diesel::PgConnection::establish(&app.db.url).expect("connects");
+    let started = std::time::Instant::now();
+    while !crate::db::recent_search_indexes(&mut pg)
+        .iter()
+        .any(|(_, valid)| *valid)
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the server built no recent search index"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let editor = app.admin_token().await;
+    let publish = |title: String, words: &'static str| {
+        let (app, editor) = (&app, &editor);
+        async move {
+            let a = create_article(app, editor, &story(&title, words)).await;
+            let id = a["id"].as_str().unwrap().to_owned();
+            publish_article(app, editor, &id).await;
+            id
+        }
+    };
+    let old = publish("The lamp keeper of Skerry".to_owned(), "Retired.").await;
+    // Published 400 days ago: before any recent index's date.
+    for table in ["articles", "article_tags", "article_authors"] {
+        let (column, key) = match table {
+            "articles" => ("published_at", "id"),
+            _ => ("public_at", "article_id"),
+        };
+        diesel::sql_query(format!(
+            "UPDATE {table} SET {column} = {column} - interval '400 days' WHERE {key} = $1"
+        ))
+        .bind::<diesel::sql_types::Text, _>(&old)
+        .execute(&mut pg)
+        .unwrap();
+    }
+    let mut recent = Vec::new();
+    for n in 0..3 {
+        recent.push(publish(format!("Harbour notes {n}"), "A lamp keeper spoke.").await);
+    }
+    let newest_first = |v: &[String]| v.iter().rev().cloned().collect::<Vec<_>>();
+    let page = app.get("/v1/articles?q=keeper+lamp").send().await.json();
+    assert_eq!(
+        ids(&page),
+        [vec![old.clone()], newest_first(&recent)].concat()
+    );
+
+    for n in 3..103 {
+        recent.push(publish(format!("Harbour notes {n}"), "A lamp keeper spoke.").await);
+    }
+    let first = app
+        .get("/v1/articles?q=keeper+lamp&limit=100")
+        .send()
+        .await
+        .json();
+    assert_eq!(ids(&first), newest_first(&recent[3..]));
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get(&format!(
+            "/v1/articles?q=keeper+lamp&limit=100&cursor={cursor}"
+        ))
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        ids(&rest),
+        [newest_first(&recent[..3]), vec![old.clone()]].concat()
+    );
+}

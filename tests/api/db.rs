@@ -1,8 +1,10 @@
-//! The database layer below the handlers: how PostgreSQL plans each read.
+//! The database layer below the handlers: how PostgreSQL plans each read, and the search index
+//! it keeps of the newest articles.
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
+use masthead::articles::search::keep_recent_index;
 use masthead::db::{Db, DbConn, Plans};
 use masthead::error::ApiResult;
 
@@ -66,4 +68,97 @@ async fn each_use_of_a_postgres_connection_is_planned_as_it_asks() {
         db.read_with(Plans::Reused, plan_cache_mode).await.unwrap(),
         "force_generic_plan"
     );
+}
+
+/// The recent search indexes of `articles`, by name, with whether each is usable.
+pub fn recent_search_indexes(pg: &mut PgConnection) -> Vec<(String, bool)> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        valid: bool,
+    }
+    diesel::sql_query(
+        "SELECT c.relname::text AS name, i.indisvalid AS valid FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE i.indrelid = 'articles'::regclass \
+         AND starts_with(c.relname::text, 'articles_search_since_') ORDER BY 1",
+    )
+    .load::<Row>(pg)
+    .expect("catalogue")
+    .into_iter()
+    .map(|r| (r.name, r.valid))
+    .collect()
+}
+
+/// PostgreSQL keeps a search index of the newest articles (a partial GIN index from a date):
+/// built covering the last 60 days, kept until it covers more than 90, then replaced; the one it
+/// replaces is dropped only when asked (once every instance has seen the new one); an instance
+/// that does not get the advisory lock builds and drops nothing.
+#[actix_web::test]
+async fn the_newest_articles_keep_a_search_index_of_their_own() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let test_db = TestDb::new(&backend);
+    let db = Db::open(&test_db.url, 2).expect("opens");
+    let mut pg = PgConnection::establish(&test_db.url).expect("connects");
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let keep = |today: &str, build: bool, drop_replaced: bool| {
+        db.maintain_blocking(|c| keep_recent_index(c, day(today), build, drop_replaced))
+            .unwrap()
+    };
+    let named = |names: &[&str]| -> Vec<(String, bool)> {
+        names
+            .iter()
+            .map(|n| (format!("articles_search_since_{n}"), true))
+            .collect()
+    };
+    assert!(recent_search_indexes(&mut pg).is_empty());
+    assert_eq!(keep("2026-11-27", false, true), None, "not asked to build");
+    assert!(recent_search_indexes(&mut pg).is_empty());
+
+    assert_eq!(keep("2026-11-27", true, false), Some(day("2026-09-28")));
+    assert_eq!(recent_search_indexes(&mut pg), named(&["20260928"]));
+    let definition: String = diesel::select(sql::<Text>(
+        "pg_get_indexdef('articles_search_since_20260928'::regclass)",
+    ))
+    .get_result(&mut pg)
+    .unwrap();
+    assert!(
+        definition.contains("USING gin (search) WHERE ((status = 'published'::text) AND (published_at >= '2026-09-28 00:00:00'::timestamp without time zone))"),
+        "{definition}"
+    );
+
+    // Ninety days on it is kept; a day later a new one is built, and the old one stays until
+    // dropping is asked for.
+    assert_eq!(keep("2026-12-27", true, true), Some(day("2026-09-28")));
+    assert_eq!(recent_search_indexes(&mut pg), named(&["20260928"]));
+    assert_eq!(keep("2026-12-28", true, false), Some(day("2026-10-29")));
+    assert_eq!(
+        recent_search_indexes(&mut pg),
+        named(&["20260928", "20261029"])
+    );
+
+    // Another instance holds the lock: this one only reports the newest.
+    let lock = "hashtextextended('masthead:recent-search-index', 0)";
+    diesel::select(sql::<diesel::sql_types::Bool>(&format!(
+        "pg_try_advisory_lock({lock})"
+    )))
+    .get_result::<bool>(&mut pg)
+    .unwrap();
+    assert_eq!(keep("2027-06-01", true, true), Some(day("2026-10-29")));
+    assert_eq!(
+        recent_search_indexes(&mut pg),
+        named(&["20260928", "20261029"])
+    );
+    diesel::select(sql::<diesel::sql_types::Bool>(&format!(
+        "pg_advisory_unlock({lock})"
+    )))
+    .get_result::<bool>(&mut pg)
+    .unwrap();
+
+    assert_eq!(keep("2026-12-28", true, true), Some(day("2026-10-29")));
+    assert_eq!(recent_search_indexes(&mut pg), named(&["20261029"]));
 }
