@@ -156,10 +156,9 @@ impl Application {
             std::sync::Arc::downgrade(&state.clone().into_inner()),
             std::time::Duration::from_secs(60),
         );
-        crate::articles::search::keep_recent_index_fresh(
-            std::sync::Arc::downgrade(&state.clone().into_inner()),
-            std::time::Duration::from_secs(60),
-        );
+        crate::articles::search::keep_recent_index_fresh(std::sync::Arc::downgrade(
+            &state.clone().into_inner(),
+        ));
 
         let server = HttpServer::new(move || {
             App::new()

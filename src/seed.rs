@@ -255,6 +255,6 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
     }
     // The search index of the newest articles (PostgreSQL), built now rather than by the server
     // it is next started with, while that server takes its first requests.
-    crate::articles::search::keep_recent_index(conn, db::now().date(), true, true)?;
+    crate::articles::search::keep_recent_index(conn, db::now().date(), None)?;
     Ok(())
 }

@@ -994,8 +994,12 @@ fn pg_window(
             .pg_match(terms)
             .filtered(scope, filter, now);
         if let Some(since) = since {
-            sql.push(" AND articles.published_at >= ")
-                .bind(Bind::Time(since));
+            // A literal, not a bound value: PostgreSQL proves that the partial index of the
+            // recent articles applies from the statement's text, however it plans it.
+            sql.push(&format!(
+                " AND articles.published_at >= '{}'",
+                since.format("%Y-%m-%d %H:%M:%S%.6f")
+            ));
         }
         sql.push(&format!(
             " ORDER BY articles.published_at DESC, articles.id DESC LIMIT {SEARCH_WINDOW}) AS w \
@@ -1004,8 +1008,8 @@ fn pg_window(
         sql.load_pg(c)
     };
     let mut window = Vec::new();
-    if scope == Scope::Public {
-        let since = recent.unwrap_or(now - chrono::TimeDelta::days(30));
+    let since = recent.unwrap_or(now - chrono::TimeDelta::days(30));
+    if scope == Scope::Public && filter.published_before.is_none_or(|before| before > since) {
         window = newest(Some(since))?;
     }
     if i64::try_from(window.len()).unwrap_or(0) < SEARCH_WINDOW {
@@ -1147,6 +1151,21 @@ struct SearchSql {
     postgres: bool,
 }
 
+/// A boxed `sql_query` of either backend with `binds` bound in order.
+macro_rules! bound {
+    ($query:expr, $binds:expr) => {{
+        let mut query = $query;
+        for bind in $binds {
+            query = match bind {
+                Bind::Text(value) => query.bind::<Text, _>(value),
+                Bind::Time(value) => query.bind::<diesel::sql_types::Timestamp, _>(value),
+                Bind::Int(value) => query.bind::<diesel::sql_types::BigInt, _>(value),
+            };
+        }
+        query
+    }};
+}
+
 impl SearchSql {
     fn sqlite(head: &str) -> Self {
         Self {
@@ -1240,30 +1259,16 @@ impl SearchSql {
     where
         T: QueryableByName<diesel::sqlite::Sqlite> + 'static,
     {
-        let mut query = diesel::sql_query(self.text).into_boxed::<diesel::sqlite::Sqlite>();
-        for bind in self.binds {
-            query = match bind {
-                Bind::Text(value) => query.bind::<Text, _>(value),
-                Bind::Time(value) => query.bind::<diesel::sql_types::Timestamp, _>(value),
-                Bind::Int(value) => query.bind::<diesel::sql_types::BigInt, _>(value),
-            };
-        }
-        query.load(c)
+        let query = diesel::sql_query(&self.text).into_boxed::<diesel::sqlite::Sqlite>();
+        bound!(query, self.binds).load(c)
     }
 
     fn load_pg<T>(self, c: &mut diesel::PgConnection) -> QueryResult<Vec<T>>
     where
         T: QueryableByName<diesel::pg::Pg> + 'static,
     {
-        let mut query = diesel::sql_query(self.text).into_boxed::<diesel::pg::Pg>();
-        for bind in self.binds {
-            query = match bind {
-                Bind::Text(value) => query.bind::<Text, _>(value),
-                Bind::Time(value) => query.bind::<diesel::sql_types::Timestamp, _>(value),
-                Bind::Int(value) => query.bind::<diesel::sql_types::BigInt, _>(value),
-            };
-        }
-        query.load(c)
+        let query = diesel::sql_query(&self.text).into_boxed::<diesel::pg::Pg>();
+        bound!(query, self.binds).load(c)
     }
 }
 

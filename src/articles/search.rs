@@ -120,19 +120,20 @@ pub fn keep_index_merged(state: Weak<AppState>, interval: Duration) {
 ///
 /// Search ranks the newest matches, and a GIN index returns matches unordered: the newest 100
 /// of a common word's hundreds of thousands means reading that word's whole posting list. At a
-/// million articles that was 6-7 ms of PostgreSQL's time per search, whatever came after. The
-/// same words in an index of the last two or three months are a few hundred entries: the window
-/// took 0.5 ms instead of 8 (`bench/README.md`).
+/// million articles the window of a two-word search took 8 ms of PostgreSQL's time that way, and
+/// 0.5 ms through an index of the last two months (`bench/README.md`).
 ///
 /// The index is only ever a faster way to the same rows: a search asks for the matches
-/// published since the index's date (so PostgreSQL can prove the partial index applies), and
-/// when there are fewer than a window of them, for the whole archive. If the index is missing,
-/// being built or just dropped, the same statement takes another plan and gives the same rows.
+/// published since the index's date (written into the statement, so PostgreSQL can prove the
+/// partial index applies however it plans), and when there are fewer than a window of them, for
+/// the whole archive. If the index is missing, being built or just dropped, the same statement
+/// takes another plan and gives the same rows.
 ///
-/// A new index covers the last [`RECENT_DAYS`]; it is replaced once it covers
-/// [`REPLACE_AFTER_DAYS`] (built `CONCURRENTLY`, so reads and writes go on; under an advisory
-/// lock, so of several instances one builds it). The one it replaces is dropped
-/// [`DROP_AFTER`] later, once every instance has had time to see the new one.
+/// A new index covers the last [`RECENT_DAYS`]; it is replaced once it covers more than
+/// [`REPLACE_AFTER_DAYS`]: built `CONCURRENTLY`, so reads and writes go on, under an advisory
+/// lock, so that of several instances one builds it. An instance drops the index it replaced
+/// only once it has known the new one for [`DROP_AFTER`], by which time every instance has read
+/// the catalogue again ([`UPKEEP_INTERVAL`]) and searches with the new one.
 #[derive(Debug)]
 pub struct RecentIndex {
     /// The index's date as microseconds since the epoch; `i64::MIN` for none.
@@ -169,15 +170,21 @@ impl RecentIndex {
 pub const RECENT_DAYS: i64 = 60;
 /// Days of articles after which the recent index is replaced by a new one.
 pub const REPLACE_AFTER_DAYS: i64 = 90;
-/// How long a replaced index is kept after its replacement was first seen.
+/// How often each instance reads which recent index there is, and keeps it.
+pub const UPKEEP_INTERVAL: Duration = Duration::from_secs(60);
+/// How long an instance knows a new index before it drops the ones it replaced.
 const DROP_AFTER: Duration = Duration::from_secs(10 * 60);
-/// After a failed build, how long before the next try.
+/// After a failed build or drop, the first wait before the next try; it doubles with each
+/// failure in a row, up to [`MAX_RETRY_AFTER`].
 const RETRY_AFTER: Duration = Duration::from_secs(10 * 60);
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 const RECENT_PREFIX: &str = "articles_search_since_";
+/// The advisory lock under which one instance at a time builds and drops.
+const UPKEEP_LOCK: &str = "hashtextextended('masthead:recent-search-index', 0)";
 
 /// A recent index found in the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+struct Found {
     name: String,
     since: NaiveDate,
     /// Built and usable (a `CREATE INDEX CONCURRENTLY` that failed or is still running leaves
@@ -185,8 +192,8 @@ pub struct Found {
     valid: bool,
 }
 
-/// The recent indexes of `articles`.
-fn recent_indexes(c: &mut diesel::PgConnection) -> QueryResult<Vec<Found>> {
+/// The recent indexes of `articles` (none on SQLite).
+fn recent_indexes(conn: &mut DbConn) -> QueryResult<Vec<Found>> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -194,6 +201,9 @@ fn recent_indexes(c: &mut diesel::PgConnection) -> QueryResult<Vec<Found>> {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         valid: bool,
     }
+    let DbConn::Pg(c) = conn else {
+        return Ok(Vec::new());
+    };
     let rows: Vec<Row> = diesel::sql_query(
         "SELECT c.relname::text AS name, i.indisvalid AS valid FROM pg_index i \
          JOIN pg_class c ON c.oid = i.indexrelid \
@@ -215,27 +225,33 @@ fn recent_indexes(c: &mut diesel::PgConnection) -> QueryResult<Vec<Found>> {
         .collect())
 }
 
-/// The newest usable recent index, if any.
-fn newest(found: &[Found]) -> Option<&Found> {
-    found.iter().filter(|f| f.valid).max_by_key(|f| f.since)
+/// The newest usable recent index on `today`: built, and not dated after today (a server whose
+/// clock ran far ahead may have built one).
+fn newest(found: &[Found], today: NaiveDate) -> Option<&Found> {
+    found
+        .iter()
+        .filter(|f| f.valid && f.since <= today)
+        .max_by_key(|f| f.since)
 }
 
-/// What the upkeep does to the recent indexes on `today`: the date of an index to build (none
-/// is usable, or the newest covers more than [`REPLACE_AFTER_DAYS`]), and the indexes to drop:
-/// invalid ones (a failed build) always, and with `drop_replaced`, every one but the newest.
-pub fn upkeep_plan(
+/// What the upkeep does on `today`: the date of an index to build (none is usable, or the newest
+/// covers more than [`REPLACE_AFTER_DAYS`]), and the indexes to drop: unusable ones (a failed
+/// build, a date after today) always, and the ones the newest replaced when the newest is
+/// `replaced_by` (the index this instance has known long enough).
+fn upkeep_plan(
     found: &[Found],
     today: NaiveDate,
-    drop_replaced: bool,
+    replaced_by: Option<NaiveDate>,
 ) -> (Option<NaiveDate>, Vec<String>) {
-    let keep = newest(found);
+    let keep = newest(found, today);
     let build = match keep {
         Some(f) if today - f.since <= TimeDelta::days(REPLACE_AFTER_DAYS) => None,
         _ => Some(today - TimeDelta::days(RECENT_DAYS)),
     };
+    let replaced = keep.is_some_and(|k| Some(k.since) == replaced_by);
     let drop = found
         .iter()
-        .filter(|f| !f.valid || (drop_replaced && Some(*f) != keep))
+        .filter(|f| Some(*f) != keep && (!f.valid || f.since > today || replaced))
         .map(|f| f.name.clone())
         .collect();
     (build, drop)
@@ -243,93 +259,162 @@ pub fn upkeep_plan(
 
 /// PostgreSQL: builds, replaces and drops the recent search indexes as [`upkeep_plan`] says,
 /// if this connection gets the advisory lock (another instance may be at it); returns the date
-/// of the newest usable one. Runs outside any transaction (`CONCURRENTLY` requires it).
+/// of the newest usable one. Runs outside any transaction (`CONCURRENTLY` requires it), on a
+/// connection of its own ([`crate::db::Db::with_own_connection`]): a build can take minutes, and
+/// the lock goes with the connection whatever happens. A drop that fails does not stop the
+/// build; the first error is returned after both.
 pub fn keep_recent_index(
     conn: &mut DbConn,
     today: NaiveDate,
-    build: bool,
-    drop_replaced: bool,
+    replaced_by: Option<NaiveDate>,
 ) -> ApiResult<Option<NaiveDate>> {
     #[derive(QueryableByName)]
     struct Locked {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         locked: bool,
     }
+    let found = recent_indexes(conn)?;
+    let (build, drop) = upkeep_plan(&found, today, replaced_by);
     let DbConn::Pg(c) = conn else {
         return Ok(None);
     };
-    let found = recent_indexes(c)?;
-    let (to_build, to_drop) = upkeep_plan(&found, today, drop_replaced);
-    let work = (build && to_build.is_some()) || !to_drop.is_empty();
-    if !work {
-        return Ok(newest(&found).map(|f| f.since));
+    if build.is_none() && drop.is_empty() {
+        return Ok(newest(&found, today).map(|f| f.since));
     }
-    const LOCK: &str = "SELECT pg_try_advisory_lock(hashtextextended('masthead:recent-search-index', 0)) AS locked";
-    if !diesel::sql_query(LOCK).get_result::<Locked>(c)?.locked {
-        return Ok(newest(&found).map(|f| f.since));
+    let lock = format!("SELECT pg_try_advisory_lock({UPKEEP_LOCK}) AS locked");
+    if !diesel::sql_query(lock).get_result::<Locked>(c)?.locked {
+        return Ok(newest(&found, today).map(|f| f.since));
     }
-    let result = (|| -> ApiResult<()> {
-        // Under the lock, as things are now (another instance may have just finished).
-        let found = recent_indexes(c)?;
-        let (to_build, to_drop) = upkeep_plan(&found, today, drop_replaced);
-        // Names and dates are made here from a date, digits only: safe to write into DDL.
-        for name in to_drop {
-            c.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS \"{name}\""))?;
+    // Under the lock, as things are now (another instance may have just finished).
+    let found = recent_indexes(conn)?;
+    let (build, drop) = upkeep_plan(&found, today, replaced_by);
+    let DbConn::Pg(c) = conn else {
+        return Ok(None);
+    };
+    let mut failed = None;
+    // Names come from the catalogue and parse as a date; new ones are made here from a date:
+    // digits only, safe to write into DDL.
+    for name in drop {
+        if let Err(e) = c.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS \"{name}\"")) {
+            tracing::warn!(error = %e, index = name, "cannot drop a replaced search index");
+            failed.get_or_insert(e);
         }
-        if let Some(since) = to_build.filter(|_| build) {
-            let started = Instant::now();
-            c.batch_execute(&format!(
-                "CREATE INDEX CONCURRENTLY IF NOT EXISTS {RECENT_PREFIX}{} ON articles \
-                 USING gin (search) WHERE status = 'published' AND published_at >= '{}'",
-                since.format("%Y%m%d"),
-                since.format("%Y-%m-%d")
-            ))?;
-            tracing::info!(
+    }
+    if let Some(since) = build {
+        let started = Instant::now();
+        match c.batch_execute(&format!(
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS {RECENT_PREFIX}{} ON articles \
+             USING gin (search) WHERE status = 'published' AND published_at >= '{}'",
+            since.format("%Y%m%d"),
+            since.format("%Y-%m-%d")
+        )) {
+            Ok(()) => tracing::info!(
                 %since,
                 ms = started.elapsed().as_millis(),
                 "built the recent search index"
-            );
+            ),
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
         }
-        Ok(())
-    })();
-    let unlocked = c.batch_execute(
-        "SELECT pg_advisory_unlock(hashtextextended('masthead:recent-search-index', 0))",
-    );
-    result?;
-    unlocked?;
-    Ok(newest(&recent_indexes(c)?).map(|f| f.since))
+    }
+    c.batch_execute(&format!("SELECT pg_advisory_unlock({UPKEEP_LOCK})"))?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    Ok(newest(&recent_indexes(conn)?, today).map(|f| f.since))
 }
 
-/// On PostgreSQL, keeps the recent search index ([`RecentIndex`]): at start and once per
-/// `interval`, learns which one is usable (another instance may have built it) and builds,
-/// replaces or drops as [`upkeep_plan`] says. Stops when the server's state is gone.
-pub fn keep_recent_index_fresh(state: Weak<AppState>, interval: Duration) {
+/// What one instance knows between two rounds of upkeep.
+#[derive(Debug, Default)]
+struct Upkeep {
+    /// The newest usable index, and when this instance first saw it.
+    newest: Option<(NaiveDate, Instant)>,
+    /// Failed builds or drops in a row, and when the last one failed.
+    failures: u32,
+    failed_at: Option<Instant>,
+}
+
+impl Upkeep {
+    /// Records the newest usable index as read at `now`.
+    fn saw(&mut self, newest: Option<NaiveDate>, now: Instant) {
+        if newest != self.newest.map(|(d, _)| d) {
+            self.newest = newest.map(|d| (d, now));
+        }
+    }
+
+    /// The index this instance has known for [`DROP_AFTER`] at `now`: the ones it replaced may go.
+    fn replaced_by(&self, now: Instant) -> Option<NaiveDate> {
+        self.newest
+            .filter(|(_, seen)| now.duration_since(*seen) >= DROP_AFTER)
+            .map(|(d, _)| d)
+    }
+
+    /// Whether to build or drop at `now`: not while backing off after failures.
+    fn may_work(&self, now: Instant) -> bool {
+        let wait = RETRY_AFTER
+            .saturating_mul(1 << self.failures.saturating_sub(1).min(16))
+            .min(MAX_RETRY_AFTER);
+        self.failed_at
+            .is_none_or(|at| now.duration_since(at) >= wait)
+    }
+
+    fn worked(&mut self, ok: bool, now: Instant) {
+        if ok {
+            self.failures = 0;
+            self.failed_at = None;
+        } else {
+            self.failures = self.failures.saturating_add(1);
+            self.failed_at = Some(now);
+        }
+    }
+}
+
+/// On PostgreSQL, keeps the recent search index ([`RecentIndex`]): at start and then every
+/// [`UPKEEP_INTERVAL`], reads which one is usable from the catalogue (another instance may have
+/// built it), and builds, replaces or drops as [`upkeep_plan`] says, backing off after failures
+/// (a role that does not own the table cannot build: searches are then as fast as without).
+/// Stops when the server's state is gone.
+pub fn keep_recent_index_fresh(state: Weak<AppState>) {
     if state.upgrade().is_none_or(|s| s.db.backend() != "postgres") {
         return;
     }
-    let mut newest_seen: Option<(NaiveDate, Instant)> = None;
-    let mut failed_at: Option<Instant> = None;
+    let mut upkeep = Upkeep::default();
     let tick = move |state: &AppState| {
-        let build = failed_at.is_none_or(|t| t.elapsed() >= RETRY_AFTER);
-        let drop_replaced = newest_seen.is_some_and(|(_, at)| at.elapsed() >= DROP_AFTER);
         let today = crate::db::now().date();
-        match state
-            .db
-            .maintain_blocking(|c| keep_recent_index(c, today, build, drop_replaced))
-        {
-            Ok(since) => {
-                if since != newest_seen.map(|(d, _)| d) {
-                    newest_seen = since.map(|d| (d, Instant::now()));
-                }
-                state.recent_search.set(since);
-            }
+        let found = match state.db.read_blocking(|c| Ok(recent_indexes(c)?)) {
+            Ok(found) => found,
             Err(e) => {
-                failed_at = Some(Instant::now());
-                tracing::warn!(error = %e, "recent search index upkeep failed");
+                tracing::warn!(error = %e, "cannot read the recent search indexes");
+                return;
             }
+        };
+        let now = Instant::now();
+        upkeep.saw(newest(&found, today).map(|f| f.since), now);
+        state.recent_search.set(upkeep.newest.map(|(d, _)| d));
+        let replaced_by = upkeep.replaced_by(now);
+        let (build, drop) = upkeep_plan(&found, today, replaced_by);
+        if (build.is_none() && drop.is_empty()) || !upkeep.may_work(now) {
+            return;
+        }
+        let result = state
+            .db
+            .with_own_connection(|c| keep_recent_index(c, today, replaced_by));
+        let now = Instant::now();
+        upkeep.worked(result.is_ok(), now);
+        match result {
+            Ok(newest) => {
+                upkeep.saw(newest, now);
+                state.recent_search.set(newest);
+            }
+            Err(e) => tracing::warn!(
+                error = %e,
+                failures = upkeep.failures,
+                "recent search index upkeep failed; searches go on without it"
+            ),
         }
     };
-    crate::app::now_and_every("masthead-recent-search", state, interval, tick);
+    crate::app::now_and_every("masthead-recent-search", state, UPKEEP_INTERVAL, tick);
 }
 
 #[cfg(test)]
@@ -347,32 +432,77 @@ mod tests {
         };
         let today = day("2026-11-27");
         assert_eq!(
-            upkeep_plan(&[], today, true),
+            upkeep_plan(&[], today, None),
             (Some(day("2026-09-28")), vec![])
         );
         // A failed build is dropped, whatever else; a usable index 90 days old is kept.
         let failed = found("2026-10-01", false);
         let usable = found("2026-08-29", true);
         assert_eq!(
-            upkeep_plan(&[failed.clone(), usable.clone()], today, false),
+            upkeep_plan(&[failed.clone(), usable.clone()], today, None),
             (None, vec![failed.name.clone()])
         );
         // Only a failed one: build.
         assert_eq!(
-            upkeep_plan(std::slice::from_ref(&failed), today, false),
+            upkeep_plan(std::slice::from_ref(&failed), today, None),
             (Some(day("2026-09-28")), vec![failed.name.clone()])
         );
-        // 91 days: replace; the replaced ones go only when asked, the newest usable stays.
+        // 91 days: replace; the replaced ones go only once the newest usable one is the one
+        // this instance has known long enough.
         let stale = found("2026-08-28", true);
         let older = found("2026-05-01", true);
         assert_eq!(
-            upkeep_plan(&[stale.clone(), older.clone()], today, false),
-            (Some(day("2026-09-28")), vec![])
+            upkeep_plan(&[stale.clone(), older.clone()], today, Some(stale.since)),
+            (Some(day("2026-09-28")), vec![older.name.clone()])
+        );
+        let three = [older.clone(), usable.clone(), stale.clone()];
+        assert_eq!(upkeep_plan(&three, today, None), (None, vec![]));
+        assert_eq!(
+            upkeep_plan(&three, today, Some(stale.since)),
+            (None, vec![])
         );
         assert_eq!(
-            upkeep_plan(&[older.clone(), usable.clone(), stale.clone()], today, true),
+            upkeep_plan(&three, today, Some(usable.since)),
             (None, vec![older.name.clone(), stale.name.clone()])
         );
+        // One dated after today (a clock far ahead) is not used, and goes.
+        let ahead = found("2027-01-01", true);
+        assert_eq!(
+            upkeep_plan(&[ahead.clone(), usable.clone()], today, None),
+            (None, vec![ahead.name.clone()])
+        );
+    }
+
+    #[test]
+    fn an_instance_drops_what_it_replaced_late_and_backs_off_after_failures() {
+        let start = Instant::now();
+        let at = |secs: u64| start + Duration::from_secs(secs);
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let mut upkeep = Upkeep::default();
+        upkeep.saw(day("2026-09-28"), at(0));
+        assert_eq!(upkeep.replaced_by(at(599)), None);
+        assert_eq!(upkeep.replaced_by(at(600)), day("2026-09-28"));
+        // Seen again: still known since the first time. A new one starts the wait again.
+        upkeep.saw(day("2026-09-28"), at(700));
+        assert_eq!(upkeep.replaced_by(at(700)), day("2026-09-28"));
+        upkeep.saw(day("2026-10-29"), at(800));
+        assert_eq!(upkeep.replaced_by(at(1399)), None);
+        assert_eq!(upkeep.replaced_by(at(1400)), day("2026-10-29"));
+
+        assert!(upkeep.may_work(at(0)));
+        upkeep.worked(false, at(0));
+        assert!(!upkeep.may_work(at(599)));
+        assert!(upkeep.may_work(at(600)));
+        upkeep.worked(false, at(600));
+        assert!(!upkeep.may_work(at(600 + 1199)));
+        assert!(upkeep.may_work(at(600 + 1200)));
+        for _ in 0..40 {
+            upkeep.worked(false, at(10_000));
+        }
+        assert!(!upkeep.may_work(at(10_000 + 86_399)));
+        assert!(upkeep.may_work(at(10_000 + 86_400)));
+        upkeep.worked(true, at(100_000));
+        assert!(upkeep.may_work(at(100_000)));
     }
 
     #[test]

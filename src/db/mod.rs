@@ -277,6 +277,8 @@ pub struct Db {
     backend: &'static str,
     /// Connections found lost so far, shared with the pools' [`Connector`]s.
     losses: Arc<AtomicU64>,
+    /// Opens connections like the write pool's, for [`Db::with_own_connection`].
+    connector: Connector,
 }
 
 /// Why the database could not be opened at start.
@@ -324,6 +326,7 @@ impl Db {
             losses: losses.clone(),
         };
         // One connection first: it reports the driver's real error, and migrates.
+        let connector = writer_connector.clone();
         let mut first = writer_connector
             .connect()
             .map_err(|source| OpenError::Connect { backend, source })?;
@@ -369,6 +372,7 @@ impl Db {
             write_gate,
             backend,
             losses,
+            connector,
         })
     }
 
@@ -448,13 +452,19 @@ impl Db {
         self.reader.get()?.run(&self.losses, Plans::Either, query)
     }
 
-    /// Runs `work` on the write connection outside any transaction, on the calling thread (for
-    /// background upkeep such as `CREATE INDEX CONCURRENTLY`, which cannot run in one).
-    pub fn maintain_blocking<T>(
+    /// Runs `work` on a connection of its own, opened for it and closed after, outside any
+    /// transaction, on the calling thread: for background upkeep that may take long and holds
+    /// session state (`CREATE INDEX CONCURRENTLY` under an advisory lock), so that it neither
+    /// takes a connection from the requests' pool nor leaves anything behind on one.
+    pub fn with_own_connection<T>(
         &self,
         work: impl FnOnce(&mut DbConn) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        self.writer.get()?.run(&self.losses, Plans::Either, work)
+        let mut conn = self
+            .connector
+            .connect()
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        work(&mut conn)
     }
 
     /// A connection for synchronous callers (the CLI).

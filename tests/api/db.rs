@@ -94,8 +94,8 @@ pub fn recent_search_indexes(pg: &mut PgConnection) -> Vec<(String, bool)> {
 
 /// PostgreSQL keeps a search index of the newest articles (a partial GIN index from a date):
 /// built covering the last 60 days, kept until it covers more than 90, then replaced; the one it
-/// replaces is dropped only when asked (once every instance has seen the new one); an instance
-/// that does not get the advisory lock builds and drops nothing.
+/// replaces is dropped only once the new one is the one the instance has known long enough; an
+/// instance that does not get the advisory lock builds and drops nothing.
 #[actix_web::test]
 async fn the_newest_articles_keep_a_search_index_of_their_own() {
     let Some(backend) = Backend::postgres() else {
@@ -105,8 +105,8 @@ async fn the_newest_articles_keep_a_search_index_of_their_own() {
     let db = Db::open(&test_db.url, 2).expect("opens");
     let mut pg = PgConnection::establish(&test_db.url).expect("connects");
     let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-    let keep = |today: &str, build: bool, drop_replaced: bool| {
-        db.maintain_blocking(|c| keep_recent_index(c, day(today), build, drop_replaced))
+    let keep = |today: &str, replaced_by: Option<&str>| {
+        db.with_own_connection(|c| keep_recent_index(c, day(today), replaced_by.map(day)))
             .unwrap()
     };
     let named = |names: &[&str]| -> Vec<(String, bool)> {
@@ -116,10 +116,7 @@ async fn the_newest_articles_keep_a_search_index_of_their_own() {
             .collect()
     };
     assert!(recent_search_indexes(&mut pg).is_empty());
-    assert_eq!(keep("2026-11-27", false, true), None, "not asked to build");
-    assert!(recent_search_indexes(&mut pg).is_empty());
-
-    assert_eq!(keep("2026-11-27", true, false), Some(day("2026-09-28")));
+    assert_eq!(keep("2026-11-27", None), Some(day("2026-09-28")));
     assert_eq!(recent_search_indexes(&mut pg), named(&["20260928"]));
     let definition: String = diesel::select(sql::<Text>(
         "pg_get_indexdef('articles_search_since_20260928'::regclass)",
@@ -127,38 +124,67 @@ async fn the_newest_articles_keep_a_search_index_of_their_own() {
     .get_result(&mut pg)
     .unwrap();
     assert!(
-        definition.contains("USING gin (search) WHERE ((status = 'published'::text) AND (published_at >= '2026-09-28 00:00:00'::timestamp without time zone))"),
+        definition.contains(
+            "USING gin (search) WHERE ((status = 'published'::text) AND \
+             (published_at >= '2026-09-28 00:00:00'::timestamp without time zone))"
+        ),
         "{definition}"
     );
 
     // Ninety days on it is kept; a day later a new one is built, and the old one stays until
-    // dropping is asked for.
-    assert_eq!(keep("2026-12-27", true, true), Some(day("2026-09-28")));
+    // the new one is the one this instance has known long enough.
+    assert_eq!(
+        keep("2026-12-27", Some("2026-09-28")),
+        Some(day("2026-09-28"))
+    );
     assert_eq!(recent_search_indexes(&mut pg), named(&["20260928"]));
-    assert_eq!(keep("2026-12-28", true, false), Some(day("2026-10-29")));
+    assert_eq!(
+        keep("2026-12-28", Some("2026-09-28")),
+        Some(day("2026-10-29"))
+    );
     assert_eq!(
         recent_search_indexes(&mut pg),
         named(&["20260928", "20261029"])
     );
+    assert_eq!(
+        keep("2026-12-28", Some("2026-09-28")),
+        Some(day("2026-10-29"))
+    );
+    assert_eq!(recent_search_indexes(&mut pg).len(), 2);
 
     // Another instance holds the lock: this one only reports the newest.
     let lock = "hashtextextended('masthead:recent-search-index', 0)";
-    diesel::select(sql::<diesel::sql_types::Bool>(&format!(
+    let locked: bool = diesel::select(sql::<diesel::sql_types::Bool>(&format!(
         "pg_try_advisory_lock({lock})"
     )))
-    .get_result::<bool>(&mut pg)
+    .get_result(&mut pg)
     .unwrap();
-    assert_eq!(keep("2027-06-01", true, true), Some(day("2026-10-29")));
+    assert!(locked);
     assert_eq!(
-        recent_search_indexes(&mut pg),
-        named(&["20260928", "20261029"])
+        keep("2026-12-28", Some("2026-10-29")),
+        Some(day("2026-10-29"))
     );
+    assert_eq!(
+        keep("2027-06-01", Some("2026-10-29")),
+        Some(day("2026-10-29"))
+    );
+    assert_eq!(recent_search_indexes(&mut pg).len(), 2);
     diesel::select(sql::<diesel::sql_types::Bool>(&format!(
         "pg_advisory_unlock({lock})"
     )))
     .get_result::<bool>(&mut pg)
     .unwrap();
 
-    assert_eq!(keep("2026-12-28", true, true), Some(day("2026-10-29")));
+    assert_eq!(
+        keep("2026-12-28", Some("2026-10-29")),
+        Some(day("2026-10-29"))
+    );
     assert_eq!(recent_search_indexes(&mut pg), named(&["20261029"]));
+    // The lock went with each upkeep's own connection.
+    let free: bool = diesel::select(sql::<diesel::sql_types::Bool>(&format!(
+        "pg_try_advisory_lock({lock})"
+    )))
+    .get_result(&mut pg)
+    .unwrap();
+    assert!(free);
 }
