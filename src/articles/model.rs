@@ -880,18 +880,27 @@ fn search(
     let take = |n: i64| usize::try_from(n).unwrap_or(0);
     let mut ids: Vec<String> = Vec::new();
     if offset < SEARCH_WINDOW {
-        let mut window = match conn {
-            DbConn::Sqlite(c) => sqlite_window(c, scope, filter, terms, now)?,
+        let window = Page {
+            offset: 0,
+            limit: SEARCH_WINDOW,
+        };
+        let hits = match conn {
+            DbConn::Sqlite(c) => sqlite_matches(c, scope, filter, terms, now, window)?,
             DbConn::Pg(c) => pg_window(c, scope, filter, terms, now, recent)?,
         };
+        let terms = crate::articles::search::Terms::new(terms);
+        let mut ranked: Vec<(Tier, String)> = hits
+            .into_iter()
+            .map(|h| (terms.tier(&h.title, &h.standfirst), h.id))
+            .collect();
         // Stable: newest first within each tier.
-        window.sort_by_key(|(_, tier)| std::cmp::Reverse(*tier));
+        ranked.sort_by_key(|(tier, _)| std::cmp::Reverse(*tier));
         ids.extend(
-            window
+            ranked
                 .into_iter()
                 .skip(take(offset))
                 .take(take(limit))
-                .map(|(id, _)| id),
+                .map(|(_, id)| id),
         );
     }
     let missing = limit - i64::try_from(ids.len()).unwrap_or(limit);
@@ -900,14 +909,11 @@ fn search(
             offset: offset.max(SEARCH_WINDOW),
             limit: missing,
         };
-        let older: Vec<String> = match conn {
-            DbConn::Sqlite(c) => sqlite_matches(c, scope, filter, terms, now, older)?
-                .into_iter()
-                .map(|(_, id)| id)
-                .collect(),
+        let older = match conn {
+            DbConn::Sqlite(c) => sqlite_matches(c, scope, filter, terms, now, older)?,
             DbConn::Pg(c) => pg_matches(c, scope, filter, terms, now, older)?,
         };
-        ids.extend(older);
+        ids.extend(older.into_iter().map(|h| h.id));
     }
     summaries_of(conn, &ids, false)
 }
@@ -945,8 +951,44 @@ fn summaries_of(
 /// The search's tiers: all terms in the headline, all in the headline or standfirst, elsewhere.
 type Tier = u8;
 
-/// PostgreSQL: ids of the filtered matches past the ranked window, newest first (the GIN index
-/// finds them).
+/// A match of a search: its id, and the headline and standfirst its tier is read from.
+#[derive(QueryableByName)]
+struct Hit {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    standfirst: String,
+}
+
+/// PostgreSQL: the filtered matches, newest first (the GIN index finds them), after the
+/// conditions `more` adds.
+fn pg_hits(
+    c: &mut diesel::PgConnection,
+    scope: Scope,
+    filter: &Filter,
+    terms: &[String],
+    now: NaiveDateTime,
+    page: Page,
+    more: impl FnOnce(&mut SearchSql),
+) -> QueryResult<Vec<Hit>> {
+    let mut sql = SearchSql::postgres(
+        "SELECT articles.id, articles.title, articles.standfirst FROM articles \
+         WHERE articles.search @@ plainto_tsquery('simple', ",
+    );
+    sql.bind(Bind::Text(terms.join(" ")))
+        .push(")")
+        .filtered(scope, filter, now);
+    more(&mut sql);
+    sql.push(" ORDER BY articles.published_at DESC, articles.id DESC LIMIT ")
+        .bind(Bind::Int(page.limit))
+        .push(" OFFSET ")
+        .bind(Bind::Int(page.offset));
+    sql.load_pg(c)
+}
+
+/// PostgreSQL: the filtered matches past the ranked window, newest first.
 fn pg_matches(
     c: &mut diesel::PgConnection,
     scope: Scope,
@@ -954,20 +996,11 @@ fn pg_matches(
     terms: &[String],
     now: NaiveDateTime,
     page: Page,
-) -> QueryResult<Vec<String>> {
-    let mut sql = SearchSql::postgres("SELECT articles.id AS id FROM articles WHERE ");
-    sql.pg_match(terms).filtered(scope, filter, now);
-    sql.push(" ORDER BY articles.published_at DESC, articles.id DESC LIMIT ")
-        .bind(Bind::Int(page.limit))
-        .push(" OFFSET ")
-        .bind(Bind::Int(page.offset));
-    let rows: Vec<IdRow> = sql.load_pg(c)?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+) -> QueryResult<Vec<Hit>> {
+    pg_hits(c, scope, filter, terms, now, page, |_| {})
 }
 
-/// PostgreSQL: the newest matches with their tiers, in one statement: the newest
-/// [`SEARCH_WINDOW`] matches, then for those only, whether every word is in the headline (A) or
-/// in the headline or standfirst (A, B) of the weighted tsvector (`ts_filter`).
+/// PostgreSQL: the newest [`SEARCH_WINDOW`] matches.
 ///
 /// The GIN index returns matches unordered, so the newest of thousands means fetching every one.
 /// A public search therefore looks first at the articles published since `recent`, which have a
@@ -981,157 +1014,26 @@ fn pg_window(
     terms: &[String],
     now: NaiveDateTime,
     recent: Option<NaiveDateTime>,
-) -> QueryResult<Vec<(String, Tier)>> {
-    let mut newest = |since: Option<NaiveDateTime>| -> QueryResult<Vec<TierRow>> {
-        let mut sql = SearchSql::postgres(
-            "SELECT w.id AS id, CASE WHEN ts_filter(w.search, '{a}') @@ w.words THEN 2 \
-             WHEN ts_filter(w.search, '{a,b}') @@ w.words THEN 1 ELSE 0 END AS tier \
-             FROM (SELECT articles.id, articles.published_at, articles.search, \
-             plainto_tsquery('simple', ",
-        );
-        sql.bind(Bind::Text(terms.join(" ")))
-            .push(") AS words FROM articles WHERE ")
-            .pg_match(terms)
-            .filtered(scope, filter, now);
-        if let Some(since) = since {
+) -> QueryResult<Vec<Hit>> {
+    let window = Page {
+        offset: 0,
+        limit: SEARCH_WINDOW,
+    };
+    let since = recent.unwrap_or(now - chrono::TimeDelta::days(30));
+    if scope == Scope::Public && filter.published_before.is_none_or(|before| before > since) {
+        let hits = pg_hits(c, scope, filter, terms, now, window, |sql| {
             // A literal, not a bound value: PostgreSQL proves that the partial index of the
             // recent articles applies from the statement's text, however it plans it.
             sql.push(&format!(
                 " AND articles.published_at >= '{}'",
                 since.format("%Y-%m-%d %H:%M:%S%.6f")
             ));
+        })?;
+        if i64::try_from(hits.len()).unwrap_or(0) >= SEARCH_WINDOW {
+            return Ok(hits);
         }
-        sql.push(&format!(
-            " ORDER BY articles.published_at DESC, articles.id DESC LIMIT {SEARCH_WINDOW}) AS w \
-             ORDER BY w.published_at DESC, w.id DESC"
-        ));
-        sql.load_pg(c)
-    };
-    let mut window = Vec::new();
-    let since = recent.unwrap_or(now - chrono::TimeDelta::days(30));
-    if scope == Scope::Public && filter.published_before.is_none_or(|before| before > since) {
-        window = newest(Some(since))?;
     }
-    if i64::try_from(window.len()).unwrap_or(0) < SEARCH_WINDOW {
-        window = newest(None)?;
-    }
-    Ok(window
-        .into_iter()
-        .map(|r| (r.id, Tier::try_from(r.tier).unwrap_or(0)))
-        .collect())
-}
-
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = Text)]
-    id: String,
-}
-
-#[derive(QueryableByName)]
-struct TierRow {
-    #[diesel(sql_type = Text)]
-    id: String,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    tier: i32,
-}
-
-/// SQLite: the newest matches with their tiers, from FTS5 column filters over the window's
-/// rowid range.
-fn sqlite_window(
-    conn: &mut diesel::SqliteConnection,
-    scope: Scope,
-    filter: &Filter,
-    terms: &[String],
-    now: NaiveDateTime,
-) -> QueryResult<Vec<(String, Tier)>> {
-    let window = sqlite_matches(
-        conn,
-        scope,
-        filter,
-        terms,
-        now,
-        Page {
-            offset: 0,
-            limit: SEARCH_WINDOW,
-        },
-    )?;
-    let (Some(high), Some(low)) = (window.first(), window.last()) else {
-        return Ok(Vec::new());
-    };
-    let (high, low) = (high.0, low.0);
-    let phrase = crate::articles::search::fts5_query(terms);
-    // Every term in the headline or standfirst: one walk over the window's rowid range. Every
-    // term in the headline is a subset of that; when it is a handful (the usual case), each is
-    // looked up by rowid instead of walking the range again.
-    let lead = fts_range(
-        conn,
-        &format!("{{title standfirst}} : ({phrase})"),
-        low,
-        high,
-    )?;
-    let in_headline = format!("{{title}} : ({phrase})");
-    let headline: Vec<i64> = match lead.len() {
-        0 => Vec::new(),
-        1..=16 => {
-            // Integers read from the database, not input: safe to write into the statement.
-            let list = lead
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
-            let rows: Vec<SeqRow> = diesel::sql_query(format!(
-                "SELECT rowid AS seq FROM articles_fts WHERE articles_fts MATCH ? \
-                 AND rowid IN ({list})"
-            ))
-            .bind::<Text, _>(in_headline)
-            .load(conn)?;
-            rows.into_iter().map(|r| r.seq).collect()
-        }
-        _ => fts_range(conn, &in_headline, low, high)?,
-    };
-    Ok(window
-        .into_iter()
-        .map(|(seq, id)| {
-            let tier = if headline.contains(&seq) {
-                2
-            } else {
-                Tier::from(lead.contains(&seq))
-            };
-            (id, tier)
-        })
-        .collect())
-}
-
-/// SQLite: the rowids in `low..=high` matching the FTS5 expression `expr`.
-fn fts_range(
-    conn: &mut diesel::SqliteConnection,
-    expr: &str,
-    low: i64,
-    high: i64,
-) -> QueryResult<Vec<i64>> {
-    let rows: Vec<SeqRow> = diesel::sql_query(
-        "SELECT rowid AS seq FROM articles_fts WHERE articles_fts MATCH ? \
-         AND rowid >= ? AND rowid <= ?",
-    )
-    .bind::<Text, _>(expr)
-    .bind::<diesel::sql_types::BigInt, _>(low)
-    .bind::<diesel::sql_types::BigInt, _>(high)
-    .load(conn)?;
-    Ok(rows.into_iter().map(|r| r.seq).collect())
-}
-
-#[derive(QueryableByName)]
-struct SeqRow {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    seq: i64,
-}
-
-#[derive(QueryableByName)]
-struct HitRow {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    seq: i64,
-    #[diesel(sql_type = Text)]
-    id: String,
+    pg_hits(c, scope, filter, terms, now, window, |_| {})
 }
 
 /// A value bound to a search statement.
@@ -1195,13 +1097,6 @@ impl SearchSql {
             self.text.push('?');
         }
         self
-    }
-
-    /// PostgreSQL: the article's tsvector matches every term.
-    fn pg_match(&mut self, terms: &[String]) -> &mut Self {
-        self.push("articles.search @@ plainto_tsquery('simple', ")
-            .bind(Bind::Text(terms.join(" ")))
-            .push(")")
     }
 
     /// The scope's and the filter's conditions on `articles`, each after an `AND`.
@@ -1272,10 +1167,10 @@ impl SearchSql {
     }
 }
 
-/// SQLite: (seq, id) of the filtered matches, newest first (by `seq`, which grows as articles
-/// are created). `CROSS JOIN` makes the FTS index drive the query and walk its posting lists
-/// from the newest end, stopping after the page; left to choose, SQLite's planner may walk every
-/// published article and probe the index for each.
+/// SQLite: the filtered matches, newest first (by `seq`, which grows as articles are created).
+/// `CROSS JOIN` makes the FTS index drive the query and walk its posting lists from the newest
+/// end, stopping after the page; left to choose, SQLite's planner may walk every published
+/// article and probe the index for each.
 fn sqlite_matches(
     conn: &mut diesel::SqliteConnection,
     scope: Scope,
@@ -1283,10 +1178,10 @@ fn sqlite_matches(
     terms: &[String],
     now: NaiveDateTime,
     page: Page,
-) -> QueryResult<Vec<(i64, String)>> {
+) -> QueryResult<Vec<Hit>> {
     let mut sql = SearchSql::sqlite(
-        "SELECT articles.seq AS seq, articles.id AS id FROM articles_fts CROSS JOIN articles \
-         ON articles.seq = articles_fts.rowid WHERE articles_fts MATCH ",
+        "SELECT articles.id, articles.title, articles.standfirst FROM articles_fts \
+         CROSS JOIN articles ON articles.seq = articles_fts.rowid WHERE articles_fts MATCH ",
     );
     sql.bind(Bind::Text(crate::articles::search::fts5_query(terms)))
         .filtered(scope, filter, now)
@@ -1294,8 +1189,7 @@ fn sqlite_matches(
         .bind(Bind::Int(page.limit))
         .push(" OFFSET ")
         .bind(Bind::Int(page.offset));
-    let rows: Vec<HitRow> = sql.load_sqlite(conn)?;
-    Ok(rows.into_iter().map(|r| (r.seq, r.id)).collect())
+    sql.load_sqlite(conn)
 }
 
 #[cfg(test)]
