@@ -911,7 +911,7 @@ fn search(
         };
         let older = match conn {
             DbConn::Sqlite(c) => sqlite_matches(c, scope, filter, terms, now, older)?,
-            DbConn::Pg(c) => pg_matches(c, scope, filter, terms, now, older)?,
+            DbConn::Pg(c) => pg_matches(c, scope, filter, terms, now, older, None)?,
         };
         ids.extend(older.into_iter().map(|h| h.id));
     }
@@ -962,16 +962,16 @@ struct Hit {
     standfirst: String,
 }
 
-/// PostgreSQL: the filtered matches, newest first (the GIN index finds them), after the
-/// conditions `more` adds.
-fn pg_hits(
+/// PostgreSQL: the filtered matches, newest first (the GIN index finds them); with `since`, only
+/// those published since then.
+fn pg_matches(
     c: &mut diesel::PgConnection,
     scope: Scope,
     filter: &Filter,
     terms: &[String],
     now: NaiveDateTime,
     page: Page,
-    more: impl FnOnce(&mut SearchSql),
+    since: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<Hit>> {
     let mut sql = SearchSql::postgres(
         "SELECT articles.id, articles.title, articles.standfirst FROM articles \
@@ -980,24 +980,19 @@ fn pg_hits(
     sql.bind(Bind::Text(terms.join(" ")))
         .push(")")
         .filtered(scope, filter, now);
-    more(&mut sql);
+    if let Some(since) = since {
+        // A literal, not a bound value: PostgreSQL proves that the partial index of the recent
+        // articles applies from the statement's text, however it plans it.
+        sql.push(&format!(
+            " AND articles.published_at >= '{}'",
+            since.format("%Y-%m-%d %H:%M:%S%.6f")
+        ));
+    }
     sql.push(" ORDER BY articles.published_at DESC, articles.id DESC LIMIT ")
         .bind(Bind::Int(page.limit))
         .push(" OFFSET ")
         .bind(Bind::Int(page.offset));
     sql.load_pg(c)
-}
-
-/// PostgreSQL: the filtered matches past the ranked window, newest first.
-fn pg_matches(
-    c: &mut diesel::PgConnection,
-    scope: Scope,
-    filter: &Filter,
-    terms: &[String],
-    now: NaiveDateTime,
-    page: Page,
-) -> QueryResult<Vec<Hit>> {
-    pg_hits(c, scope, filter, terms, now, page, |_| {})
 }
 
 /// PostgreSQL: the newest [`SEARCH_WINDOW`] matches.
@@ -1021,19 +1016,12 @@ fn pg_window(
     };
     let since = recent.unwrap_or(now - chrono::TimeDelta::days(30));
     if scope == Scope::Public && filter.published_before.is_none_or(|before| before > since) {
-        let hits = pg_hits(c, scope, filter, terms, now, window, |sql| {
-            // A literal, not a bound value: PostgreSQL proves that the partial index of the
-            // recent articles applies from the statement's text, however it plans it.
-            sql.push(&format!(
-                " AND articles.published_at >= '{}'",
-                since.format("%Y-%m-%d %H:%M:%S%.6f")
-            ));
-        })?;
+        let hits = pg_matches(c, scope, filter, terms, now, window, Some(since))?;
         if i64::try_from(hits.len()).unwrap_or(0) >= SEARCH_WINDOW {
             return Ok(hits);
         }
     }
-    pg_hits(c, scope, filter, terms, now, window, |_| {})
+    pg_matches(c, scope, filter, terms, now, window, None)
 }
 
 /// A value bound to a search statement.

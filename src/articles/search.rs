@@ -1,5 +1,6 @@
-//! Full-text search input: the reader's words, reduced to terms both backends treat alike;
-//! and the upkeep of SQLite's search index as the newsroom writes.
+//! Full-text search: the reader's words, reduced to terms both backends treat alike, and how a
+//! match is ranked by them; the upkeep of the search indexes as the newsroom writes (SQLite's
+//! merged into one segment, PostgreSQL's index of the newest articles).
 
 use std::sync::Weak;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -20,11 +21,13 @@ pub const MAX_TERMS: usize = 16;
 /// Splits a query into lower-case words (letters and digits); everything else separates them,
 /// so no search syntax of either backend can be injected.
 pub fn terms(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
+    words(q).map(str::to_lowercase).take(MAX_TERMS).collect()
+}
+
+/// The words of a text: runs of letters and digits.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .take(MAX_TERMS)
-        .collect()
 }
 
 /// A word as the search compares it: lower case, and with SQLite's full-text index's folding of
@@ -59,10 +62,7 @@ impl Terms {
     /// Which terms are among the words of `text` (split as [`terms`] splits a query), as bits.
     fn found_in(&self, text: &str) -> u32 {
         let mut found = 0_u32;
-        for word in text.split(|c: char| !c.is_alphanumeric()) {
-            if word.is_empty() {
-                continue;
-            }
+        for word in words(text) {
             for (i, term) in self.0.iter().enumerate().take(MAX_TERMS) {
                 if is_term(word, term) {
                     found |= 1 << i;
@@ -255,8 +255,8 @@ struct Found {
     valid: bool,
 }
 
-/// The recent indexes of `articles` (none on SQLite).
-fn recent_indexes(conn: &mut DbConn) -> QueryResult<Vec<Found>> {
+/// The recent indexes of `articles`.
+fn recent_indexes(c: &mut diesel::PgConnection) -> QueryResult<Vec<Found>> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -264,9 +264,6 @@ fn recent_indexes(conn: &mut DbConn) -> QueryResult<Vec<Found>> {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         valid: bool,
     }
-    let DbConn::Pg(c) = conn else {
-        return Ok(Vec::new());
-    };
     let rows: Vec<Row> = diesel::sql_query(
         "SELECT c.relname::text AS name, i.indisvalid AS valid FROM pg_index i \
          JOIN pg_class c ON c.oid = i.indexrelid \
@@ -322,10 +319,10 @@ fn upkeep_plan(
 
 /// PostgreSQL: builds, replaces and drops the recent search indexes as [`upkeep_plan`] says,
 /// if this connection gets the advisory lock (another instance may be at it); returns the date
-/// of the newest usable one. Runs outside any transaction (`CONCURRENTLY` requires it), on a
-/// connection of its own ([`crate::db::Db::with_own_connection`]): a build can take minutes, and
-/// the lock goes with the connection whatever happens. A drop that fails does not stop the
-/// build; the first error is returned after both.
+/// of the newest usable one (none on SQLite). Runs outside any transaction (`CONCURRENTLY`
+/// requires it), on a connection of its own ([`crate::db::Db::with_own_connection`]): a build
+/// can take minutes, and the lock goes with the connection whatever happens. A drop that fails
+/// does not stop the build; the first error is returned after both.
 pub fn keep_recent_index(
     conn: &mut DbConn,
     today: NaiveDate,
@@ -336,24 +333,15 @@ pub fn keep_recent_index(
         #[diesel(sql_type = diesel::sql_types::Bool)]
         locked: bool,
     }
-    let found = recent_indexes(conn)?;
-    let (build, drop) = upkeep_plan(&found, today, replaced_by);
     let DbConn::Pg(c) = conn else {
         return Ok(None);
     };
-    if build.is_none() && drop.is_empty() {
-        return Ok(newest(&found, today).map(|f| f.since));
-    }
     let lock = format!("SELECT pg_try_advisory_lock({UPKEEP_LOCK}) AS locked");
     if !diesel::sql_query(lock).get_result::<Locked>(c)?.locked {
-        return Ok(newest(&found, today).map(|f| f.since));
+        return Ok(newest(&recent_indexes(c)?, today).map(|f| f.since));
     }
     // Under the lock, as things are now (another instance may have just finished).
-    let found = recent_indexes(conn)?;
-    let (build, drop) = upkeep_plan(&found, today, replaced_by);
-    let DbConn::Pg(c) = conn else {
-        return Ok(None);
-    };
+    let (build, drop) = upkeep_plan(&recent_indexes(c)?, today, replaced_by);
     let mut failed = None;
     // Names come from the catalogue and parse as a date; new ones are made here from a date:
     // digits only, safe to write into DDL.
@@ -385,7 +373,7 @@ pub fn keep_recent_index(
     if let Some(e) = failed {
         return Err(e.into());
     }
-    Ok(newest(&recent_indexes(conn)?, today).map(|f| f.since))
+    Ok(newest(&recent_indexes(c)?, today).map(|f| f.since))
 }
 
 /// What one instance knows between two rounds of upkeep.
@@ -445,7 +433,11 @@ pub fn keep_recent_index_fresh(state: Weak<AppState>) {
     let mut upkeep = Upkeep::default();
     let tick = move |state: &AppState| {
         let today = crate::db::now().date();
-        let found = match state.db.read_blocking(|c| Ok(recent_indexes(c)?)) {
+        let read = state.db.read_blocking(|c| match c {
+            DbConn::Pg(c) => Ok(recent_indexes(c)?),
+            DbConn::Sqlite(_) => Ok(Vec::new()),
+        });
+        let found = match read {
             Ok(found) => found,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the recent search indexes");
