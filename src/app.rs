@@ -159,6 +159,9 @@ impl Application {
         crate::articles::search::keep_recent_index_fresh(std::sync::Arc::downgrade(
             &state.clone().into_inner(),
         ));
+        crate::articles::summaries::keep_fresh(std::sync::Arc::downgrade(
+            &state.clone().into_inner(),
+        ));
 
         let server = HttpServer::new(move || {
             App::new()

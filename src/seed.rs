@@ -221,6 +221,7 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
                     tags.clear();
                 }
             }
+            crate::articles::summaries::refresh_all(conn)?;
             db::bump_content_version(conn).map(drop)
         })?;
         done += n;

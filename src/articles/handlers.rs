@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::model::{self, ArticleIdentity, ArticleRow, ArticleValues, Filter, Position, Scope};
 use super::{
     Article, ArticlePage, ArticlePatch, Author, Derived, Fields, NewArticle, Relations, Status,
-    article, fields_of, search, summary,
+    article, fields_of, search, summaries, summary,
 };
 use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
@@ -186,6 +186,36 @@ pub async fn list_articles(
     let now = db::now();
     let plans = model::plans(scope, &filter);
     let recent = state.recent_search.since();
+    let cache = if staff {
+        PRIVATE_CACHE
+    } else {
+        PUBLIC_LIST_CACHE
+    };
+    if scope == Scope::Public {
+        // The stored summaries (see `summaries`): what the other scopes render below, already
+        // rendered.
+        let cards = state
+            .db
+            .read_with(plans, move |conn| {
+                let mut cards =
+                    model::public_cards(conn, &filter, after.as_ref(), limit + 1, now, recent)?;
+                summaries::complete(conn, &mut cards)?;
+                Ok(cards)
+            })
+            .await?;
+        let (cards, next_cursor) = if searching {
+            let (cards, more) = pagination::paginate(cards, limit, "", |_| String::new());
+            let next = more
+                .map(|_| pagination::encode_cursor(CURSOR_SEARCH, &(offset + limit).to_string()));
+            (cards, next)
+        } else {
+            pagination::paginate(cards, limit, CURSOR_PUBLISHED, |c| {
+                published_position(c.published_at, &c.id)
+            })
+        };
+        let body = summaries::page_body(&cards, next_cursor.as_deref())?;
+        return Ok(read_response(&req, list_etag(&body), cache, body));
+    }
     let (rows, relations) = state
         .db
         .read_with(plans, move |conn| {
@@ -203,8 +233,7 @@ pub async fn list_articles(
         (rows, next)
     } else if scope.by_publication() {
         pagination::paginate(rows, limit, CURSOR_PUBLISHED, |r| {
-            let micros = r.published_at.map_or(0, |t| t.and_utc().timestamp_micros());
-            format!("{micros}|{}", r.id)
+            published_position(r.published_at, &r.id)
         })
     } else {
         pagination::paginate(rows, limit, CURSOR_CREATED, |r| r.id.clone())
@@ -216,12 +245,13 @@ pub async fn list_articles(
         .collect::<ApiResult<Vec<_>>>()?;
     let body =
         serde_json::to_vec(&ArticlePage { items, next_cursor }).map_err(ApiError::internal)?;
-    let cache = if staff {
-        PRIVATE_CACHE
-    } else {
-        PUBLIC_LIST_CACHE
-    };
     Ok(read_response(&req, list_etag(&body), cache, body))
+}
+
+/// The position of a cursor after the article published at `at` with this id.
+fn published_position(at: Option<NaiveDateTime>, id: &str) -> String {
+    let micros = at.map_or(0, |t| t.and_utc().timestamp_micros());
+    format!("{micros}|{id}")
 }
 
 /// Loads a whole article for a response.

@@ -5,6 +5,7 @@ pub mod handlers;
 pub mod model;
 pub mod search;
 pub mod slug;
+pub mod summaries;
 
 use std::collections::HashMap;
 

@@ -6,7 +6,7 @@ use diesel::sql_types::Text;
 
 use crate::db::schema::{
     article_authors, article_images, article_related, article_revisions, article_slugs,
-    article_tags, articles, users,
+    article_summaries, article_tags, articles, users,
 };
 use crate::db::{DbConn, Plans};
 
@@ -787,7 +787,8 @@ pub fn list(
             _ => 0,
         };
         let page = Page { offset, limit };
-        return search(conn, scope, filter, terms, page, now, recent);
+        let ids = search(conn, scope, filter, terms, page, now, recent)?;
+        return summaries_of(conn, &ids, false);
     }
     let cursor = match after {
         Some(Position::Published(at, id)) => Some((*at, id.as_str())),
@@ -853,6 +854,120 @@ pub fn list(
     }
 }
 
+/// An article on a public list page: its key (for the cursor) and its stored summary, `None`
+/// while stale (see [`super::summaries`]).
+#[derive(Debug, Clone, Queryable)]
+pub struct Card {
+    pub id: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub summary: Option<String>,
+}
+
+/// One page of the public list (`limit + 1` cards, to tell whether there is a next page): the
+/// same articles in the same order as [`list`] in [`Scope::Public`], with their stored summaries
+/// instead of their columns.
+pub fn public_cards(
+    conn: &mut DbConn,
+    filter: &Filter,
+    after: Option<&Position>,
+    limit: i64,
+    now: NaiveDateTime,
+    recent: Option<NaiveDateTime>,
+) -> QueryResult<Vec<Card>> {
+    if let Some(terms) = &filter.terms {
+        let offset = match after {
+            Some(Position::Offset(n)) => *n,
+            _ => 0,
+        };
+        let page = Page { offset, limit };
+        let ids = search(conn, Scope::Public, filter, terms, page, now, recent)?;
+        return cards_of(conn, &ids);
+    }
+    let cursor = match after {
+        Some(Position::Published(at, id)) => Some((*at, id.as_str())),
+        _ => None,
+    };
+    if filter.section.is_none() && filter.language.is_none() {
+        let ids = match (&filter.tag, &filter.author) {
+            (Some(tag), None) => Some(link_page!(
+                conn,
+                article_tags,
+                tag,
+                tag,
+                filter,
+                cursor,
+                limit,
+                now
+            )?),
+            (None, Some(author)) => Some(link_page!(
+                conn,
+                article_authors,
+                user_id,
+                author,
+                filter,
+                cursor,
+                limit,
+                now
+            )?),
+            _ => None,
+        };
+        if let Some(ids) = ids {
+            return cards_of(conn, &ids);
+        }
+    }
+    filtered!(
+        articles::table
+            .inner_join(article_summaries::table)
+            .select((
+                articles::id,
+                articles::published_at,
+                article_summaries::summary,
+            ))
+            .into_boxed(),
+        Scope::Public,
+        filter,
+        now,
+        cursor
+    )
+    .order((articles::published_at.desc(), articles::id.desc()))
+    .limit(limit)
+    .load(conn)
+}
+
+/// The cards of `ids` that are published, in the order of `ids` (for a page of ids read from a
+/// link table or a search; the status is checked as [`summaries_of`] checks it).
+fn cards_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Card>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String, Option<NaiveDateTime>, Option<String>)> = among!(
+        conn,
+        articles::table
+            .inner_join(article_summaries::table)
+            .into_boxed(),
+        articles::id,
+        ids
+    )
+    .select((
+        articles::id,
+        articles::status,
+        articles::published_at,
+        article_summaries::summary,
+    ))
+    .load(conn)?;
+    let mut cards: Vec<Card> = rows
+        .into_iter()
+        .filter(|(_, status, _, _)| status == "published")
+        .map(|(id, _, published_at, summary)| Card {
+            id,
+            published_at,
+            summary,
+        })
+        .collect();
+    cards.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
+    Ok(cards)
+}
+
 /// How many of the newest matches a search ranks; past them, results go on newest first.
 pub const SEARCH_WINDOW: i64 = 100;
 
@@ -876,7 +991,7 @@ fn search(
     Page { offset, limit }: Page,
     now: NaiveDateTime,
     recent: Option<NaiveDateTime>,
-) -> QueryResult<Vec<SummaryRow>> {
+) -> QueryResult<Vec<String>> {
     let take = |n: i64| usize::try_from(n).unwrap_or(0);
     let mut ids: Vec<String> = Vec::new();
     if offset < SEARCH_WINDOW {
@@ -915,7 +1030,7 @@ fn search(
         };
         ids.extend(older.into_iter().map(|h| h.id));
     }
-    summaries_of(conn, &ids, false)
+    Ok(ids)
 }
 
 /// A slice of a search's matches, newest first.
@@ -927,7 +1042,7 @@ struct Page {
 
 /// The summary rows of `ids`, in the order of `ids`; with `published_only`, only published ones
 /// (for a page read from a link table, a check that its `public_at` agrees with the article).
-fn summaries_of(
+pub(crate) fn summaries_of(
     conn: &mut DbConn,
     ids: &[String],
     published_only: bool,

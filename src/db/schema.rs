@@ -110,9 +110,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Each article's summary as a public list shows it (JSON); NULL while stale.
+    article_summaries (article_id) {
+        article_id -> Text,
+        summary -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(article_authors -> users (user_id));
 diesel::joinable!(article_authors -> articles (article_id));
 diesel::joinable!(article_tags -> articles (article_id));
+diesel::joinable!(article_summaries -> articles (article_id));
 diesel::joinable!(article_slugs -> articles (article_id));
 diesel::joinable!(article_revisions -> articles (article_id));
 
@@ -207,6 +216,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     articles,
     article_authors,
     article_tags,
+    article_summaries,
     article_related,
     article_slugs,
     article_revisions,

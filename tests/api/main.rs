@@ -16,4 +16,5 @@ mod db;
 mod errors;
 mod migrations;
 mod openapi;
+mod summaries;
 mod users;

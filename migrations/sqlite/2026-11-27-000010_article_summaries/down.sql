@@ -1,0 +1,10 @@
+DROP TRIGGER article_summaries_author_name;
+DROP TRIGGER article_summaries_author_delete;
+DROP TRIGGER article_summaries_author_update;
+DROP TRIGGER article_summaries_author_insert;
+DROP TRIGGER article_summaries_tag_delete;
+DROP TRIGGER article_summaries_tag_update;
+DROP TRIGGER article_summaries_tag_insert;
+DROP TRIGGER article_summaries_update;
+DROP TRIGGER article_summaries_insert;
+DROP TABLE article_summaries;
