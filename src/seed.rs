@@ -248,7 +248,7 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
         // (Each its own statement: PostgreSQL runs several sent at once as one transaction,
         // and VACUUM cannot run in one.)
         for statement in [
-            "VACUUM (ANALYZE) articles, article_tags, article_authors",
+            "VACUUM (ANALYZE) articles, article_tags, article_authors, article_summaries",
             "ANALYZE",
         ] {
             diesel::connection::SimpleConnection::batch_execute(c, statement)?;

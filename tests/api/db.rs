@@ -70,6 +70,31 @@ async fn each_use_of_a_postgres_connection_is_planned_as_it_asks() {
     );
 }
 
+/// PostgreSQL: no statement of the API is planned with parallel workers or compiled, on read and
+/// write connections alike (a generic plan's estimates made a page look worth both).
+#[actix_web::test]
+async fn postgres_connections_plan_pages_without_workers_or_jit() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let test_db = TestDb::new(&backend);
+    let db = Db::open(&test_db.url, 1).expect("opens");
+    fn settings(conn: &mut DbConn) -> ApiResult<(String, String)> {
+        Ok(diesel::select((
+            sql::<Text>("current_setting('max_parallel_workers_per_gather')"),
+            sql::<Text>("current_setting('jit')"),
+        ))
+        .get_result(conn)?)
+    }
+    let expected = ("0".to_owned(), "off".to_owned());
+    assert_eq!(
+        db.read_with(Plans::Reused, settings).await.unwrap(),
+        expected
+    );
+    assert_eq!(db.read(settings).await.unwrap(), expected);
+    assert_eq!(db.write(settings).await.unwrap(), expected);
+}
+
 /// The recent search indexes of `articles`, by name, with whether each is usable.
 pub fn recent_search_indexes(pg: &mut PgConnection) -> Vec<(String, bool)> {
     #[derive(QueryableByName)]
