@@ -199,7 +199,7 @@ pub async fn list_articles(
             .read_with(plans, move |conn| {
                 let mut cards =
                     model::public_cards(conn, &filter, after.as_ref(), limit + 1, now, recent)?;
-                summaries::complete(conn, &mut cards)?;
+                summaries::complete(conn, &mut cards, now)?;
                 Ok(cards)
             })
             .await?;

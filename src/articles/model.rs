@@ -278,12 +278,16 @@ pub fn remember_old_slug(conn: &mut DbConn, id: &str, old: &str, new: &str) -> Q
     Ok(())
 }
 
-/// Which of `ids` are users.
+/// Which of `ids` are users. On PostgreSQL their rows stay locked (`FOR SHARE`) until the
+/// caller's transaction ends: a byline saved with them and a rename of one of them are then one
+/// after the other, so the rename's trigger sees the byline or the byline's summary is rendered
+/// with the new name (SQLite's one writer does that by itself).
 pub fn existing_users(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
-    users::table
-        .filter(users::id.eq_any(ids))
-        .select(users::id)
-        .load(conn)
+    let query = users::table.filter(users::id.eq_any(ids)).select(users::id);
+    match conn {
+        DbConn::Pg(c) => query.for_share().load(c),
+        DbConn::Sqlite(c) => query.load(c),
+    }
 }
 
 /// Which of `ids` are articles.
@@ -755,8 +759,8 @@ macro_rules! link_ids {
 }
 
 /// How PostgreSQL is to plan a list's statements. The public list, whole or by one tag or one
-/// author, reads one range of one index whatever the values (see [`list`]), so its plans are
-/// reused; a search, and every other combination of filters, is planned for its values.
+/// author, reads one range of one index whatever the values (see [`public_cards`]), so its plans
+/// are reused; a search, and every other combination of filters, is planned for its values.
 pub fn plans(scope: Scope, filter: &Filter) -> Plans {
     let one_range = scope == Scope::Public
         && filter.terms.is_none()
@@ -770,7 +774,8 @@ pub fn plans(scope: Scope, filter: &Filter) -> Plans {
     }
 }
 
-/// One page of a list (`limit + 1` rows, to tell whether there is a next page).
+/// One page of a list (`limit + 1` rows, to tell whether there is a next page), as rows to
+/// render; the public list is read as stored summaries by [`public_cards`].
 pub fn list(
     conn: &mut DbConn,
     scope: Scope,
@@ -787,7 +792,7 @@ pub fn list(
         };
         let page = Page { offset, limit };
         let ids = search(conn, scope, filter, terms, page, now, recent)?;
-        return summaries_of(conn, &ids, false);
+        return summaries_of(conn, &ids);
     }
     let cursor = match after {
         Some(Position::Published(at, id)) => Some((*at, id.as_str())),
@@ -827,7 +832,7 @@ pub fn list(
 
 /// An article on a public list page: its key (for the cursor) and its stored summary, `None`
 /// while stale (see [`super::summaries`]).
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone)]
 pub struct Card {
     pub id: String,
     pub published_at: Option<NaiveDateTime>,
@@ -865,9 +870,9 @@ pub fn public_cards(
             match conn {
                 DbConn::Pg(c) => {
                     let rows = articles::table
-                        .inner_join(article_summaries::table)
+                        .left_join(article_summaries::table)
                         .filter(articles::id.eq_any($links))
-                        .select(CARD_COLUMNS)
+                        .select(card_columns())
                         .order((articles::published_at.desc(), articles::id.desc()))
                         .load(c)?;
                     return Ok(published_cards(rows));
@@ -904,14 +909,10 @@ pub fn public_cards(
             _ => {}
         }
     }
-    filtered!(
+    let rows = filtered!(
         articles::table
-            .inner_join(article_summaries::table)
-            .select((
-                articles::id,
-                articles::published_at,
-                article_summaries::summary,
-            ))
+            .left_join(article_summaries::table)
+            .select(card_columns())
             .into_boxed(),
         Scope::Public,
         filter,
@@ -920,7 +921,8 @@ pub fn public_cards(
     )
     .order((articles::published_at.desc(), articles::id.desc()))
     .limit(limit)
-    .load(conn)
+    .load(conn)?;
+    Ok(published_cards(rows))
 }
 
 /// The cards of `ids` that are published, in the order of `ids` (for a page of ids read from a
@@ -934,42 +936,58 @@ fn cards_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Card>> {
     let rows = among!(
         conn,
         articles::table
-            .inner_join(article_summaries::table)
+            .left_join(article_summaries::table)
             .into_boxed(),
         articles::id,
         ids
     )
-    .select(CARD_COLUMNS)
+    .select(card_columns())
     .load(conn)?;
     let mut cards = published_cards(rows);
     cards.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
     Ok(cards)
 }
 
-/// A card with its article's status, read from `articles` joined to `article_summaries`.
-type CardRow = (String, String, Option<NaiveDateTime>, Option<String>);
-
-/// Selects a [`CardRow`].
-const CARD_COLUMNS: (
-    articles::id,
-    articles::status,
-    articles::published_at,
-    article_summaries::summary,
-) = (
-    articles::id,
-    articles::status,
-    articles::published_at,
-    article_summaries::summary,
+/// A card with its article's status and its summary's format, read from `articles` joined to
+/// `article_summaries` (a left join: an article without a summary row, which the triggers never
+/// leave, is listed all the same, as stale).
+type CardRow = (
+    String,
+    String,
+    Option<NaiveDateTime>,
+    Option<i32>,
+    Option<String>,
 );
 
-/// The cards of the published articles among `rows`, in their order.
+/// The columns of a [`CardRow`].
+type CardColumns = (
+    articles::id,
+    articles::status,
+    articles::published_at,
+    diesel::dsl::Nullable<article_summaries::format>,
+    diesel::dsl::Nullable<article_summaries::summary>,
+);
+
+/// Selects a [`CardRow`].
+fn card_columns() -> CardColumns {
+    (
+        articles::id,
+        articles::status,
+        articles::published_at,
+        article_summaries::format.nullable(),
+        article_summaries::summary.nullable(),
+    )
+}
+
+/// The cards of the published articles among `rows`, in their order; a summary of another
+/// format than this server's is stale.
 fn published_cards(rows: Vec<CardRow>) -> Vec<Card> {
     rows.into_iter()
-        .filter(|(_, status, _, _)| status == "published")
-        .map(|(id, _, published_at, summary)| Card {
+        .filter(|(_, status, _, _, _)| status == "published")
+        .map(|(id, _, published_at, format, summary)| Card {
             id,
             published_at,
-            summary,
+            summary: summary.filter(|_| format == Some(super::summaries::FORMAT)),
         })
         .collect()
 }
@@ -1046,25 +1064,14 @@ struct Page {
     limit: i64,
 }
 
-/// The summary rows of `ids`, in the order of `ids`; with `published_only`, only published ones
-/// (for a page read from a link table, a check that its `public_at` agrees with the article).
-pub(crate) fn summaries_of(
-    conn: &mut DbConn,
-    ids: &[String],
-    published_only: bool,
-) -> QueryResult<Vec<SummaryRow>> {
+/// The summary rows of `ids`, in the order of `ids` (articles that are gone are left out).
+pub(crate) fn summaries_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<SummaryRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut rows: Vec<SummaryRow> = among!(conn, articles::table.into_boxed(), articles::id, ids)
         .select(SUMMARY_COLUMNS)
         .load(conn)?;
-    // The status is checked here, not in SQL: next to `id = ? OR …`, a `status = ?` term lets
-    // SQLite's planner, when it has no statistics (a database that has never been analysed),
-    // walk every published article by the status index instead of looking up a page of ids.
-    if published_only {
-        rows.retain(|r| r.status == "published");
-    }
     rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
     Ok(rows)
 }

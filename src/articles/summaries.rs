@@ -6,14 +6,17 @@
 //! (`article_summaries`), a page is one index range joined to them, and its body their
 //! concatenation: at a million articles a deep page took 2.2 times less server CPU on SQLite.
 //!
-//! Stale is NULL, and never wrong: database triggers set a summary NULL in the same transaction
-//! as any change to what it shows (the article's row, its tags, its authors, an author's name),
-//! whichever code path makes the change. A list renders a NULL summary from the tables, exactly
-//! as it is stored once rendered (the same function, so the same bytes and the same ETag), and
-//! each server renders stale summaries in the background ([`keep_fresh`]) a moment later.
+//! Stale is never wrong: database triggers make a summary stale (format 0) in the same
+//! transaction as any change to what it shows (the article's row, its tags, its authors, an
+//! author's name), whichever code path makes the change. A list renders a stale summary from the
+//! tables, exactly as it is stored once rendered (the same function, so the same bytes and the
+//! same ETag), and each server renders stale summaries in the background ([`keep_fresh`]) a
+//! moment later. A summary of another [`FORMAT`] (stored by an older or newer release) is stale
+//! to this server: it renders it itself, and stores it again only if it is older.
 
+use std::collections::HashSet;
 use std::sync::Weak;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -25,33 +28,65 @@ use crate::db::DbConn;
 use crate::db::schema::article_summaries;
 use crate::error::{ApiError, ApiResult};
 
+/// The version of the summaries' JSON. Raise it whenever what [`render`] writes changes (a field
+/// of [`ArticleSummary`](super::ArticleSummary), its order or its formatting): every stored
+/// summary is then stale to the new release, which renders them again. A unit test pins the
+/// JSON of a known summary to remind.
+pub const FORMAT: i32 = 1;
+
 /// How many stale summaries one transaction renders.
 pub const BATCH: i64 = 500;
 
-/// How often a server looks for stale summaries (it renders its own writes' at once).
+/// How often a server looks for stale summaries.
 const EVERY: Duration = Duration::from_millis(200);
 
-/// The stored summaries of `ids` as the public sees them: each article's summary JSON, in the
-/// order of `ids` (articles that are gone are left out).
-pub fn render(conn: &mut DbConn, ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+/// The most batches one look renders (10,000 summaries, about a second on SQLite) before it
+/// lets the server's state go for a moment (a backlog of a million takes a hundred looks).
+const BATCHES_PER_LOOK: usize = 20;
+
+/// An article's summary as the public sees it, with what a list needs to know whether it is
+/// public now.
+pub struct Rendered {
+    pub id: String,
+    pub json: String,
+    public_at: Option<NaiveDateTime>,
+}
+
+/// The summaries of `ids` as a public list shows them, in the order of `ids` (articles that are
+/// gone are left out); an article whose summary cannot be rendered is an error.
+pub fn render(conn: &mut DbConn, ids: &[String]) -> ApiResult<Vec<Rendered>> {
+    render_each(conn, ids)?.into_iter().map(|r| r.1).collect()
+}
+
+/// [`render`], each article on its own: the ids with their summary or why it failed.
+fn render_each(conn: &mut DbConn, ids: &[String]) -> ApiResult<Vec<(String, ApiResult<Rendered>)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = model::summaries_of(conn, ids, false)?;
+    let rows = model::summaries_of(conn, ids)?;
     let mut relations = Relations::group(model::relations_of(conn, ids)?);
-    rows.into_iter()
+    Ok(rows
+        .into_iter()
         .map(|row| {
             let id = row.id.clone();
+            let public_at = model::public_at(&row.status, row.published_at);
             // As a public list shows it: a published article that is listed is due.
-            let summary = summary(row, &mut relations, NaiveDateTime::MAX)?;
-            let json = serde_json::to_string(&summary).map_err(ApiError::internal)?;
-            Ok((id, json))
+            let rendered = summary(row, &mut relations, NaiveDateTime::MAX).and_then(|s| {
+                Ok(Rendered {
+                    id: id.clone(),
+                    json: serde_json::to_string(&s).map_err(ApiError::internal)?,
+                    public_at,
+                })
+            });
+            (id, rendered)
         })
-        .collect()
+        .collect())
 }
 
-/// Fills in the summaries a page's cards lack (stale ones), rendered from the tables.
-pub fn complete(conn: &mut DbConn, cards: &mut [Card]) -> ApiResult<()> {
+/// Fills in the summaries a page's cards lack (stale ones), rendered from the tables. They are
+/// read after the page's ids, so an article that stopped being public in between (unpublished,
+/// rescheduled, deleted) is taken off the page rather than shown as it is now.
+pub fn complete(conn: &mut DbConn, cards: &mut Vec<Card>, now: NaiveDateTime) -> ApiResult<()> {
     let stale: Vec<String> = cards
         .iter()
         .filter(|c| c.summary.is_none())
@@ -60,11 +95,15 @@ pub fn complete(conn: &mut DbConn, cards: &mut [Card]) -> ApiResult<()> {
     if stale.is_empty() {
         return Ok(());
     }
-    let mut rendered: std::collections::HashMap<String, String> =
-        render(conn, &stale)?.into_iter().collect();
+    let mut rendered: std::collections::HashMap<String, String> = render(conn, &stale)?
+        .into_iter()
+        .filter(|r| r.public_at.is_some_and(|at| at <= now))
+        .map(|r| (r.id, r.json))
+        .collect();
     for card in cards.iter_mut().filter(|c| c.summary.is_none()) {
         card.summary = rendered.remove(&card.id);
     }
+    cards.retain(|c| c.summary.is_some());
     Ok(())
 }
 
@@ -91,53 +130,125 @@ pub fn page_body(cards: &[Card], next_cursor: Option<&str>) -> ApiResult<Vec<u8>
     Ok(body)
 }
 
-/// Renders up to `limit` stale summaries and stores them; returns how many it found. Run it in a
-/// write transaction: on PostgreSQL the stale rows are locked first (those another transaction
-/// holds are skipped), so a change committed while they render waits for this transaction and
-/// then sets its summary stale again; on SQLite the writer is alone.
-pub fn refresh_stale(conn: &mut DbConn, limit: i64) -> ApiResult<usize> {
+/// What one batch of [`refresh_stale`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Refreshed {
+    /// Stale summaries found (at most the limit).
+    pub found: usize,
+    /// Articles whose summary could not be rendered (left stale; lists of them fail as before).
+    pub failed: Vec<String>,
+}
+
+/// Renders up to `limit` stale summaries (of an older format, or none), other than `skip`, and
+/// stores them. Run it in a write transaction: on PostgreSQL the stale rows are locked first
+/// (those another transaction holds are skipped: a change not yet committed), so a change
+/// committed while they render waits for this transaction and then makes its summary stale
+/// again; on SQLite the writer is alone.
+pub fn refresh_stale(
+    conn: &mut DbConn,
+    limit: i64,
+    skip: &HashSet<String>,
+) -> ApiResult<Refreshed> {
+    let take = limit.saturating_add(i64::try_from(skip.len()).unwrap_or(i64::MAX));
     let stale = article_summaries::table
-        .filter(article_summaries::summary.is_null())
+        .filter(article_summaries::format.lt(FORMAT))
         .select(article_summaries::article_id)
-        .limit(limit);
-    let ids: Vec<String> = match conn {
+        .order(article_summaries::format)
+        .limit(take);
+    let mut ids: Vec<String> = match conn {
         DbConn::Pg(c) => stale.for_update().skip_locked().load(c)?,
         DbConn::Sqlite(c) => stale.load(c)?,
     };
-    for (id, json) in render(conn, &ids)? {
-        diesel::update(article_summaries::table.find(id))
-            .set(article_summaries::summary.eq(json))
-            .execute(conn)?;
+    ids.retain(|id| !skip.contains(id));
+    ids.truncate(usize::try_from(limit).unwrap_or(0));
+    let mut done = Refreshed {
+        found: ids.len(),
+        failed: Vec::new(),
+    };
+    let mut stored: Vec<(String, String)> = Vec::with_capacity(ids.len());
+    for (id, rendered) in render_each(conn, &ids)? {
+        match rendered {
+            Ok(r) => stored.push((r.id, r.json)),
+            Err(e) => {
+                tracing::warn!(article = %id, error = %e, "cannot render an article's summary");
+                done.failed.push(id);
+            }
+        }
     }
-    Ok(ids.len())
+    store(conn, stored)?;
+    Ok(done)
 }
 
-/// Renders every stale summary, a batch per transaction (after a bulk load).
+/// Stores rendered summaries as current: on PostgreSQL in one statement (the batch's rows stay
+/// locked for as short a time as may be), on SQLite one cached statement per row.
+fn store(conn: &mut DbConn, stored: Vec<(String, String)>) -> ApiResult<()> {
+    match conn {
+        DbConn::Pg(c) => {
+            let (ids, jsons): (Vec<String>, Vec<String>) = stored.into_iter().unzip();
+            diesel::sql_query(
+                "UPDATE article_summaries SET format = $1, summary = v.summary \
+                 FROM unnest($2::text[], $3::text[]) AS v(id, summary) \
+                 WHERE article_summaries.article_id = v.id",
+            )
+            .bind::<diesel::sql_types::Integer, _>(FORMAT)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(ids)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(jsons)
+            .execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            for (id, json) in stored {
+                diesel::update(article_summaries::table.find(id))
+                    .set((
+                        article_summaries::format.eq(FORMAT),
+                        article_summaries::summary.eq(json),
+                    ))
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Renders every stale summary, a batch per transaction (after a bulk load); returns how many it
+/// stored.
 pub fn refresh_all(conn: &mut DbConn) -> ApiResult<usize> {
+    let mut skip = HashSet::new();
     let mut done = 0;
     loop {
-        let n = conn.transaction(|c| refresh_stale(c, BATCH))?;
-        done += n;
-        if n < usize::try_from(BATCH).unwrap_or(usize::MAX) {
+        let batch = conn.transaction(|c| refresh_stale(c, BATCH, &skip))?;
+        done += batch.found - batch.failed.len();
+        let full = batch.found == usize::try_from(BATCH).unwrap_or(usize::MAX);
+        skip.extend(batch.failed);
+        if !full {
             return Ok(done);
         }
     }
 }
 
-/// Whether any summary is stale (a cheap read of the partial index of stale rows).
+/// Whether any summary is stale to this server (a read of the start of the format index).
 fn any_stale(conn: &mut DbConn) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        article_summaries::table.filter(article_summaries::summary.is_null()),
+        article_summaries::table.filter(article_summaries::format.lt(FORMAT)),
     ))
     .get_result(conn)
 }
 
+/// How long an article whose summary failed to render is left alone before it is tried again.
+const RETRY_FAILED_AFTER: Duration = Duration::from_secs(600);
+
 /// Renders stale summaries in the background, every [`EVERY`]: a batch per write transaction,
-/// batch after batch while there are more (articles from before the summaries existed, an
-/// author of thousands renamed). Stops when the server's state is gone.
+/// up to [`BATCHES_PER_LOOK`] a look while there are more (articles from before the summaries
+/// existed, an author of thousands renamed). An article that fails to render is logged once and
+/// left stale for ten minutes. Stops when the server's state is gone.
 pub fn keep_fresh(state: Weak<AppState>) {
-    crate::app::now_and_every("masthead-summaries", state, EVERY, |state| {
-        loop {
+    let mut failed: HashSet<String> = HashSet::new();
+    let mut failed_since = Instant::now();
+    crate::app::now_and_every("masthead-summaries", state, EVERY, move |state| {
+        if failed_since.elapsed() > RETRY_FAILED_AFTER {
+            failed.clear();
+            failed_since = Instant::now();
+        }
+        for _ in 0..BATCHES_PER_LOOK {
             match state.db.read_blocking(|c| Ok(any_stale(c)?)) {
                 Ok(true) => {}
                 Ok(false) => return,
@@ -146,9 +257,15 @@ pub fn keep_fresh(state: Weak<AppState>) {
                     return;
                 }
             }
-            match state.db.write_blocking(|c| refresh_stale(c, BATCH)) {
-                Ok(n) if n == usize::try_from(BATCH).unwrap_or(usize::MAX) => {}
-                Ok(_) => return,
+            let skip = &failed;
+            match state.db.write_blocking(|c| refresh_stale(c, BATCH, skip)) {
+                Ok(batch) => {
+                    let full = batch.found == usize::try_from(BATCH).unwrap_or(usize::MAX);
+                    failed.extend(batch.failed);
+                    if !full {
+                        return;
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot render stale article summaries");
                     return;
@@ -196,6 +313,25 @@ mod tests {
             published_at: None,
             summary: Some(serde_json::to_string(s).unwrap()),
         }
+    }
+
+    /// Stored summaries are this JSON; if this test fails, the JSON changed: raise [`FORMAT`]
+    /// (and then this test's number), so that stored summaries of the old JSON are stale.
+    #[test]
+    fn the_stored_json_is_the_one_of_its_format() {
+        assert_eq!(FORMAT, 1);
+        assert_eq!(
+            serde_json::to_string(&summary("a", "One")).unwrap(),
+            concat!(
+                r#"{"id":"a","slug":"a-slug","title":"One","standfirst":"Quotes \"inside\", "#,
+                r#"a tab\t and é","excerpt":"…","status":"published","#,
+                r#""published_at":"2023-11-14T22:13:20.123456Z","#,
+                r#""authors":[{"id":"u1","display_name":"Ada"}],"section":null,"#,
+                r#""tags":["harbour"],"language":"en","#,
+                r#""featured_image":{"image_id":"i1","caption_id":null},"version":3,"#,
+                r#""updated_at":"2023-11-14T22:13:20.123456Z"}"#
+            )
+        );
     }
 
     #[test]

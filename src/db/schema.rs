@@ -111,9 +111,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Each article's summary as a public list shows it (JSON); NULL while stale.
+    /// Each article's summary as a public list shows it (JSON), current when `format` is the
+    /// server's; 0 while stale.
     article_summaries (article_id) {
         article_id -> Text,
+        format -> Integer,
         summary -> Nullable<Text>,
     }
 }

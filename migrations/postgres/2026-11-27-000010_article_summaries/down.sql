@@ -5,5 +5,6 @@ DROP TRIGGER article_summaries_update ON articles;
 DROP TRIGGER article_summaries_insert ON articles;
 DROP FUNCTION article_summaries_author_name();
 DROP FUNCTION article_summaries_stale();
+DROP FUNCTION article_summaries_make_stale(TEXT[]);
 DROP FUNCTION article_summaries_new();
 DROP TABLE article_summaries;
