@@ -130,6 +130,16 @@ pub fn page_body(cards: &[Card], next_cursor: Option<&str>) -> ApiResult<Vec<u8>
     Ok(body)
 }
 
+/// `format < FORMAT`, with the format written into the statement: bound as a value, a generic
+/// PostgreSQL plan (the connection's mode after a public list) estimated a third of the table
+/// below an unknown value and scanned the whole table for none, every 200 ms (at a million
+/// articles, 70 % of a core, and the public lists' p99 went from 14 to 40 ms).
+fn stale() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    static STALE: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("article_summaries.format < {FORMAT}"));
+    diesel::dsl::sql::<diesel::sql_types::Bool>(&STALE)
+}
+
 /// What one batch of [`refresh_stale`] did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Refreshed {
@@ -151,7 +161,7 @@ pub fn refresh_stale(
 ) -> ApiResult<Refreshed> {
     let take = limit.saturating_add(i64::try_from(skip.len()).unwrap_or(i64::MAX));
     let stale = article_summaries::table
-        .filter(article_summaries::format.lt(FORMAT))
+        .filter(stale())
         .select(article_summaries::article_id)
         .order(article_summaries::format)
         .limit(take);
@@ -228,7 +238,7 @@ pub fn refresh_all(conn: &mut DbConn) -> ApiResult<usize> {
 /// Whether any summary is stale to this server (a read of the start of the format index).
 fn any_stale(conn: &mut DbConn) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        article_summaries::table.filter(article_summaries::format.lt(FORMAT)),
+        article_summaries::table.filter(stale()),
     ))
     .get_result(conn)
 }
