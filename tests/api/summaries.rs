@@ -15,8 +15,11 @@ use crate::helpers::*;
 
 /// How many summaries are stale to the server (of an older format), read from its database.
 fn stale(database: &Db) -> i64 {
-    let mut conn = database.writer_conn().unwrap();
-    let conn: &mut DbConn = &mut conn;
+    stale_on(&mut database.writer_conn().unwrap())
+}
+
+/// How many summaries are stale, on this connection.
+fn stale_on(conn: &mut DbConn) -> i64 {
     diesel::sql_query("SELECT count(*) AS n FROM article_summaries WHERE format < $1")
         .bind::<diesel::sql_types::Integer, _>(FORMAT)
         .get_result::<Count>(conn)
@@ -393,6 +396,42 @@ async fn a_change_while_a_summary_renders_leaves_it_stale() {
     assert!(summary.unwrap().contains("Old headline!!"));
 }
 
+/// A summary that cannot be rendered (a corrupt row) does not stop the others: it is reported,
+/// left stale, and skipped by the next batches.
+async fn a_summary_that_cannot_be_rendered_does_not_stop_the_others(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let mut ids = Vec::new();
+    for title in ["Ferry timetable changes", "Pier reopens"] {
+        let body = json!({"title": title, "body": [{"type": "paragraph", "text": "Text."}]});
+        let id = create_article(&app, &admin, &body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        ids.push(id);
+    }
+    let test_db = app.stop().await;
+    let database = Db::open(&test_db.url, 1).unwrap();
+    let mut conn = database.writer_conn().unwrap();
+    let conn: &mut DbConn = &mut conn;
+    // The update's trigger makes both summaries stale.
+    diesel::sql_query(
+        "UPDATE articles SET featured_image = CASE WHEN id = $1 THEN '{not json' ELSE NULL END",
+    )
+    .bind::<diesel::sql_types::Text, _>(&ids[0])
+    .execute(conn)
+    .unwrap();
+    assert_eq!(stale_on(conn), 2);
+
+    let skip = std::collections::HashSet::new();
+    let done = conn.transaction(|c| refresh_stale(c, 10, &skip)).unwrap();
+    assert_eq!((done.found, done.failed.clone()), (2, vec![ids[0].clone()]));
+    assert_eq!(stale_on(conn), 1, "the other one is stored");
+    let skip: std::collections::HashSet<String> = done.failed.into_iter().collect();
+    let again = conn.transaction(|c| refresh_stale(c, 10, &skip)).unwrap();
+    assert_eq!((again.found, again.failed.len()), (0, 0));
+}
+
 fn set_stale(c: &mut diesel::PgConnection) {
     diesel::sql_query("UPDATE article_summaries SET format = 0, summary = NULL")
         .execute(c)
@@ -402,4 +441,5 @@ fn set_stale(c: &mut diesel::PgConnection) {
 backend_tests!(
     lists_read_stored_summaries_that_no_change_leaves_stale,
     articles_without_a_summary_row_are_listed,
+    a_summary_that_cannot_be_rendered_does_not_stop_the_others,
 );
