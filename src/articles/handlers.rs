@@ -179,10 +179,7 @@ pub async fn list_articles(
         published_before: query.published_before.map(|t| t.naive_utc()),
         terms,
     };
-    let offset = match &after {
-        Some(Position::Offset(n)) => *n,
-        _ => 0,
-    };
+    let offset = Position::offset(after.as_ref());
     let now = db::now();
     let plans = model::plans(scope, &filter);
     let recent = state.recent_search.since();
@@ -203,16 +200,9 @@ pub async fn list_articles(
                 Ok(cards)
             })
             .await?;
-        let (cards, next_cursor) = if searching {
-            let (cards, more) = pagination::paginate(cards, limit, "", |_| String::new());
-            let next = more
-                .map(|_| pagination::encode_cursor(CURSOR_SEARCH, &(offset + limit).to_string()));
-            (cards, next)
-        } else {
-            pagination::paginate(cards, limit, CURSOR_PUBLISHED, |c| {
-                published_position(c.published_at, &c.id)
-            })
-        };
+        let (cards, next_cursor) = page(cards, limit, offset, searching, true, |c| {
+            (c.published_at, &c.id)
+        });
         let body = summaries::page_body(&cards, next_cursor.as_deref())?;
         return Ok(read_response(&req, list_etag(&body), cache, body));
     }
@@ -226,18 +216,14 @@ pub async fn list_articles(
         })
         .await?;
 
-    let (rows, next_cursor) = if searching {
-        let (rows, more) = pagination::paginate(rows, limit, "", |_| String::new());
-        let next =
-            more.map(|_| pagination::encode_cursor(CURSOR_SEARCH, &(offset + limit).to_string()));
-        (rows, next)
-    } else if scope.by_publication() {
-        pagination::paginate(rows, limit, CURSOR_PUBLISHED, |r| {
-            published_position(r.published_at, &r.id)
-        })
-    } else {
-        pagination::paginate(rows, limit, CURSOR_CREATED, |r| r.id.clone())
-    };
+    let (rows, next_cursor) = page(
+        rows,
+        limit,
+        offset,
+        searching,
+        scope.by_publication(),
+        |r| (r.published_at, &r.id),
+    );
     let mut relations = relations;
     let items = rows
         .into_iter()
@@ -248,10 +234,31 @@ pub async fn list_articles(
     Ok(read_response(&req, list_etag(&body), cache, body))
 }
 
-/// The position of a cursor after the article published at `at` with this id.
-fn published_position(at: Option<NaiveDateTime>, id: &str) -> String {
-    let micros = at.map_or(0, |t| t.and_utc().timestamp_micros());
-    format!("{micros}|{id}")
+/// The first `limit` of a list's `limit + 1` rows, and the cursor of the next page if there is
+/// one: a search's offset, or the last row's position (`key`: its publication time and id) by
+/// publication or by creation.
+fn page<T>(
+    rows: Vec<T>,
+    limit: i64,
+    offset: i64,
+    searching: bool,
+    by_publication: bool,
+    key: impl Fn(&T) -> (Option<NaiveDateTime>, &str),
+) -> (Vec<T>, Option<String>) {
+    if searching {
+        let (rows, more) = pagination::paginate(rows, limit, "", |_| String::new());
+        let next =
+            more.map(|_| pagination::encode_cursor(CURSOR_SEARCH, &(offset + limit).to_string()));
+        (rows, next)
+    } else if by_publication {
+        pagination::paginate(rows, limit, CURSOR_PUBLISHED, |r| {
+            let (at, id) = key(r);
+            let micros = at.map_or(0, |t| t.and_utc().timestamp_micros());
+            format!("{micros}|{id}")
+        })
+    } else {
+        pagination::paginate(rows, limit, CURSOR_CREATED, |r| key(r).1.to_owned())
+    }
 }
 
 /// Loads a whole article for a response.

@@ -604,6 +604,24 @@ pub enum Position {
     Offset(i64),
 }
 
+impl Position {
+    /// How many search results a position is after (0 at the start or for a cursor).
+    pub fn offset(after: Option<&Self>) -> i64 {
+        match after {
+            Some(Self::Offset(n)) => *n,
+            _ => 0,
+        }
+    }
+
+    /// The (published_at, id) a position is after, if it is one.
+    fn published(after: Option<&Self>) -> Option<(NaiveDateTime, &str)> {
+        match after {
+            Some(Self::Published(at, id)) => Some((*at, id.as_str())),
+            _ => None,
+        }
+    }
+}
+
 /// Filters of a list.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -786,18 +804,14 @@ pub fn list(
     recent: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<SummaryRow>> {
     if let Some(terms) = &filter.terms {
-        let offset = match after {
-            Some(Position::Offset(n)) => *n,
-            _ => 0,
+        let page = Page {
+            offset: Position::offset(after),
+            limit,
         };
-        let page = Page { offset, limit };
         let ids = search(conn, scope, filter, terms, page, now, recent)?;
         return summaries_of(conn, &ids);
     }
-    let cursor = match after {
-        Some(Position::Published(at, id)) => Some((*at, id.as_str())),
-        _ => None,
-    };
+    let cursor = Position::published(after);
     let mut query = filtered!(
         articles::table.select(SUMMARY_COLUMNS).into_boxed(),
         scope,
@@ -851,18 +865,14 @@ pub fn public_cards(
     recent: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<Card>> {
     if let Some(terms) = &filter.terms {
-        let offset = match after {
-            Some(Position::Offset(n)) => *n,
-            _ => 0,
+        let page = Page {
+            offset: Position::offset(after),
+            limit,
         };
-        let page = Page { offset, limit };
         let ids = search(conn, Scope::Public, filter, terms, page, now, recent)?;
         return cards_of(conn, &ids);
     }
-    let cursor = match after {
-        Some(Position::Published(at, id)) => Some((*at, id.as_str())),
-        _ => None,
-    };
+    let cursor = Position::published(after);
     // A page of a tag or an author: its ids from the link table's index, then their cards; on
     // PostgreSQL in one statement (a round trip less).
     macro_rules! link_cards {

@@ -149,6 +149,13 @@ pub struct Refreshed {
     pub failed: Vec<String>,
 }
 
+impl Refreshed {
+    /// Whether a batch of [`BATCH`] was full, so that there may be more.
+    fn full(&self) -> bool {
+        i64::try_from(self.found).is_ok_and(|n| n >= BATCH)
+    }
+}
+
 /// Renders up to `limit` stale summaries (of an older format, or none), other than `skip`, and
 /// stores them. Run it in a write transaction: on PostgreSQL the stale rows are locked first
 /// (those another transaction holds are skipped: a change not yet committed), so a change
@@ -227,7 +234,7 @@ pub fn refresh_all(conn: &mut DbConn) -> ApiResult<usize> {
     loop {
         let batch = conn.transaction(|c| refresh_stale(c, BATCH, &skip))?;
         done += batch.found - batch.failed.len();
-        let full = batch.found == usize::try_from(BATCH).unwrap_or(usize::MAX);
+        let full = batch.full();
         skip.extend(batch.failed);
         if !full {
             return Ok(done);
@@ -246,10 +253,11 @@ fn any_stale(conn: &mut DbConn) -> QueryResult<bool> {
 /// How long an article whose summary failed to render is left alone before it is tried again.
 const RETRY_FAILED_AFTER: Duration = Duration::from_secs(600);
 
-/// Renders stale summaries in the background, every [`EVERY`]: a batch per write transaction,
-/// up to [`BATCHES_PER_LOOK`] a look while there are more (articles from before the summaries
-/// existed, an author of thousands renamed). An article that fails to render is logged once and
-/// left stale for ten minutes. Stops when the server's state is gone.
+/// Renders stale summaries in the background: every [`EVERY`] it looks (on a read connection)
+/// whether any is stale, and if so renders a batch per write transaction, up to
+/// [`BATCHES_PER_LOOK`] while batches come back full (articles from before the summaries existed,
+/// an author of thousands renamed). An article that fails to render is logged once and left
+/// stale for ten minutes. Stops when the server's state is gone.
 pub fn keep_fresh(state: Weak<AppState>) {
     let mut failed: HashSet<String> = HashSet::new();
     let mut failed_since = Instant::now();
@@ -258,19 +266,19 @@ pub fn keep_fresh(state: Weak<AppState>) {
             failed.clear();
             failed_since = Instant::now();
         }
-        for _ in 0..BATCHES_PER_LOOK {
-            match state.db.read_blocking(|c| Ok(any_stale(c)?)) {
-                Ok(true) => {}
-                Ok(false) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot look for stale article summaries");
-                    return;
-                }
+        match state.db.read_blocking(|c| Ok(any_stale(c)?)) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look for stale article summaries");
+                return;
             }
+        }
+        for _ in 0..BATCHES_PER_LOOK {
             let skip = &failed;
             match state.db.write_blocking(|c| refresh_stale(c, BATCH, skip)) {
                 Ok(batch) => {
-                    let full = batch.found == usize::try_from(BATCH).unwrap_or(usize::MAX);
+                    let full = batch.full();
                     failed.extend(batch.failed);
                     if !full {
                         return;
