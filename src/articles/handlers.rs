@@ -866,7 +866,6 @@ async fn set_status(
             if !model::update(conn, &id, row.version, &values)? {
                 return Err(ApiError::PreconditionFailed);
             }
-            model::sync_public_at(conn, &id, model::public_at(status, published_at))?;
             let change = Change {
                 editor: &auth,
                 action,

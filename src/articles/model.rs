@@ -303,23 +303,10 @@ pub fn public_at(status: &str, published_at: Option<NaiveDateTime>) -> Option<Na
     (status == "published").then_some(published_at).flatten()
 }
 
-/// Copies an article's publication time onto its tag and author rows (see the migration
-/// `public_index`); call after every status change.
-pub fn sync_public_at(
-    conn: &mut DbConn,
-    id: &str,
-    public_at: Option<NaiveDateTime>,
-) -> QueryResult<()> {
-    diesel::update(article_tags::table.filter(article_tags::article_id.eq(id)))
-        .set(article_tags::public_at.eq(public_at))
-        .execute(conn)?;
-    diesel::update(article_authors::table.filter(article_authors::article_id.eq(id)))
-        .set(article_authors::public_at.eq(public_at))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Replaces an article's authors, tags and related articles.
+/// Replaces an article's authors, tags and related articles. The tag and author rows are written
+/// with the article's `public_at`, which the database checks (migration `link_public_at`: it
+/// keeps the copy right whatever is written, and updates it when the article's status or time
+/// changes); the right value saves SQLite's trigger an update.
 pub fn replace_relations(
     conn: &mut DbConn,
     id: &str,
@@ -753,26 +740,44 @@ macro_rules! filtered {
     }};
 }
 
-/// The query of one page of public article ids from a link table (`article_tags` by tag,
-/// `article_authors` by user), newest first: a single range of its `(key, public_at, article_id)`
-/// index, however many articles the tag or author has.
-macro_rules! link_ids {
-    ($table:ident, $key:ident, $value:expr, $filter:expr, $cursor:expr, $limit:expr, $now:expr) => {{
+/// One page of public cards from a link table (`article_tags` by tag, `article_authors` by
+/// user), newest first: a single range of its `(key, public_at, article_id)` index joined by key
+/// to the stored summaries, however many articles the tag or author has. The link rows' public
+/// time is the database's copy of each article's (migration `link_public_at`), so `articles` is
+/// not read.
+macro_rules! link_cards {
+    ($conn:expr, $table:ident, $key:ident, $value:expr, $filter:expr, $cursor:expr, $limit:expr, $now:expr) => {{
         let mut query = $table::table
+            .left_join(
+                article_summaries::table.on(article_summaries::article_id.eq($table::article_id)),
+            )
             .filter($table::$key.eq($value.to_owned()))
-            .select($table::article_id)
+            .select((
+                $table::article_id,
+                $table::public_at,
+                article_summaries::format.nullable(),
+                article_summaries::summary.nullable(),
+            ))
             .order(($table::public_at.desc(), $table::article_id.desc()))
             .limit($limit)
             .into_boxed();
         if let Some(after) = $filter.published_after {
             query = query.filter($table::public_at.ge(after));
         }
-        below!(
+        let rows: Vec<(String, Option<NaiveDateTime>, Option<i32>, Option<String>)> = below!(
             query,
             Upper::tightest($now, $filter.published_before, $cursor),
             $table::public_at,
             $table::article_id
         )
+        .load($conn)?;
+        rows.into_iter()
+            .map(|(id, published_at, format, summary)| Card {
+                id,
+                published_at,
+                summary: summary.filter(|_| format == Some(super::summaries::FORMAT)),
+            })
+            .collect()
     }};
 }
 
@@ -873,31 +878,11 @@ pub fn public_cards(
         return cards_of(conn, &ids);
     }
     let cursor = Position::published(after);
-    // A page of a tag or an author: its ids from the link table's index, then their cards; on
-    // PostgreSQL in one statement (a round trip less).
-    macro_rules! link_cards {
-        ($links:expr) => {{
-            match conn {
-                DbConn::Pg(c) => {
-                    let rows = articles::table
-                        .left_join(article_summaries::table)
-                        .filter(articles::id.eq_any($links))
-                        .select(card_columns())
-                        .order((articles::published_at.desc(), articles::id.desc()))
-                        .load(c)?;
-                    return Ok(published_cards(rows));
-                }
-                DbConn::Sqlite(_) => {
-                    let ids: Vec<String> = $links.load(conn)?;
-                    return cards_of(conn, &ids);
-                }
-            }
-        }};
-    }
     if filter.section.is_none() && filter.language.is_none() {
         match (&filter.tag, &filter.author) {
             (Some(tag), None) => {
-                link_cards!(link_ids!(
+                return Ok(link_cards!(
+                    conn,
                     article_tags,
                     tag,
                     tag,
@@ -905,17 +890,20 @@ pub fn public_cards(
                     cursor,
                     limit,
                     now
-                ))
+                ));
             }
-            (None, Some(author)) => link_cards!(link_ids!(
-                article_authors,
-                user_id,
-                author,
-                filter,
-                cursor,
-                limit,
-                now
-            )),
+            (None, Some(author)) => {
+                return Ok(link_cards!(
+                    conn,
+                    article_authors,
+                    user_id,
+                    author,
+                    filter,
+                    cursor,
+                    limit,
+                    now
+                ));
+            }
             _ => {}
         }
     }

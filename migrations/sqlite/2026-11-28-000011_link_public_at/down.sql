@@ -1,0 +1,5 @@
+DROP TRIGGER articles_public_at;
+DROP TRIGGER article_authors_public_at_update;
+DROP TRIGGER article_authors_public_at_insert;
+DROP TRIGGER article_tags_public_at_update;
+DROP TRIGGER article_tags_public_at_insert;
