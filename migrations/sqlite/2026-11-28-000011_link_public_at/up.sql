@@ -3,19 +3,16 @@
 -- it, whatever writes, so that a tag's or an author's public page can be read from the link
 -- table and the stored summaries alone, without reading `articles` to check each row.
 --
--- Rows written before this migration are put right first.
-UPDATE article_tags SET public_at = (
-    SELECT CASE WHEN a.status = 'published' THEN a.published_at END
-    FROM articles a WHERE a.id = article_tags.article_id)
-WHERE public_at IS NOT (
-    SELECT CASE WHEN a.status = 'published' THEN a.published_at END
-    FROM articles a WHERE a.id = article_tags.article_id);
-UPDATE article_authors SET public_at = (
-    SELECT CASE WHEN a.status = 'published' THEN a.published_at END
-    FROM articles a WHERE a.id = article_authors.article_id)
-WHERE public_at IS NOT (
-    SELECT CASE WHEN a.status = 'published' THEN a.published_at END
-    FROM articles a WHERE a.id = article_authors.article_id);
+-- Rows written before this migration are put right first, from a compact copy of the published
+-- articles' times (read from the public index): looking each link's article up in `articles`
+-- itself read a wide row per link, 111 s at a million articles; this takes about 3 s.
+CREATE TEMP TABLE public_times (id TEXT PRIMARY KEY NOT NULL, at TIMESTAMP) WITHOUT ROWID;
+INSERT INTO public_times SELECT id, published_at FROM articles WHERE status = 'published';
+UPDATE article_tags SET public_at = (SELECT at FROM public_times p WHERE p.id = article_tags.article_id)
+WHERE public_at IS NOT (SELECT at FROM public_times p WHERE p.id = article_tags.article_id);
+UPDATE article_authors SET public_at = (SELECT at FROM public_times p WHERE p.id = article_authors.article_id)
+WHERE public_at IS NOT (SELECT at FROM public_times p WHERE p.id = article_authors.article_id);
+DROP TABLE public_times;
 
 -- A link row written with another value than its article's is put right in the same statement
 -- (SQLite has no BEFORE trigger that can change the row; the application writes the right value,
