@@ -118,7 +118,7 @@ pub fn recent_search_indexes(pg: &mut PgConnection) -> Vec<(String, bool)> {
 }
 
 /// PostgreSQL keeps a search index of the newest articles (a partial GIN index from a date):
-/// built covering the last 60 days, kept until it covers more than 90, then replaced; the one it
+/// built covering the last 30 days, kept until it covers more than 45, then replaced; the one it
 /// replaces is dropped only once the new one is the one the instance has known long enough; an
 /// instance that does not get the advisory lock builds and drops nothing.
 #[actix_web::test]
@@ -141,39 +141,39 @@ async fn the_newest_articles_keep_a_search_index_of_their_own() {
             .collect()
     };
     assert!(recent_search_indexes(&mut pg).is_empty());
-    assert_eq!(keep("2026-11-27", None), Some(day("2026-09-28")));
-    assert_eq!(recent_search_indexes(&mut pg), named(&["20260928"]));
+    assert_eq!(keep("2026-11-27", None), Some(day("2026-10-28")));
+    assert_eq!(recent_search_indexes(&mut pg), named(&["20261028"]));
     let definition: String = diesel::select(sql::<Text>(
-        "pg_get_indexdef('articles_search_since_20260928'::regclass)",
+        "pg_get_indexdef('articles_search_since_20261028'::regclass)",
     ))
     .get_result(&mut pg)
     .unwrap();
     assert!(
         definition.contains(
             "USING gin (search) WHERE ((status = 'published'::text) AND \
-             (published_at >= '2026-09-28 00:00:00'::timestamp without time zone))"
+             (published_at >= '2026-10-28 00:00:00'::timestamp without time zone))"
         ),
         "{definition}"
     );
 
-    // Ninety days on it is kept; a day later a new one is built, and the old one stays until
+    // Forty-five days on it is kept; a day later a new one is built, and the old one stays until
     // the new one is the one this instance has known long enough.
     assert_eq!(
-        keep("2026-12-27", Some("2026-09-28")),
-        Some(day("2026-09-28"))
+        keep("2026-12-12", Some("2026-10-28")),
+        Some(day("2026-10-28"))
     );
-    assert_eq!(recent_search_indexes(&mut pg), named(&["20260928"]));
+    assert_eq!(recent_search_indexes(&mut pg), named(&["20261028"]));
     assert_eq!(
-        keep("2026-12-28", Some("2026-09-28")),
-        Some(day("2026-10-29"))
+        keep("2026-12-13", Some("2026-10-28")),
+        Some(day("2026-11-13"))
     );
     assert_eq!(
         recent_search_indexes(&mut pg),
-        named(&["20260928", "20261029"])
+        named(&["20261028", "20261113"])
     );
     assert_eq!(
-        keep("2026-12-28", Some("2026-09-28")),
-        Some(day("2026-10-29"))
+        keep("2026-12-13", Some("2026-10-28")),
+        Some(day("2026-11-13"))
     );
     assert_eq!(recent_search_indexes(&mut pg).len(), 2);
 
@@ -186,12 +186,12 @@ async fn the_newest_articles_keep_a_search_index_of_their_own() {
     .unwrap();
     assert!(locked);
     assert_eq!(
-        keep("2026-12-28", Some("2026-10-29")),
-        Some(day("2026-10-29"))
+        keep("2026-12-13", Some("2026-11-13")),
+        Some(day("2026-11-13"))
     );
     assert_eq!(
-        keep("2027-06-01", Some("2026-10-29")),
-        Some(day("2026-10-29"))
+        keep("2027-06-01", Some("2026-11-13")),
+        Some(day("2026-11-13"))
     );
     assert_eq!(recent_search_indexes(&mut pg).len(), 2);
     diesel::select(sql::<diesel::sql_types::Bool>(&format!(
@@ -201,10 +201,10 @@ async fn the_newest_articles_keep_a_search_index_of_their_own() {
     .unwrap();
 
     assert_eq!(
-        keep("2026-12-28", Some("2026-10-29")),
-        Some(day("2026-10-29"))
+        keep("2026-12-13", Some("2026-11-13")),
+        Some(day("2026-11-13"))
     );
-    assert_eq!(recent_search_indexes(&mut pg), named(&["20261029"]));
+    assert_eq!(recent_search_indexes(&mut pg), named(&["20261113"]));
     // The lock went with each upkeep's own connection.
     let free: bool = diesel::select(sql::<diesel::sql_types::Bool>(&format!(
         "pg_try_advisory_lock({lock})"
