@@ -1112,7 +1112,7 @@ fn pg_matches(
     )
     .filter(pg_search::Matches(terms.join(" ")));
     if let Some(since) = since {
-        query = query.filter(pg_search::PublishedSince(since));
+        query = query.filter(pg_search::InRecentIndex(since));
     }
     let rows: Vec<(String, String, String)> = query
         .order((articles::published_at.desc(), articles::id.desc()))
@@ -1141,12 +1141,14 @@ mod pg_search {
     #[derive(Debug, Clone)]
     pub struct Matches(pub String);
 
-    /// `articles.published_at >= '…'`, the time written into the statement rather than bound, so
-    /// that PostgreSQL proves from the statement's text that the partial index of the recent
-    /// articles applies, however it plans it (see [`crate::articles::search::RecentIndex`]).
-    /// The statement differs only when the index does, so it is still prepared once.
+    /// `articles.status = 'published' AND articles.published_at >= '…'`: the predicate of the
+    /// partial index of the recent articles (see [`crate::articles::search::RecentIndex`]),
+    /// written into the statement as the index has it rather than bound, so that PostgreSQL
+    /// proves from the statement's text that the index applies, however it plans it: for a
+    /// custom plan and for a generic one. The statement differs only when the index does, so it is
+    /// still prepared once.
     #[derive(Debug, Clone)]
-    pub struct PublishedSince(pub NaiveDateTime);
+    pub struct InRecentIndex(pub NaiveDateTime);
 
     macro_rules! condition {
         ($type:ident) => {
@@ -1164,7 +1166,7 @@ mod pg_search {
         };
     }
     condition!(Matches);
-    condition!(PublishedSince);
+    condition!(InRecentIndex);
 
     impl QueryFragment<Pg> for Matches {
         fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
@@ -1175,11 +1177,11 @@ mod pg_search {
         }
     }
 
-    impl QueryFragment<Pg> for PublishedSince {
+    impl QueryFragment<Pg> for InRecentIndex {
         fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
             // A time formatted from a `NaiveDateTime`: digits and separators only.
             out.push_sql(&format!(
-                "articles.published_at >= '{}'",
+                "articles.status = 'published' AND articles.published_at >= '{}'",
                 self.0.format("%Y-%m-%d %H:%M:%S%.6f")
             ));
             Ok(())
