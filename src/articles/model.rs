@@ -923,8 +923,7 @@ pub fn public_cards(
     Ok(published_cards(rows))
 }
 
-/// The cards of `ids` that are published, in the order of `ids` (for a page of ids read from a
-/// link table or a search). The status is checked in Rust, not in SQL: next to `id = ? OR …`, a
+/// The cards of `ids` that are published, in the order of `ids` (a search's page). The status is checked in Rust, not in SQL: next to `id = ? OR …`, a
 /// `status = ?` term lets SQLite's planner, without statistics, walk every published article
 /// by the status index instead of looking up a page of ids.
 fn cards_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Card>> {
@@ -1088,10 +1087,21 @@ struct Hit {
     standfirst: String,
 }
 
+/// Where a PostgreSQL search looks for the newest matches first.
+#[derive(Debug, Clone, Copy)]
+enum Since {
+    /// The date of the recent articles' partial index.
+    Indexed(NaiveDateTime),
+    /// A time, through the publication-time index (when there is no recent index).
+    Time(NaiveDateTime),
+}
+
 /// PostgreSQL: the filtered matches, newest first (the GIN index finds them); with `since`, only
-/// those published since then. Built like the other lists, so that it is prepared once per
-/// connection and its plan reused: parsing and planning it was a quarter of a search's time in
-/// PostgreSQL.
+/// those published since then. Built like the other lists. The statement over the recent index
+/// is prepared once per connection and reused: every plan of it reads that index, whose
+/// predicate is in its text. Any other is sent unprepared, so it is planned for the search's
+/// words each time: a plan made for any words could walk the archive newest first and filter,
+/// which for a rare word reads all of it.
 fn pg_matches(
     c: &mut diesel::PgConnection,
     scope: Scope,
@@ -1099,7 +1109,7 @@ fn pg_matches(
     terms: &[String],
     now: NaiveDateTime,
     page: Page,
-    since: Option<NaiveDateTime>,
+    since: Option<Since>,
 ) -> QueryResult<Vec<Hit>> {
     let mut query = filtered!(
         articles::table
@@ -1110,9 +1120,14 @@ fn pg_matches(
         now,
         None
     )
-    .filter(pg_search::Matches(terms.join(" ")));
-    if let Some(since) = since {
-        query = query.filter(pg_search::InRecentIndex(since));
+    .filter(pg_search::Matches {
+        terms: terms.join(" "),
+        prepared: matches!(since, Some(Since::Indexed(_))),
+    });
+    match since {
+        Some(Since::Indexed(since)) => query = query.filter(pg_search::InRecentIndex(since)),
+        Some(Since::Time(since)) => query = query.filter(articles::published_at.ge(since)),
+        None => {}
     }
     let rows: Vec<(String, String, String)> = query
         .order((articles::published_at.desc(), articles::id.desc()))
@@ -1137,16 +1152,19 @@ mod pg_search {
     use diesel::query_builder::{AstPass, QueryFragment, QueryId};
     use diesel::sql_types::{Bool, Text};
 
-    /// `articles.search @@ plainto_tsquery('simple', $terms)`: every term, as plain words.
+    /// `articles.search @@ plainto_tsquery('simple', $terms)`: every term, as plain words; in a
+    /// statement to prepare once per connection, or not (see [`super::pg_matches`]).
     #[derive(Debug, Clone)]
-    pub struct Matches(pub String);
+    pub struct Matches {
+        pub terms: String,
+        pub prepared: bool,
+    }
 
     /// `articles.status = 'published' AND articles.published_at >= '…'`: the predicate of the
     /// partial index of the recent articles (see [`crate::articles::search::RecentIndex`]),
     /// written into the statement as the index has it rather than bound, so that PostgreSQL
     /// proves from the statement's text that the index applies, however it plans it: for a
-    /// custom plan and for a generic one. The statement differs only when the index does, so it is
-    /// still prepared once.
+    /// custom plan and for a generic one. The statement differs only when the index does.
     #[derive(Debug, Clone)]
     pub struct InRecentIndex(pub NaiveDateTime);
 
@@ -1170,8 +1188,11 @@ mod pg_search {
 
     impl QueryFragment<Pg> for Matches {
         fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+            if !self.prepared {
+                out.unsafe_to_cache_prepared();
+            }
             out.push_sql("articles.search @@ plainto_tsquery('simple', ");
-            out.push_bind_param::<Text, _>(&self.0)?;
+            out.push_bind_param::<Text, _>(&self.terms)?;
             out.push_sql(")");
             Ok(())
         }
@@ -1208,8 +1229,12 @@ fn pg_window(
         offset: 0,
         limit: SEARCH_WINDOW,
     };
-    let since = recent.unwrap_or(now - chrono::TimeDelta::days(30));
-    if scope == Scope::Public && filter.published_before.is_none_or(|before| before > since) {
+    let since = match recent {
+        Some(date) => Since::Indexed(date),
+        None => Since::Time(now - chrono::TimeDelta::days(30)),
+    };
+    let (Since::Indexed(from) | Since::Time(from)) = since;
+    if scope == Scope::Public && filter.published_before.is_none_or(|before| before > from) {
         let hits = pg_matches(c, scope, filter, terms, now, window, Some(since))?;
         if i64::try_from(hits.len()).unwrap_or(0) >= SEARCH_WINDOW {
             return Ok(hits);

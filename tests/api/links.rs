@@ -215,6 +215,28 @@ async fn a_link_written_while_its_article_changes_takes_the_last_status() {
                 .unwrap();
         })
     };
+    // Waits until a statement of another connection waits for a lock (read from a connection of
+    // its own: a transaction keeps its first view of the activity table).
+    let mut watch = connect();
+    let mut until_waiting = || {
+        let started = std::time::Instant::now();
+        loop {
+            let waiting: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "(SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock')",
+            ))
+            .get_result(&mut watch)
+            .unwrap();
+            if waiting > 0 {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the other statement never waited"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
     let archive = "UPDATE articles SET status = 'archived' WHERE id = $1";
     let link = "INSERT INTO article_tags (article_id, tag, position) VALUES ($1, 'late', 1)";
 
@@ -226,7 +248,7 @@ async fn a_link_written_while_its_article_changes_takes_the_last_status() {
                 .bind::<diesel::sql_types::Text, _>(&ids[0])
                 .execute(c)?;
             let change = in_thread(archive, &ids[0]);
-            std::thread::sleep(Duration::from_millis(300));
+            until_waiting();
             assert!(
                 !change.is_finished(),
                 "the status change waits for the link"
@@ -244,7 +266,7 @@ async fn a_link_written_while_its_article_changes_takes_the_last_status() {
                 .bind::<diesel::sql_types::Text, _>(&ids[1])
                 .execute(c)?;
             let write = in_thread(link, &ids[1]);
-            std::thread::sleep(Duration::from_millis(300));
+            until_waiting();
             assert!(!write.is_finished(), "the link waits for the status change");
             Ok(write)
         })

@@ -16,7 +16,10 @@ WHERE a.id = t.article_id
 -- A link row written takes its article's value, whatever the statement set. The article's row is
 -- read `FOR SHARE`: a change of its status committed meanwhile is waited for and then seen (that
 -- change's own update of the links ran before this row existed), and a change that comes after
--- waits for this transaction, then updates this row too.
+-- waits for this transaction, then updates this row too. A transaction that writes links and
+-- changes the article should change the article first, as the API does: two that each write
+-- links of one article and then update it wait for each other's share lock (a deadlock, which
+-- PostgreSQL breaks by failing one of them).
 CREATE FUNCTION article_links_public_at() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.public_at := (
