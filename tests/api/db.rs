@@ -150,7 +150,7 @@ async fn the_newest_articles_keep_a_search_index_of_their_own() {
     .unwrap();
     assert!(
         definition.contains(
-            "USING gin (search) WHERE ((status = 'published'::text) AND \
+            "USING gin (search) WITH (fastupdate=off) WHERE ((status = 'published'::text) AND \
              (published_at >= '2026-10-28 00:00:00'::timestamp without time zone))"
         ),
         "{definition}"
