@@ -19,10 +19,7 @@ async fn warm(app: &TestApp, path: &str) {
 
 async fn new_article(app: &TestApp, token: &str, title: &str) -> String {
     let body = json!({"title": title, "body": [{"type": "paragraph", "text": "Councillors met at noon."}]});
-    create_article(app, token, &body).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    new_article_id(app, token, &body).await
 }
 
 fn titles(page: &Value) -> Vec<String> {

@@ -431,6 +431,14 @@ pub async fn create_article(app: &TestApp, token: &str, body: &Value) -> Value {
     res.json()
 }
 
+/// Creates an article (see [`create_article`]) and returns its id.
+pub async fn new_article_id(app: &TestApp, token: &str, body: &Value) -> String {
+    create_article(app, token, body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Publishes an article now through the API; returns it.
 pub async fn publish_article(app: &TestApp, token: &str, id: &str) -> Value {
     let res = app

@@ -108,10 +108,7 @@ async fn tag_and_author_pages_follow_their_articles_whatever_writes(backend: Bac
             "body": [{"type": "paragraph", "text": "The ferry sails at noon."}],
             "tags": ["harbour"],
         });
-        let id = create_article(&app, &tokens.access, &body).await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = new_article_id(&app, &tokens.access, &body).await;
         publish_article(&app, &admin, &id).await;
         ids.push(id);
     }
@@ -196,10 +193,7 @@ async fn a_link_written_while_its_article_changes_takes_the_last_status() {
     let mut ids = Vec::new();
     for title in ["Dock A", "Dock B"] {
         let body = json!({"title": title, "body": [{"type": "paragraph", "text": "Text."}]});
-        let id = create_article(&app, &admin, &body).await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = new_article_id(&app, &admin, &body).await;
         publish_article(&app, &admin, &id).await;
         ids.push(id);
     }
@@ -240,40 +234,40 @@ async fn a_link_written_while_its_article_changes_takes_the_last_status() {
     let archive = "UPDATE articles SET status = 'archived' WHERE id = $1";
     let link = "INSERT INTO article_tags (article_id, tag, position) VALUES ($1, 'late', 1)";
 
-    // The link first: the status change waits for it, then updates it.
+    // Runs `held` in a transaction, then `waiting` on another connection, which must wait for
+    // that transaction; commits, and lets `waiting` finish.
     let mut first = connect();
-    first
-        .transaction::<_, diesel::result::Error, _>(|c| {
-            diesel::sql_query(link)
-                .bind::<diesel::sql_types::Text, _>(&ids[0])
-                .execute(c)?;
-            let change = in_thread(archive, &ids[0]);
-            until_waiting();
-            assert!(
-                !change.is_finished(),
-                "the status change waits for the link"
-            );
-            Ok(change)
-        })
-        .unwrap()
-        .join()
-        .unwrap();
-
+    let mut race = |held: &str, waiting: &'static str, id: &str, what: &str| {
+        first
+            .transaction::<_, diesel::result::Error, _>(|c| {
+                diesel::sql_query(held)
+                    .bind::<diesel::sql_types::Text, _>(id)
+                    .execute(c)?;
+                let other = in_thread(waiting, id);
+                until_waiting();
+                assert!(!other.is_finished(), "{what}");
+                Ok(other)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    };
+    // The link first: the status change waits for it, then updates it.
+    race(
+        link,
+        archive,
+        &ids[0],
+        "the status change waits for the link",
+    );
     // The status change first: the link waits for it, then reads the new status.
-    first
-        .transaction::<_, diesel::result::Error, _>(|c| {
-            diesel::sql_query(archive)
-                .bind::<diesel::sql_types::Text, _>(&ids[1])
-                .execute(c)?;
-            let write = in_thread(link, &ids[1]);
-            until_waiting();
-            assert!(!write.is_finished(), "the link waits for the status change");
-            Ok(write)
-        })
-        .unwrap()
-        .join()
-        .unwrap();
+    race(
+        archive,
+        link,
+        &ids[1],
+        "the link waits for the status change",
+    );
 
+    let mut first = connect();
     let late: Vec<(String, Option<NaiveDateTime>)> = article_tags::table
         .filter(article_tags::tag.eq("late"))
         .select((article_tags::article_id, article_tags::public_at))

@@ -154,10 +154,7 @@ async fn lists_read_stored_summaries_that_no_change_leaves_stale(backend: Backen
             "body": [{"type": "paragraph", "text": "Councillors met at noon."}],
             "tags": ["harbour", format!("tag-{i}")],
         });
-        let id = create_article(&app, &tokens.access, &body).await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = new_article_id(&app, &tokens.access, &body).await;
         publish_article(&app, &admin, &id).await;
         ids.push(id);
     }
@@ -265,10 +262,7 @@ async fn articles_without_a_summary_row_are_listed(backend: Backend) {
             "body": [{"type": "paragraph", "text": "Councillors met at noon."}],
             "tags": ["harbour"],
         });
-        let id = create_article(&app, &admin, &body).await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = new_article_id(&app, &admin, &body).await;
         publish_article(&app, &admin, &id).await;
     }
     let database = Db::open(&app.db.url, 1).unwrap();
@@ -305,10 +299,7 @@ async fn a_change_while_a_summary_renders_leaves_it_stale() {
     let app = spawn_app(&backend).await;
     let admin = app.admin_token().await;
     let body = json!({"title": "Old headline", "body": [{"type": "paragraph", "text": "Text."}]});
-    let id = create_article(&app, &admin, &body).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = new_article_id(&app, &admin, &body).await;
     let test_db = app.stop().await;
     let connect = || diesel::PgConnection::establish(&test_db.url).unwrap();
     let change = |id: String| {
@@ -404,10 +395,7 @@ async fn a_summary_that_cannot_be_rendered_does_not_stop_the_others(backend: Bac
     let mut ids = Vec::new();
     for title in ["Ferry timetable changes", "Pier reopens"] {
         let body = json!({"title": title, "body": [{"type": "paragraph", "text": "Text."}]});
-        let id = create_article(&app, &admin, &body).await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = new_article_id(&app, &admin, &body).await;
         ids.push(id);
     }
     let test_db = app.stop().await;
