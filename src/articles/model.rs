@@ -923,9 +923,10 @@ pub fn public_cards(
     Ok(published_cards(rows))
 }
 
-/// The cards of `ids` that are published, in the order of `ids` (a search's page). The status is checked in Rust, not in SQL: next to `id = ? OR …`, a
-/// `status = ?` term lets SQLite's planner, without statistics, walk every published article
-/// by the status index instead of looking up a page of ids.
+/// The cards of `ids` that are published, in the order of `ids` (a search's page). The status is
+/// checked in Rust, not in SQL: next to `id = ? OR …`, a `status = ?` term lets SQLite's
+/// planner, without statistics, walk every published article by the status index instead of
+/// looking up a page of ids.
 fn cards_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Card>> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -1087,15 +1088,6 @@ struct Hit {
     standfirst: String,
 }
 
-/// Where a PostgreSQL search looks for the newest matches first.
-#[derive(Debug, Clone, Copy)]
-enum Since {
-    /// The date of the recent articles' partial index.
-    Indexed(NaiveDateTime),
-    /// A time, through the publication-time index (when there is no recent index).
-    Time(NaiveDateTime),
-}
-
 /// PostgreSQL: the filtered matches, newest first (the GIN index finds them); with `since`, only
 /// those published since then. Built like the other lists, but sent unprepared, so that each
 /// search is planned for its words (see [`pg_search::Matches`]).
@@ -1106,7 +1098,7 @@ fn pg_matches(
     terms: &[String],
     now: NaiveDateTime,
     page: Page,
-    since: Option<Since>,
+    since: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<Hit>> {
     let mut query = filtered!(
         articles::table
@@ -1118,10 +1110,8 @@ fn pg_matches(
         None
     )
     .filter(pg_search::Matches(terms.join(" ")));
-    match since {
-        Some(Since::Indexed(since)) => query = query.filter(pg_search::InRecentIndex(since)),
-        Some(Since::Time(since)) => query = query.filter(articles::published_at.ge(since)),
-        None => {}
+    if let Some(since) = since {
+        query = query.filter(pg_search::PublishedSince(since));
     }
     let rows: Vec<(String, String, String)> = query
         .order((articles::published_at.desc(), articles::id.desc()))
@@ -1160,10 +1150,9 @@ mod pg_search {
     /// `articles.status = 'published' AND articles.published_at >= '…'`: the predicate of the
     /// partial index of the recent articles (see [`crate::articles::search::RecentIndex`]),
     /// written into the statement as the index has it rather than bound, so that PostgreSQL
-    /// proves from the statement's text that the index applies, however it plans it: for a
-    /// custom plan and for a generic one.
+    /// proves from the statement's text that the index applies, however it plans it.
     #[derive(Debug, Clone)]
-    pub struct InRecentIndex(pub NaiveDateTime);
+    pub struct PublishedSince(pub NaiveDateTime);
 
     macro_rules! condition {
         ($type:ident) => {
@@ -1181,7 +1170,7 @@ mod pg_search {
         };
     }
     condition!(Matches);
-    condition!(InRecentIndex);
+    condition!(PublishedSince);
 
     impl QueryFragment<Pg> for Matches {
         fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
@@ -1193,7 +1182,7 @@ mod pg_search {
         }
     }
 
-    impl QueryFragment<Pg> for InRecentIndex {
+    impl QueryFragment<Pg> for PublishedSince {
         fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
             // A time formatted from a `NaiveDateTime`: digits and separators only.
             out.push_sql(&format!(
@@ -1225,12 +1214,8 @@ fn pg_window(
         offset: 0,
         limit: SEARCH_WINDOW,
     };
-    let since = match recent {
-        Some(date) => Since::Indexed(date),
-        None => Since::Time(now - chrono::TimeDelta::days(30)),
-    };
-    let (Since::Indexed(from) | Since::Time(from)) = since;
-    if scope == Scope::Public && filter.published_before.is_none_or(|before| before > from) {
+    let since = recent.unwrap_or(now - chrono::TimeDelta::days(30));
+    if scope == Scope::Public && filter.published_before.is_none_or(|before| before > since) {
         let mut hits = pg_matches(c, scope, filter, terms, now, window, Some(since))?;
         let found = i64::try_from(hits.len()).unwrap_or(SEARCH_WINDOW);
         if found < SEARCH_WINDOW {
@@ -1239,7 +1224,7 @@ fn pg_window(
             // that from the publication-time index without a second walk of the same matches
             // (at 10,000 articles a search read every match twice).
             let older = Filter {
-                published_before: Some(filter.published_before.map_or(from, |b| b.min(from))),
+                published_before: Some(filter.published_before.map_or(since, |b| b.min(since))),
                 ..filter.clone()
             };
             let rest = Page {
