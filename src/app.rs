@@ -33,6 +33,8 @@ pub struct AppState {
     pub corrections_limiter: crate::http::ratelimit::RateLimiter,
     /// Rendered public responses.
     pub cache: crate::cache::ResponseCache,
+    /// The cards of articles on public pages this instance read lately (for searches).
+    pub known_cards: crate::articles::summaries::Known,
     /// PostgreSQL: since when published articles have a search index of their own.
     pub recent_search: crate::articles::search::RecentIndex,
 }
@@ -146,6 +148,7 @@ impl Application {
             media,
             corrections_limiter,
             cache: crate::cache::ResponseCache::new(64 * 1024 * 1024),
+            known_cards: crate::articles::summaries::Known::new(8 * 1024 * 1024),
             recent_search: crate::articles::search::RecentIndex::default(),
         });
         crate::cache::watch_content_version(

@@ -191,9 +191,23 @@ pub async fn list_articles(
     if scope == Scope::Public {
         // The stored summaries (see `summaries`): what the other scopes render below, already
         // rendered.
+        // Taken before anything is read: the cards known in it are no older than the search.
+        let generation = state.cache.generation();
+        let known = state.clone();
         let cards = state
             .db
             .read_with(plans, move |conn| {
+                if filter.terms.is_some() {
+                    let ids = model::public_search(
+                        conn,
+                        &filter,
+                        after.as_ref(),
+                        limit + 1,
+                        now,
+                        recent,
+                    )?;
+                    return known.known_cards.cards(conn, generation, &ids, now);
+                }
                 let mut cards =
                     model::public_cards(conn, &filter, after.as_ref(), limit + 1, now, recent)?;
                 summaries::complete(conn, &mut cards, now)?;

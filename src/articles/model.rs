@@ -858,9 +858,30 @@ pub struct Card {
     pub summary: Option<String>,
 }
 
+/// One page of a public search (`limit` articles from the cursor's offset): the same articles
+/// in the same order as [`list`] in [`Scope::Public`], as ids; their cards are read by
+/// [`cards_of`] (or known already, see [`super::summaries::Known`]). Without search terms, none.
+pub fn public_search(
+    conn: &mut DbConn,
+    filter: &Filter,
+    after: Option<&Position>,
+    limit: i64,
+    now: NaiveDateTime,
+    recent: Option<NaiveDateTime>,
+) -> QueryResult<Vec<String>> {
+    let Some(terms) = &filter.terms else {
+        return Ok(Vec::new());
+    };
+    let page = Page {
+        offset: Position::offset(after),
+        limit,
+    };
+    search(conn, Scope::Public, filter, terms, page, now, recent)
+}
+
 /// One page of the public list (`limit + 1` cards, to tell whether there is a next page): the
 /// same articles in the same order as [`list`] in [`Scope::Public`], with their stored summaries
-/// instead of their columns.
+/// instead of their columns. A search's page is [`public_search`]'s ids with their cards.
 pub fn public_cards(
     conn: &mut DbConn,
     filter: &Filter,
@@ -869,12 +890,8 @@ pub fn public_cards(
     now: NaiveDateTime,
     recent: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<Card>> {
-    if let Some(terms) = &filter.terms {
-        let page = Page {
-            offset: Position::offset(after),
-            limit,
-        };
-        let ids = search(conn, Scope::Public, filter, terms, page, now, recent)?;
+    if filter.terms.is_some() {
+        let ids = public_search(conn, filter, after, limit, now, recent)?;
         return cards_of(conn, &ids);
     }
     let cursor = Position::published(after);
@@ -927,7 +944,7 @@ pub fn public_cards(
 /// checked in Rust, not in SQL: next to `id = ? OR …`, a `status = ?` term lets SQLite's
 /// planner, without statistics, walk every published article by the status index instead of
 /// looking up a page of ids.
-fn cards_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Card>> {
+pub fn cards_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Card>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -192,6 +192,12 @@ async fn a_write_through_one_instance_shows_on_another_within_a_second(backend: 
         assert_eq!(hit.header("x-cache"), Some("hit"));
         assert_eq!(hit.json()["title"], "Shared story");
     }
+    // The second knows the story's card from a search.
+    let search = |n: u32| format!("/v1/articles?q=shared&n={n}");
+    assert_eq!(
+        titles(&second.get(&search(0)).send().await.json()),
+        ["Shared story"]
+    );
     // Edit through the first; the second sees it within a second.
     let res = first
         .patch(&path)
@@ -213,6 +219,18 @@ async fn a_write_through_one_instance_shows_on_another_within_a_second(backend: 
         assert!(
             started.elapsed() < Duration::from_secs(1),
             "the second instance still serves the old title"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+    }
+    // Its searches too (each a URL of its own, so the cards are what could be stale).
+    let started = std::time::Instant::now();
+    for n in 1.. {
+        if titles(&second.get(&search(n)).send().await.json()) == ["Shared story, updated"] {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "the second instance's search still shows the old title"
         );
         actix_web::rt::time::sleep(Duration::from_millis(25)).await;
     }
@@ -406,7 +424,84 @@ async fn a_renamed_author_is_a_new_etag_for_articles_and_lists(backend: Backend)
     );
 }
 
+/// A search's page takes the cards it shows from those the server read in the same content
+/// generation, and never from an older one: the summaries are changed here behind the server's
+/// back (no content version bump, as no writer through the API or the CLI would), and each
+/// search below has a URL of its own, so no response is served from the cache.
+async fn a_search_shows_known_cards_only_until_content_changes(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let older = new_article(&app, &editor, "Quarry blast rattles windows").await;
+    publish_article(&app, &editor, &older).await;
+    let newer = new_article(&app, &editor, "Quarry expansion approved").await;
+    publish_article(&app, &editor, &newer).await;
+    let search = |n: u32| format!("/v1/articles?q=quarry&n={n}");
+    assert_eq!(
+        titles(&app.get(&search(1)).send().await.json()),
+        ["Quarry expansion approved", "Quarry blast rattles windows"]
+    );
+
+    let database = masthead::db::Db::open(&app.db.url, 1).unwrap();
+    let overwrite = |title: &str| {
+        let mut conn = database.writer_conn().unwrap();
+        let conn: &mut masthead::db::DbConn = &mut conn;
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query("UPDATE article_summaries SET format = $1, summary = $2")
+                .bind::<diesel::sql_types::Integer, _>(masthead::articles::summaries::FORMAT)
+                .bind::<diesel::sql_types::Text, _>(json!({"title": title}).to_string()),
+            conn,
+        )
+        .unwrap();
+    };
+    overwrite("Changed behind the server's back");
+    // The same content generation: the cards read for the first search.
+    let res = app.get(&search(2)).send().await;
+    assert_eq!(res.header("x-cache"), Some("miss"));
+    assert_eq!(
+        titles(&res.json()),
+        ["Quarry expansion approved", "Quarry blast rattles windows"]
+    );
+
+    // An edit through the API is a new generation: every card is read again, the edited one
+    // rendered from its article (the edit left its summary stale), the other as stored now.
+    let res = app
+        .patch(&format!("/v1/articles/{older}"))
+        .bearer(&editor)
+        .header("if-match", "*")
+        .json(&json!({"title": "Quarry blast: windows rattled"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        titles(&app.get(&search(3)).send().await.json()),
+        [
+            "Changed behind the server's back",
+            "Quarry blast: windows rattled"
+        ]
+    );
+    // Cards read in that generation are known in it, and dropped by the next write.
+    overwrite("Changed again");
+    assert_eq!(
+        titles(&app.get(&search(4)).send().await.json()),
+        [
+            "Changed behind the server's back",
+            "Quarry blast: windows rattled"
+        ]
+    );
+    let res = app
+        .post(&format!("/v1/articles/{newer}/unpublish"))
+        .bearer(&editor)
+        .send()
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        titles(&app.get(&search(5)).send().await.json()),
+        ["Changed again"]
+    );
+}
+
 backend_tests!(
+    a_search_shows_known_cards_only_until_content_changes,
     a_renamed_author_is_a_new_etag_for_articles_and_lists,
     only_urls_asked_for_again_are_stored,
     a_burst_for_a_new_url_renders_it_once,
