@@ -148,7 +148,7 @@ impl Application {
             media,
             corrections_limiter,
             cache: crate::cache::ResponseCache::new(64 * 1024 * 1024),
-            known_cards: crate::articles::summaries::Known::new(8 * 1024 * 1024),
+            known_cards: crate::articles::summaries::Known::new(4 * 1024 * 1024),
             recent_search: crate::articles::search::RecentIndex::default(),
         });
         crate::cache::watch_content_version(
