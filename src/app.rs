@@ -157,7 +157,7 @@ impl Application {
         );
         crate::articles::search::keep_index_merged(
             std::sync::Arc::downgrade(&state.clone().into_inner()),
-            std::time::Duration::from_secs(60),
+            std::time::Duration::from_secs(10),
         );
         crate::articles::search::keep_recent_index_fresh(std::sync::Arc::downgrade(
             &state.clone().into_inner(),

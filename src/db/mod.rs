@@ -288,6 +288,16 @@ pub struct Db {
     losses: Arc<AtomicU64>,
     /// Opens connections like the write pool's, for [`Db::with_own_connection`].
     connector: Connector,
+    /// When a request last asked for or finished a write (see [`Db::writing_lately`]).
+    last_write: Arc<AtomicU64>,
+}
+
+/// Milliseconds on a monotonic clock, from 1 at the first call (0 is never).
+fn clock_ms() -> u64 {
+    static START: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+    u64::try_from(START.elapsed().as_millis())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1)
 }
 
 /// Why the database could not be opened at start.
@@ -382,6 +392,7 @@ impl Db {
             backend,
             losses,
             connector,
+            last_write: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -424,6 +435,7 @@ impl Db {
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        self.last_write.store(clock_ms(), Ordering::Relaxed);
         let _permit = self
             .write_gate
             .acquire()
@@ -432,12 +444,22 @@ impl Db {
         let pool = self.writer.clone();
         let losses = self.losses.clone();
         let span = tracing::Span::current();
-        actix_web::web::block(move || {
+        let done = actix_web::web::block(move || {
             let _entered = span.enter();
             pool.get()?
                 .run(&losses, Plans::ForValues, |c| c.transaction(change))
         })
-        .await?
+        .await;
+        self.last_write.store(clock_ms(), Ordering::Relaxed);
+        done?
+    }
+
+    /// Whether a request asked for or finished a write within `window`: background work that
+    /// holds the write connection for long (merging SQLite's search index) waits for a pause.
+    pub fn writing_lately(&self, window: Duration) -> bool {
+        let last = self.last_write.load(Ordering::Relaxed);
+        last != 0
+            && clock_ms().saturating_sub(last) < u64::try_from(window.as_millis()).unwrap_or(0)
     }
 
     /// Runs `change` in one transaction on the write connection, on the calling thread (for
@@ -604,5 +626,25 @@ pub fn lock_key(conn: &mut DbConn, key: &str) -> ApiResult<()> {
             Ok(())
         }
         DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[actix_web::test]
+    #[allow(clippy::unwrap_used)]
+    async fn a_request_s_write_is_writing_lately_for_a_while() {
+        let dir = std::env::temp_dir().join(format!("masthead-db-{}", uuid::Uuid::now_v7()));
+        let db = super::Db::open(&format!("sqlite://{}/m.db", dir.display()), 1).unwrap();
+        let window = std::time::Duration::from_millis(300);
+        assert!(!db.writing_lately(window), "nothing written yet");
+        db.write(super::bump_content_version).await.unwrap();
+        assert!(db.writing_lately(window));
+        // Background work on the write connection is not the API writing.
+        std::thread::sleep(window);
+        db.write_blocking(super::bump_content_version).unwrap();
+        assert!(!db.writing_lately(window));
+        drop(db);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
