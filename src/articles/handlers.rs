@@ -197,10 +197,11 @@ pub async fn list_articles(
         let cards = state
             .db
             .read_with(plans, move |conn| {
-                if filter.terms.is_some() {
+                if let Some(terms) = &filter.terms {
                     let ids = model::public_search(
                         conn,
                         &filter,
+                        terms,
                         after.as_ref(),
                         limit + 1,
                         now,
@@ -208,8 +209,7 @@ pub async fn list_articles(
                     )?;
                     return known.known_cards.cards(conn, generation, &ids, now);
                 }
-                let mut cards =
-                    model::public_cards(conn, &filter, after.as_ref(), limit + 1, now, recent)?;
+                let mut cards = model::public_cards(conn, &filter, after.as_ref(), limit + 1, now)?;
                 summaries::complete(conn, &mut cards, now)?;
                 Ok(cards)
             })

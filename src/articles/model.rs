@@ -858,20 +858,18 @@ pub struct Card {
     pub summary: Option<String>,
 }
 
-/// One page of a public search (`limit` articles from the cursor's offset): the same articles
-/// in the same order as [`list`] in [`Scope::Public`], as ids; their cards are read by
-/// [`cards_of`] (or known already, see [`super::summaries::Known`]). Without search terms, none.
+/// One page of a public search for `terms` (`limit` articles from the cursor's offset): the
+/// same articles in the same order as [`list`] in [`Scope::Public`], as ids; their cards are
+/// read by [`cards_of`] (or known already, see [`super::summaries::Known`]).
 pub fn public_search(
     conn: &mut DbConn,
     filter: &Filter,
+    terms: &[String],
     after: Option<&Position>,
     limit: i64,
     now: NaiveDateTime,
     recent: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<String>> {
-    let Some(terms) = &filter.terms else {
-        return Ok(Vec::new());
-    };
     let page = Page {
         offset: Position::offset(after),
         limit,
@@ -881,19 +879,15 @@ pub fn public_search(
 
 /// One page of the public list (`limit + 1` cards, to tell whether there is a next page): the
 /// same articles in the same order as [`list`] in [`Scope::Public`], with their stored summaries
-/// instead of their columns. A search's page is [`public_search`]'s ids with their cards.
+/// instead of their columns. Not for a search (`filter.terms`, ignored here): its page is
+/// [`public_search`]'s ids with their cards.
 pub fn public_cards(
     conn: &mut DbConn,
     filter: &Filter,
     after: Option<&Position>,
     limit: i64,
     now: NaiveDateTime,
-    recent: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<Card>> {
-    if filter.terms.is_some() {
-        let ids = public_search(conn, filter, after, limit, now, recent)?;
-        return cards_of(conn, &ids);
-    }
     let cursor = Position::published(after);
     if filter.section.is_none() && filter.language.is_none() {
         match (&filter.tag, &filter.author) {

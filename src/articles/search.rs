@@ -202,8 +202,8 @@ pub fn keep_index_merged(state: Weak<AppState>, interval: Duration) {
 /// The index is only ever a faster way to the same rows: a search asks for the matches
 /// published since the index's date (written into the statement, so PostgreSQL can prove the
 /// partial index applies however it plans), and when there are fewer than a window of them, for
-/// the rest of the window from the older articles. If the index is missing, being built or just dropped, the same statement
-/// takes another plan and gives the same rows.
+/// the rest of the window from the older articles. If the index is missing, being built or just
+/// dropped, the same statement takes another plan and gives the same rows.
 ///
 /// A new index covers the last [`RECENT_DAYS`]; it is replaced once it covers more than
 /// [`REPLACE_AFTER_DAYS`]: built `CONCURRENTLY`, so reads and writes go on, under an advisory
@@ -244,7 +244,8 @@ impl RecentIndex {
 
 /// Days of articles a new recent index covers: a month of news, enough for a window of matches
 /// of a two-word search in a newsroom that publishes a few hundred articles a day (the bench's
-/// 576 a day give 130-170). A search with fewer matches in it reads the whole archive's index for the older ones.
+/// 576 a day give 130-170). A search with fewer matches in it reads the whole archive's index
+/// for the older ones.
 pub const RECENT_DAYS: i64 = 30;
 /// Days of articles after which the recent index is replaced by a new one (60 and 90 before:
 /// halving the matches read made the window's statement about 20 % cheaper).
