@@ -447,7 +447,7 @@ fn check_publishable(conn: &mut DbConn, fields: &Fields) -> ApiResult<()> {
 /// Without a token, only published articles exist.
 #[utoipa::path(
     tag = "articles",
-    params(("key" = String, Path, description = "The article's id, slug, or an earlier slug")),
+    params(("id" = String, Path, description = "The article's id or its slug (the current one or an earlier one)")),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The article", body = Article,
@@ -456,7 +456,7 @@ fn check_publishable(conn: &mut DbConn, fields: &Fields) -> ApiResult<()> {
         (status = 404, description = "No such article (or not published)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/v1/articles/{key}")]
+#[get("/v1/articles/{id}")]
 pub async fn get_article(
     req: HttpRequest,
     state: web::Data<AppState>,

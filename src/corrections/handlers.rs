@@ -37,7 +37,7 @@ fn report_not_found() -> ApiError {
 /// body, whatever the whitespace or quote marks. Name and email are never shown publicly.
 #[utoipa::path(
     tag = "corrections",
-    params(("key" = String, Path, description = "The article's id or slug")),
+    params(("id" = String, Path, description = "The article's id or its slug")),
     request_body = NewReport,
     responses(
         (status = 202, description = "Received", body = ReportReceipt),
@@ -46,7 +46,7 @@ fn report_not_found() -> ApiError {
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
-#[post("/v1/articles/{key}/corrections")]
+#[post("/v1/articles/{id}/corrections")]
 pub async fn report_correction(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -192,14 +192,14 @@ pub struct CorrectionLog {
 /// An article's public corrections log.
 #[utoipa::path(
     tag = "corrections",
-    params(("key" = String, Path, description = "The article's id or slug")),
+    params(("id" = String, Path, description = "The article's id or its slug")),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The log", body = CorrectionLog),
         (status = 404, description = "No such published article", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/v1/articles/{key}/corrections")]
+#[get("/v1/articles/{id}/corrections")]
 pub async fn correction_log(
     state: web::Data<AppState>,
     auth: OptionalAuth,
