@@ -34,7 +34,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
-/// An optional JSON request body: an empty body is `None`; anything else must be valid JSON.
+/// An optional JSON request body: an empty body (or a JSON `null`, which some clients send for
+/// "no body") is `None`; anything else must be valid JSON.
 #[derive(Debug)]
 pub struct MaybeJson<T>(pub Option<T>);
 
@@ -53,7 +54,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for MaybeJson<T> {
             if !content_type_ok {
                 return Err(unsupported());
             }
-            parse(&body).map(|v| MaybeJson(Some(v)))
+            parse::<Option<T>>(&body).map(MaybeJson)
         })
     }
 }
