@@ -703,6 +703,10 @@ fn may_edit(
 }
 
 /// Create a draft.
+///
+/// Any staff account may write; the writer becomes an author unless `authors` says otherwise.
+/// The slug is derived from the title unless given (409 when taken). The answer's `ETag` is
+/// what a later `PATCH` sends in `If-Match`.
 #[utoipa::path(
     tag = "articles",
     request_body = NewArticle,
@@ -1040,6 +1044,9 @@ pub struct RevisionQuery {
 }
 
 /// List an article's revisions: who changed what, and when.
+///
+/// Any staff account. Newest first, paged with `limit` and `cursor`; each revision names the
+/// fields it changed and the account that made it.
 #[utoipa::path(
     tag = "articles",
     params(("id" = String, Path, description = "The article's id"), RevisionQuery),

@@ -226,6 +226,8 @@ pub async fn logout(
 }
 
 /// The current user (the owner of the access token).
+///
+/// A client's way to learn who it is logged in as, and with which role.
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),

@@ -36,6 +36,9 @@ fn caption_response(status: StatusCode, caption: Caption) -> ApiResult<HttpRespo
 }
 
 /// Write a caption for an image where an article uses it.
+///
+/// A caption belongs to one article: the same image can carry different words in another.
+/// Writers caption only their own articles. Its credit, when given, overrides the image's.
 #[utoipa::path(
     tag = "captions",
     request_body = NewCaption,
@@ -215,6 +218,9 @@ pub async fn get_caption(
 }
 
 /// Change a caption.
+///
+/// Absent fields stay as they are; a `null` credit falls back to the image's. Needs `If-Match`;
+/// writers change only captions of their own articles.
 #[utoipa::path(
     tag = "captions",
     params(
@@ -268,6 +274,9 @@ pub async fn update_caption(
 }
 
 /// Delete a caption (409 while its article shows it).
+///
+/// Remove it from the article (its featured image or image block) first. Needs `If-Match`;
+/// writers delete only captions of their own articles.
 #[utoipa::path(
     tag = "captions",
     params(

@@ -190,6 +190,10 @@ pub struct CorrectionLog {
 }
 
 /// An article's public corrections log.
+///
+/// The accepted reports that carry a public note: what was corrected and when.
+/// The same log comes with the article; this is for showing it on its own. Without a token
+/// only published articles have one.
 #[utoipa::path(
     tag = "corrections",
     params(("id" = String, Path, description = "The article's id or its slug")),
@@ -254,6 +258,9 @@ pub struct ReportPage {
 }
 
 /// The triage queue (editors and admins): oldest first.
+///
+/// Filter by `status`, `article_id` and whether the quote was found in the article; paged with
+/// `limit` and `cursor`.
 #[utoipa::path(
     tag = "corrections",
     params(QueueQuery),
@@ -309,6 +316,9 @@ fn report_response(row: ReportRow) -> ApiResult<HttpResponse> {
 }
 
 /// Read a report (editors and admins).
+///
+/// Everything the reader sent, where the quote was found, and the triage so far. Its `ETag` is
+/// what a triage (`PATCH`) sends in `If-Match`.
 #[utoipa::path(
     tag = "corrections",
     params(("id" = String, Path, description = "The report's id")),
@@ -475,6 +485,9 @@ pub async fn triage_report(
 }
 
 /// Erase the reporter's name and email from a report, keeping the report (admins).
+///
+/// For a reader who asks to be forgotten. The report itself, its quote and its triage stay;
+/// `reporter_erased_at` records when. Needs `If-Match`.
 #[utoipa::path(
     tag = "corrections",
     params(

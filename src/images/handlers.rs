@@ -280,6 +280,8 @@ pub struct ImagePage {
 }
 
 /// List the image library (staff).
+///
+/// Newest first, paged with `limit` and `cursor`; filter by type or by uploader.
 #[utoipa::path(
     tag = "images",
     params(ListImagesQuery),
@@ -454,6 +456,9 @@ pub async fn image_file(
 }
 
 /// Change an image's metadata.
+///
+/// Title, alt text, credit, licence and source URL; the bytes never change (upload a new image
+/// instead). Absent fields stay, `null` clears one. Needs `If-Match`.
 #[utoipa::path(
     tag = "images",
     params(

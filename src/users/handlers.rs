@@ -83,6 +83,8 @@ fn last_admin() -> ApiError {
 }
 
 /// List accounts.
+///
+/// Admins only. Paged with `limit` and `cursor`; filter by `role`.
 #[utoipa::path(
     tag = "users",
     params(ListUsersQuery),
@@ -120,6 +122,9 @@ pub async fn list_users(
 }
 
 /// Create an account.
+///
+/// Admins only. The email must be unique (409 otherwise); the password is stored hashed and
+/// never returned.
 #[utoipa::path(
     tag = "users",
     request_body = NewUser,
@@ -143,6 +148,8 @@ pub async fn create_user(
 }
 
 /// Read an account.
+///
+/// Admins only. Its `ETag` is what a `PATCH` or `DELETE` sends in `If-Match`.
 #[utoipa::path(
     tag = "users",
     params(("id" = String, Path, description = "The user's id")),
@@ -255,6 +262,8 @@ pub async fn update_user(
 }
 
 /// Delete an account.
+///
+/// Admins only. The last enabled admin cannot be deleted (409). Needs `If-Match`.
 #[utoipa::path(
     tag = "users",
     params(
