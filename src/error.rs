@@ -30,9 +30,11 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong this time, for a person to read.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub detail: Option<String>,
     /// For validation problems: each field that is not valid.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub errors: Option<Vec<FieldError>>,
 }
 

@@ -1,11 +1,19 @@
 //! The OpenAPI 3.1 document: collected from the handlers, then completed with the security
-//! scheme and the error responses every operation can give.
+//! scheme, the error responses every operation can give, the headers every response carries,
+//! and schemas made exact (see [`schemas`]).
+
+pub mod closed;
+pub mod schemas;
 
 use actix_web::App;
 use utoipa::OpenApi;
-use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::openapi::server::ServerBuilder;
+use utoipa::openapi::{
+    Content, Object, Ref, RefOr, Required, Response, ResponseBuilder, Type,
+};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -23,7 +31,12 @@ Errors are RFC 9457 problem documents (`application/problem+json`). Lists take `
 and an opaque `cursor`. Changing a resource needs `If-Match` with its current `ETag`.",
         license(name = "MIT", identifier = "MIT"),
     ),
-    components(schemas(Problem, FieldError, articles::handlers::ListStatus)),
+    components(schemas(
+        Problem,
+        FieldError,
+        articles::handlers::ListStatus,
+        closed::RenditionWidth
+    )),
     tags(
         (name = "articles", description = "Stories: drafts, publication, public reads"),
         (name = "images", description = "Uploads, the library, renditions"),
@@ -126,7 +139,39 @@ const STANDARD: &[(&str, &str, &str)] = &[
     ("503", "Unavailable", "The database is not answering"),
 ];
 
+/// The headers every response may carry, as components: (name, description).
+const RESPONSE_HEADERS: &[(&str, &str)] = &[
+    (
+        "X-Request-Id",
+        "The request's id: the one the client sent in `X-Request-Id` when acceptable (1–64 \
+letters, digits, `-`, `_` or `.`), else a new one. Quote it when reporting a problem.",
+    ),
+    (
+        "ETag",
+        "The entity tag of this representation: send it back in `If-None-Match` to revalidate, \
+or in `If-Match` to change the resource only if nobody else has.",
+    ),
+];
+
+/// Fills in what the handlers' annotations leave to one place: servers, security, standard
+/// errors, headers, and exact schemas.
+///
+/// Public operations declare `security: []`, including those that also take an optional
+/// token (editors see drafts with one); those are annotated `security((), ("bearer" = []))`
+/// in the handlers and rewritten here. The spec's own way of saying "optional", `[{}, {bearer:
+/// []}]`, is not understood by every generator: openapi-python-client, for one, treats any
+/// non-empty list as "needs a token" and makes anonymous clients unable to call the operation.
+/// With `[]` every generator lets an anonymous client call it, and a client configured with a
+/// token still sends it (generated clients attach it to every request).
 fn complete(doc: &mut utoipa::openapi::OpenApi) {
+    doc.servers = Some(vec![
+        ServerBuilder::new()
+            .url("/")
+            .description(Some(
+                "The server this document was fetched from (paths are relative to its origin)",
+            ))
+            .build(),
+    ]);
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
@@ -143,6 +188,41 @@ fn complete(doc: &mut utoipa::openapi::OpenApi) {
             .responses
             .insert((*name).to_owned(), RefOr::T(problem_response(description)));
     }
+    components.responses.insert(
+        "TokenNotValid".to_owned(),
+        RefOr::T(problem_response(
+            "A token was sent and is not valid (the operation needs none: leave it out)",
+        )),
+    );
+    for (name, description) in RESPONSE_HEADERS {
+        components.headers.insert(
+            (*name).to_owned(),
+            RefOr::T(
+                HeaderBuilder::new()
+                    .schema(Some(Object::with_type(Type::String)))
+                    .description(Some(*description))
+                    .build(),
+            ),
+        );
+    }
+    components.parameters.insert(
+        IF_NONE_MATCH.to_owned(),
+        RefOr::T(
+            ParameterBuilder::new()
+                .name(IF_NONE_MATCH)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "The ETag of the representation you hold: when it is still current the \
+answer is 304 with no body",
+                ))
+                .schema(Some(Object::with_type(Type::String)))
+                .build(),
+        ),
+    );
+    for response in components.responses.values_mut() {
+        add_response_headers(response, false);
+    }
 
     for (path, item) in doc.paths.paths.iter_mut() {
         let ops = [
@@ -154,10 +234,75 @@ fn complete(doc: &mut utoipa::openapi::OpenApi) {
         ];
         for (method, op) in ops {
             if let Some(op) = op {
-                add_standard_responses(path, method, op);
+                let access = Access::of(op);
+                if access != Access::Token {
+                    op.security = Some(Vec::new());
+                }
+                add_standard_responses(path, method, op, access);
+                add_conditional_headers(op);
             }
         }
     }
+    schemas::unwrap_optional_bodies(doc);
+    schemas::make_exact(doc);
+}
+
+const IF_NONE_MATCH: &str = "If-None-Match";
+
+/// Who may call an operation, from its annotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Anyone; a token is not looked at.
+    Anyone,
+    /// Anyone; a token, when sent, is checked and may show more (drafts).
+    OptionalToken,
+    /// Only with a token.
+    Token,
+}
+
+impl Access {
+    fn of(op: &Operation) -> Self {
+        match op.security.as_deref() {
+            None | Some([]) => Access::Anyone,
+            Some(requirements) if requirements.iter().any(|r| *r == Default::default()) => {
+                Access::OptionalToken
+            }
+            Some(_) => Access::Token,
+        }
+    }
+}
+
+/// `If-None-Match` on every operation that can answer 304, and the headers of every response.
+fn add_conditional_headers(op: &mut Operation) {
+    let revalidates = op.responses.responses.contains_key("304");
+    if revalidates {
+        let parameters = op.parameters.get_or_insert_with(Vec::new);
+        let declared = parameters
+            .iter()
+            .any(|p| matches!(p, RefOr::T(p) if p.name.eq_ignore_ascii_case(IF_NONE_MATCH)));
+        if !declared {
+            parameters.push(RefOr::Ref(Ref::new(format!(
+                "#/components/parameters/{IF_NONE_MATCH}"
+            ))));
+        }
+    }
+    for (status, response) in op.responses.responses.iter_mut() {
+        add_response_headers(response, status == "304");
+    }
+}
+
+/// Every response carries `X-Request-Id`; a declared `ETag` (and a 304's) is the shared one.
+fn add_response_headers(response: &mut RefOr<Response>, not_modified: bool) {
+    let RefOr::T(response) = response else {
+        return;
+    };
+    let shared = |name: &str| RefOr::Ref(Ref::new(format!("#/components/headers/{name}")));
+    if not_modified || response.headers.contains_key("ETag") {
+        response.headers.insert("ETag".to_owned(), shared("ETag"));
+    }
+    response
+        .headers
+        .insert("X-Request-Id".to_owned(), shared("X-Request-Id"));
 }
 
 fn problem_response(description: &str) -> Response {
@@ -170,7 +315,7 @@ fn problem_response(description: &str) -> Response {
         .build()
 }
 
-fn add_standard_responses(path: &str, method: &str, op: &mut Operation) {
+fn add_standard_responses(path: &str, method: &str, op: &mut Operation, access: Access) {
     let params = op.parameters.as_deref().unwrap_or_default();
     let located = |location: ParameterIn| {
         params
@@ -180,14 +325,19 @@ fn add_standard_responses(path: &str, method: &str, op: &mut Operation) {
     let has_query = located(ParameterIn::Query);
     let has_path = located(ParameterIn::Path);
     let has_body = op.request_body.is_some();
-    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let changes = matches!(method, "patch" | "delete");
     let liveness = path == "/healthz";
 
+    if access == Access::OptionalToken {
+        op.responses
+            .responses
+            .entry("401".to_owned())
+            .or_insert_with(|| RefOr::Ref(Ref::from_response_name("TokenNotValid")));
+    }
     for (status, name, _) in STANDARD {
         let applies = match *status {
             "400" => has_query || has_body || has_path,
-            "401" => secured,
+            "401" => access == Access::Token,
             "404" => has_path,
             "412" | "428" => changes,
             "413" | "415" => has_body,
@@ -201,6 +351,125 @@ fn add_standard_responses(path: &str, method: &str, op: &mut Operation) {
                 .responses
                 .entry((*status).to_owned())
                 .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    fn served() -> Value {
+        serde_json::to_value(document()).unwrap()
+    }
+
+    fn schema<'a>(doc: &'a Value, name: &str) -> &'a Value {
+        &doc["components"]["schemas"][name]
+    }
+
+    fn required(doc: &Value, name: &str) -> Vec<String> {
+        schema(doc, name)["required"]
+            .as_array()
+            .map(|r| r.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn responses_require_every_field_they_always_send() {
+        let mut doc = document();
+        let components = doc.components.as_mut().unwrap();
+        let reach = schemas::reach(&mut doc.paths.paths, components);
+        let only_responses: Vec<_> = reach.responses.difference(&reach.requests).collect();
+        assert!(only_responses.iter().any(|n| *n == "Article"));
+        for name in only_responses {
+            let mut tightened = components.schemas[name].clone();
+            schemas::tighten(&mut tightened);
+            assert!(
+                tightened == components.schemas[name],
+                "{name} has a nullable property that is not required"
+            );
+        }
+        // A shared schema never carries the tightened form to a request.
+        for name in reach.requests.intersection(&reach.responses) {
+            let mut tightened = components.schemas[name].clone();
+            schemas::tighten(&mut tightened);
+            assert!(
+                tightened == components.schemas[name],
+                "{name} is used by requests and responses but differs between them"
+            );
+        }
+    }
+
+    #[test]
+    fn requests_keep_their_optional_fields_optional() {
+        let doc = served();
+        assert_eq!(required(&doc, "NewArticle"), ["title", "body"]);
+        assert!(required(&doc, "ArticlePatch").is_empty());
+        assert_eq!(required(&doc, "SourceInput"), ["name"]);
+        assert_eq!(required(&doc, "Source"), ["name", "url"]);
+        let sources = &schema(&doc, "NewArticle")["properties"]["sources"];
+        assert_eq!(
+            sources["items"]["$ref"], "#/components/schemas/SourceInput",
+            "{sources}"
+        );
+        let sources = &schema(&doc, "Article")["properties"]["sources"];
+        assert_eq!(sources["items"]["$ref"], "#/components/schemas/Source");
+    }
+
+    #[test]
+    fn fields_left_out_when_empty_stay_optional_and_are_never_null() {
+        let doc = served();
+        assert_eq!(required(&doc, "Problem"), ["type", "title", "status"]);
+        assert_eq!(schema(&doc, "Problem")["properties"]["detail"]["type"], "string");
+        let quote = &schema(&doc, "Block")["oneOf"][2];
+        assert_eq!(quote["title"], "QuoteBlock");
+        assert_eq!(quote["properties"]["attribution"]["type"], "string");
+        assert!(!quote["required"].as_array().unwrap().contains(&"attribution".into()));
+    }
+
+    #[test]
+    fn public_operations_need_no_token_and_revalidation_is_declared() {
+        let doc = served();
+        assert_eq!(doc["servers"][0]["url"], "/");
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let security = op["security"].as_array();
+                assert!(security.is_some(), "{method} {path} declares no security");
+                for requirement in security.into_iter().flatten() {
+                    assert_ne!(requirement, &serde_json::json!({}), "{method} {path}");
+                }
+                if op["responses"].get("304").is_some() {
+                    let params = op["parameters"].as_array().unwrap();
+                    assert!(
+                        params.iter().any(|p| p["$ref"]
+                            == "#/components/parameters/If-None-Match"),
+                        "{method} {path} answers 304 without If-None-Match"
+                    );
+                }
+                assert!(
+                    op["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{method} {path} has no description"
+                );
+            }
+        }
+        let article = &doc["paths"]["/v1/articles/{id}"]["get"];
+        assert_eq!(article["security"], serde_json::json!([]));
+        assert_eq!(
+            article["responses"]["401"]["$ref"],
+            "#/components/responses/TokenNotValid"
+        );
+    }
+
+    #[test]
+    fn optional_bodies_are_not_nullable() {
+        let doc = served();
+        for action in ["publish", "unpublish"] {
+            let body = &doc["paths"][format!("/v1/articles/{{id}}/{action}")]["post"]["requestBody"];
+            assert_ne!(body["required"], true);
+            let schema = &body["content"]["application/json"]["schema"];
+            assert!(schema["$ref"].is_string(), "{action}: {schema}");
         }
     }
 }

@@ -26,23 +26,25 @@ pub const MAX_EXCERPT_CHARS: usize = 500;
 /// literal text, so a hostile body cannot build a tree deep enough to exhaust the stack.
 const MAX_NESTING: usize = 16;
 
-/// One block of an article body.
-///
-/// `deny_unknown_fields` on this internally tagged enum is honoured by serde for every
-/// struct variant: the `type` tag is taken out first and the remaining keys are checked
-/// against the chosen variant's fields, so `{"type":"paragraph","text":"a","x":1}` is
-/// rejected with "unknown field `x`" (see the `unknown_type_and_field_rejected` test). Serde does
-/// not allow the attribute on single variants, and utoipa does not turn it into
-/// `additionalProperties: false` for enum variants, so the OpenAPI schema does not show it.
+/// One block of an article body, told apart by its `type`. Unknown fields are rejected.
+//
+// `deny_unknown_fields` on this internally tagged enum is honoured by serde for every
+// struct variant: the `type` tag is taken out first and the remaining keys are checked
+// against the chosen variant's fields, so `{"type":"paragraph","text":"a","x":1}` is
+// rejected with "unknown field `x`" (see the `unknown_type_and_field_rejected` test). Serde does
+// not allow the attribute on single variants, and utoipa does not turn it into
+// `additionalProperties: false` for enum variants, so the OpenAPI schema does not show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Block {
     /// A paragraph of text with inline markup.
+    #[schema(title = "ParagraphBlock")]
     Paragraph {
         /// Paragraph text; supports `*emphasis*`, `**strong**` and `[label](url)`.
         text: String,
     },
     /// A section heading.
+    #[schema(title = "HeadingBlock")]
     Heading {
         /// Heading level: 2, 3 or 4 (level 1 is the article headline).
         #[schema(minimum = 2, maximum = 4)]
@@ -51,14 +53,17 @@ pub enum Block {
         text: String,
     },
     /// A block quotation, optionally attributed.
+    #[schema(title = "QuoteBlock")]
     Quote {
         /// The quoted text; supports inline markup.
         text: String,
         /// Who said or wrote it; supports inline markup.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schema(nullable = false)]
         attribution: Option<String>,
     },
     /// A bulleted or numbered list.
+    #[schema(title = "ListBlock")]
     List {
         /// `true` for a numbered list; defaults to `false` (bullets).
         #[serde(default)]
@@ -68,19 +73,23 @@ pub enum Block {
         items: Vec<String>,
     },
     /// External content shown as a link to an http or https URL.
+    #[schema(title = "EmbedBlock")]
     Embed {
         /// The http or https URL of the embedded content.
         url: String,
         /// Text shown for the embed; the URL is shown when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schema(nullable = false)]
         title: Option<String>,
     },
     /// An image from the media library.
+    #[schema(title = "ImageBlock")]
     Image {
         /// Id of the image in the media library.
         image_id: String,
         /// Id of the caption to show with the image.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schema(nullable = false)]
         caption_id: Option<String>,
     },
 }

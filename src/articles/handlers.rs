@@ -1014,6 +1014,7 @@ pub struct Revision {
     /// The article's version after the change.
     pub version: i64,
     /// `create`, `update`, `publish`, `schedule`, `unpublish` or `archive`.
+    #[schema(value_type = crate::openapi::closed::RevisionAction)]
     pub action: String,
     /// The fields it changed.
     pub changed: Vec<String>,

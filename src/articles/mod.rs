@@ -86,6 +86,7 @@ pub struct FeaturedImage {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ImageUse {
     /// `featured`, or `body` for an image block.
+    #[schema(value_type = crate::openapi::closed::ImageUsage)]
     pub usage: String,
     /// For `body`: the index of the block.
     pub block: Option<usize>,

@@ -37,7 +37,7 @@ pub struct TokenResponse {
     /// A short-lived JWT for `Authorization: Bearer …`.
     pub access_token: String,
     /// Always `Bearer`.
-    #[schema(example = "Bearer")]
+    #[schema(value_type = crate::openapi::closed::TokenType, example = "Bearer")]
     pub token_type: String,
     /// Seconds until the access token expires.
     #[schema(example = 900)]

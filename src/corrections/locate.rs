@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct QuoteLocation {
     /// `title`, `standfirst` or `body` (the body's plain text).
+    #[schema(value_type = crate::openapi::closed::QuoteField)]
     pub field: String,
     /// The offset of the first character, in characters of that field's text.
     pub start: usize,

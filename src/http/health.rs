@@ -12,7 +12,7 @@ use crate::error::{ApiResult, Problem};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// `ok` (process up) or `ready` (database answering).
-    #[schema(example = "ok")]
+    #[schema(value_type = crate::openapi::closed::HealthStatus, example = "ok")]
     pub status: &'static str,
 }
 

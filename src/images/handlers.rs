@@ -159,7 +159,7 @@ fn image_response(state: &AppState, status: StatusCode, row: ImageRow) -> ApiRes
     responses(
         (status = 201, description = "Stored", body = Image, headers(("ETag" = String), ("Location" = String))),
         (status = 200, description = "These bytes were uploaded before: the existing image", body = Image),
-        (status = 413, description = "Larger than MASTHEAD_MAX_UPLOAD_BYTES", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than the server's upload limit (`MASTHEAD_MAX_UPLOAD_BYTES`, set by its operator)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a JPEG, PNG, WebP or GIF", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty, truncated, too many pixels, or bad metadata", body = Problem, content_type = "application/problem+json"),
     )
@@ -379,6 +379,7 @@ pub async fn get_image(
 pub struct FileQuery {
     /// A rendition width: 320, 640, 1024, 1600 or 2048. Wider than the original gives the
     /// original.
+    #[param(value_type = Option<crate::openapi::closed::RenditionWidth>)]
     pub w: Option<u32>,
 }
 

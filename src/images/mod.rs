@@ -34,6 +34,7 @@ pub struct Image {
     /// The id (UUIDv7).
     pub id: String,
     /// `image/jpeg`, `image/png`, `image/webp` or `image/gif`, from the bytes themselves.
+    #[schema(value_type = crate::openapi::closed::ImageContentType)]
     pub content_type: String,
     /// Width in pixels, as displayed (after the EXIF orientation).
     pub width: u32,
