@@ -12,7 +12,8 @@ use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::{
-    Content, Object, Ref, RefOr, Required, Response, ResponseBuilder, Type,
+    Content, KnownFormat, Object, ObjectBuilder, Ref, RefOr, Required, Response,
+    ResponseBuilder, SchemaFormat, Type,
 };
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -288,6 +289,27 @@ fn add_conditional_headers(op: &mut Operation) {
     }
     for (status, response) in op.responses.responses.iter_mut() {
         add_response_headers(response, status == "304");
+        if let RefOr::T(response) = response {
+            for (media_type, content) in response.content.iter_mut() {
+                if let RefOr::T(content) = content {
+                    type_bytes(media_type, content);
+                }
+            }
+        }
+    }
+}
+
+/// A body that is neither JSON nor a form, and has no schema, is bytes: say so, so that
+/// generators give it a binary type rather than `unknown`.
+fn type_bytes(media_type: &str, content: &mut Content) {
+    let structured = media_type.contains("json") || media_type.starts_with("multipart/");
+    if !structured && content.schema.is_none() {
+        content.schema = Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .into(),
+        );
     }
 }
 

@@ -40,14 +40,19 @@ pub struct ImageUpload {
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     /// What the picture shows, for readers who cannot see it.
+    #[schema(nullable = false)]
     alt_text: Option<String>,
     /// Who made it.
+    #[schema(nullable = false)]
     credit: Option<String>,
     /// Its licence.
+    #[schema(nullable = false)]
     license: Option<String>,
     /// Where it came from (http or https).
+    #[schema(nullable = false)]
     source_url: Option<String>,
     /// A title for the library.
+    #[schema(nullable = false)]
     title: Option<String>,
 }
 
