@@ -54,6 +54,8 @@ pub enum QuoteField {
     Standfirst,
     /// The body's plain text.
     Body,
+    /// A caption the article shows.
+    Caption,
 }
 
 /// What a change to an article did.
