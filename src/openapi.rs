@@ -3,6 +3,7 @@
 //! and schemas made exact (see [`schemas`]).
 
 pub mod closed;
+mod examples;
 pub mod schemas;
 
 use actix_web::App;
@@ -12,8 +13,8 @@ use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::{
-    Content, KnownFormat, Object, ObjectBuilder, Ref, RefOr, Required, Response,
-    ResponseBuilder, SchemaFormat, Type,
+    Content, KnownFormat, Object, ObjectBuilder, Ref, RefOr, Required, Response, ResponseBuilder,
+    Schema, SchemaFormat, Type,
 };
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -246,6 +247,25 @@ answer is 304 with no body",
     }
     schemas::unwrap_optional_bodies(doc);
     schemas::make_exact(doc);
+    add_examples(doc);
+}
+
+/// Gives each schema named in [`examples::all`] its example, unless it declares one.
+fn add_examples(doc: &mut utoipa::openapi::OpenApi) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for (name, example) in examples::all() {
+        match components.schemas.get_mut(name) {
+            Some(RefOr::T(Schema::Object(object))) if object.example.is_none() => {
+                object.example = Some(example);
+            }
+            Some(RefOr::T(Schema::OneOf(one_of))) if one_of.example.is_none() => {
+                one_of.example = Some(example);
+            }
+            _ => {}
+        }
+    }
 }
 
 const IF_NONE_MATCH: &str = "If-None-Match";
@@ -444,11 +464,19 @@ mod tests {
     fn fields_left_out_when_empty_stay_optional_and_are_never_null() {
         let doc = served();
         assert_eq!(required(&doc, "Problem"), ["type", "title", "status"]);
-        assert_eq!(schema(&doc, "Problem")["properties"]["detail"]["type"], "string");
+        assert_eq!(
+            schema(&doc, "Problem")["properties"]["detail"]["type"],
+            "string"
+        );
         let quote = &schema(&doc, "Block")["oneOf"][2];
         assert_eq!(quote["title"], "QuoteBlock");
         assert_eq!(quote["properties"]["attribution"]["type"], "string");
-        assert!(!quote["required"].as_array().unwrap().contains(&"attribution".into()));
+        assert!(
+            !quote["required"]
+                .as_array()
+                .unwrap()
+                .contains(&"attribution".into())
+        );
     }
 
     #[test]
@@ -465,8 +493,9 @@ mod tests {
                 if op["responses"].get("304").is_some() {
                     let params = op["parameters"].as_array().unwrap();
                     assert!(
-                        params.iter().any(|p| p["$ref"]
-                            == "#/components/parameters/If-None-Match"),
+                        params
+                            .iter()
+                            .any(|p| p["$ref"] == "#/components/parameters/If-None-Match"),
                         "{method} {path} answers 304 without If-None-Match"
                     );
                 }
@@ -484,11 +513,130 @@ mod tests {
         );
     }
 
+    /// The errors of `value` against `schema` (a small JSON Schema subset: what the document
+    /// uses), resolving references in `doc`.
+    fn check(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+        if let Some(target) = schema["$ref"].as_str() {
+            let name = target.trim_start_matches("#/components/schemas/");
+            return check(doc, &doc["components"]["schemas"][name], value, at, errors);
+        }
+        if let Some(branches) = schema["oneOf"].as_array() {
+            let matching = branches
+                .iter()
+                .filter(|b| {
+                    let mut e = Vec::new();
+                    check(doc, b, value, at, &mut e);
+                    e.is_empty()
+                })
+                .count();
+            if matching != 1 {
+                errors.push(format!("{at}: matches {matching} branches of oneOf"));
+            }
+            return;
+        }
+        let types: Vec<&str> = match &schema["type"] {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let kind = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let admitted = types.is_empty()
+            || types.contains(&kind)
+            || (kind == "integer" && types.contains(&"number"));
+        if !admitted {
+            errors.push(format!("{at}: a {kind}, not {types:?}"));
+            return;
+        }
+        if let Some(allowed) = schema["enum"].as_array()
+            && !allowed.contains(value)
+        {
+            errors.push(format!("{at}: {value} is not one of {allowed:?}"));
+        }
+        if let (Some(min), Some(n)) = (schema["minimum"].as_f64(), value.as_f64())
+            && n < min
+        {
+            errors.push(format!("{at}: below {min}"));
+        }
+        match value {
+            Value::Object(fields) => {
+                for name in schema["required"].as_array().into_iter().flatten() {
+                    let name = name.as_str().unwrap();
+                    if !fields.contains_key(name) {
+                        errors.push(format!("{at}: lacks required `{name}`"));
+                    }
+                }
+                let properties = schema["properties"].as_object();
+                for (name, field) in fields {
+                    match properties.and_then(|p| p.get(name)) {
+                        Some(property) => {
+                            check(doc, property, field, &format!("{at}.{name}"), errors)
+                        }
+                        None if properties.is_some() => {
+                            errors.push(format!("{at}: `{name}` is not a property"))
+                        }
+                        None => {}
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    check(doc, &schema["items"], item, &format!("{at}[{i}]"), errors);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_resource_has_an_example_valid_against_its_schema() {
+        let doc = served();
+        let mut errors = Vec::new();
+        for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+            let resource = schema.get("properties").is_some() || schema.get("oneOf").is_some();
+            match schema.get("example") {
+                Some(example) => check(&doc, schema, example, name, &mut errors),
+                None if resource => errors.push(format!("{name} has no example")),
+                None => {}
+            }
+        }
+        for (name, _) in examples::all() {
+            if doc["components"]["schemas"].get(name).is_none() {
+                errors.push(format!(
+                    "an example names {name}, which is not in the document"
+                ));
+            }
+        }
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+
+    #[test]
+    fn the_example_check_catches_what_it_should() {
+        let doc = served();
+        let article = schema(&doc, "Article");
+        let mut example = article["example"].clone();
+        example.as_object_mut().unwrap().remove("featured_image");
+        example["status"] = "lost".into();
+        example["tags"] = serde_json::json!([1]);
+        example["extra"] = true.into();
+        let mut errors = Vec::new();
+        check(&doc, article, &example, "Article", &mut errors);
+        assert_eq!(errors.len(), 4, "{errors:#?}");
+    }
+
     #[test]
     fn optional_bodies_are_not_nullable() {
         let doc = served();
         for action in ["publish", "unpublish"] {
-            let body = &doc["paths"][format!("/v1/articles/{{id}}/{action}")]["post"]["requestBody"];
+            let body =
+                &doc["paths"][format!("/v1/articles/{{id}}/{action}")]["post"]["requestBody"];
             assert_ne!(body["required"], true);
             let schema = &body["content"]["application/json"]["schema"];
             assert!(schema["$ref"].is_string(), "{action}: {schema}");

@@ -94,7 +94,13 @@ mod tests {
     fn names<T: Serialize>(values: &[T]) -> Vec<String> {
         values
             .iter()
-            .map(|v| serde_json::to_value(v).unwrap().as_str().unwrap().to_owned())
+            .map(|v| {
+                serde_json::to_value(v)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect()
     }
 
@@ -121,15 +127,25 @@ mod tests {
         use RevisionAction::*;
         assert_eq!(
             names(&[Create, Update, Publish, Schedule, Unpublish, Archive]),
-            ["create", "update", "publish", "schedule", "unpublish", "archive"]
+            [
+                "create",
+                "update",
+                "publish",
+                "schedule",
+                "unpublish",
+                "archive"
+            ]
         );
     }
 
     #[test]
     fn the_width_query_lists_the_rendition_widths() {
-        let schema = serde_json::to_value(<RenditionWidth as utoipa::PartialSchema>::schema())
-            .unwrap();
-        assert_eq!(schema["enum"], serde_json::json!([320, 640, 1024, 1600, 2048]));
+        let schema =
+            serde_json::to_value(<RenditionWidth as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(
+            schema["enum"],
+            serde_json::json!([320, 640, 1024, 1600, 2048])
+        );
         assert_eq!(schema["type"], "integer");
     }
 }

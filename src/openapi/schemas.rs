@@ -283,9 +283,7 @@ pub fn tighten(schema: &mut RefOr<Schema>) {
 
 /// Whether `schema` admits `null`: `type: [T, "null"]`, or a `oneOf`/`anyOf` with a null branch.
 fn is_nullable(schema: &RefOr<Schema>) -> bool {
-    let is_null = |s: &RefOr<Schema>| {
-        matches!(s, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null))
-    };
+    let is_null = |s: &RefOr<Schema>| matches!(s, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null));
     match schema {
         RefOr::T(Schema::Object(object)) => match &object.schema_type {
             SchemaType::Type(t) => *t == Type::Null,

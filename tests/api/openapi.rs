@@ -73,7 +73,10 @@ async fn every_operation_declares_its_errors_and_security(backend: Backend) {
     }
     assert!(operations >= 11, "only {operations} operations documented");
     // The public health endpoints need no token; account management does.
-    assert_eq!(doc["paths"]["/healthz"]["get"]["security"], serde_json::json!([]));
+    assert_eq!(
+        doc["paths"]["/healthz"]["get"]["security"],
+        serde_json::json!([])
+    );
     assert!(doc["paths"]["/v1/users"]["get"]["security"].is_array());
 }
 
