@@ -169,10 +169,11 @@ async fn the_whole_life_of_a_story(backend: Backend) {
         .await;
     assert_problem(&writer_late, 403, "forbidden");
 
-    // Unpublished: gone from every public read.
+    // Unpublished: gone from every public read. (A JSON `null` body means no body.)
     let taken_down = app
         .post(&format!("{path}/unpublish"))
         .bearer(&editor.access)
+        .json(&Value::Null)
         .send()
         .await;
     assert_eq!(taken_down.status, 200, "{}", taken_down.text);
