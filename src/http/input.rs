@@ -37,18 +37,10 @@ pub fn refuse_target(req: &ServiceRequest) -> Option<ApiError> {
 
 /// Whether `raw` (still percent-encoded) encodes a byte below 0x20 or DEL.
 fn has_encoded_control(raw: &str) -> bool {
-    let bytes = raw.as_bytes();
-    bytes.iter().enumerate().any(|(i, b)| {
-        *b == b'%'
-            && matches!(
-                (bytes.get(i + 1), bytes.get(i + 2)),
-                (Some(b'0' | b'1'), Some(h)) if h.is_ascii_hexdigit()
-            )
-            || *b == b'%'
-                && matches!(
-                    (bytes.get(i + 1), bytes.get(i + 2)),
-                    (Some(b'7'), Some(b'f' | b'F'))
-                )
+    raw.as_bytes().windows(3).any(|w| match w {
+        [b'%', b'0' | b'1', h] => h.is_ascii_hexdigit(),
+        [b'%', b'7', b'f' | b'F'] => true,
+        _ => false,
     })
 }
 
