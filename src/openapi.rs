@@ -240,6 +240,13 @@ answer is 304 with no body",
                 if access != Access::Token {
                     op.security = Some(Vec::new());
                 }
+                if access == Access::OptionalToken {
+                    let description = op.description.get_or_insert_with(String::new);
+                    if !description.is_empty() {
+                        description.push_str("\n\n");
+                    }
+                    description.push_str(OPTIONAL_TOKEN);
+                }
                 add_standard_responses(path, method, op, access);
                 add_conditional_headers(op);
             }
@@ -269,6 +276,11 @@ fn add_examples(doc: &mut utoipa::openapi::OpenApi) {
 }
 
 const IF_NONE_MATCH: &str = "If-None-Match";
+
+/// Said of every operation that takes a token without needing one, since `security: []`
+/// cannot say it.
+const OPTIONAL_TOKEN: &str = "No token needed. A staff bearer token, when sent, is checked \
+(401 if it is not valid) and shows what only staff may see.";
 
 /// Who may call an operation, from its annotation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
