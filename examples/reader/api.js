@@ -55,7 +55,10 @@ export async function api(path, { method = 'GET', body } = {}) {
   }
   if (!res.ok) {
     const problem = await problemOf(res);
-    const detail = problem?.detail || problem?.title || `${res.status} ${res.statusText}`;
+    let detail = problem?.detail || problem?.title || `${res.status} ${res.statusText}`;
+    // A validation problem names each field that is not valid.
+    const fields = Array.isArray(problem?.errors) ? problem.errors : [];
+    if (fields.length > 0) detail += ` (${fields.map((f) => `${f.field}: ${f.message}`).join('; ')})`;
     throw new ApiError(detail, res.status, problem);
   }
   const text = await res.text();
