@@ -46,7 +46,8 @@ function render(article) {
   $('standfirst').textContent = article.standfirst || '';
   $('standfirst').hidden = !article.standfirst;
   $('byline').textContent = byline(article.authors);
-  $('dateline').replaceChildren(time(article.published_at) || '');
+  const published = time(article.published_at);
+  $('dateline').replaceChildren(...(published ? ['· ', published] : []));
 
   const picture = pictureOf(article.featured_image, article.images);
   $('featured').replaceChildren(picture ? figure(picture, 'featured', { loading: 'eager' }) : '');
@@ -90,6 +91,7 @@ function openReport() {
   status.textContent = '';
   status.className = '';
   $('report-suggestion').value = '';
+  $('report-suggestion').readOnly = false;
   $('report-cancel').textContent = 'Cancel';
   if (!quote) {
     $('report-quote').textContent = '';
@@ -127,6 +129,7 @@ async function sendReport(event) {
     status.className = 'thanks';
     status.textContent = 'Thank you. The editors will look at it.';
     send.hidden = true;
+    $('report-suggestion').readOnly = true;
     $('report-cancel').textContent = 'Close';
     $('report-cancel').focus();
   } catch (e) {

@@ -407,6 +407,12 @@ const visibleText = (page, selector) =>
 
 let tab; // the reader's tab, shared by the tests that follow one another
 
+/** With READER_SCREENSHOTS=DIR, saves what the reader sees (for a person to look at). */
+async function snapshot(page, name) {
+  const dir = process.env.READER_SCREENSHOTS;
+  if (dir) await page.screenshot({ path: path.join(path.resolve(dir), `${name}.png`), fullPage: true });
+}
+
 // --- Tests ---------------------------------------------------------------------------------
 
 test('the API sends what a page renders (Picture in list and article, figures in body_html)', async () => {
@@ -464,6 +470,7 @@ test('front page: cards with loaded thumbnails from one API request, served from
     assert.equal(`${t.width}x${t.height}`, '900x600', 'intrinsic size from the API');
   }
 
+  await snapshot(page, 'front');
   assert.deepEqual(apiRequests, [`GET ${LIST_URL}`], 'exactly one API request for the data');
   const res = apiResponses.find((r) => r.url().endsWith(LIST_URL));
   assert.equal(res.headers()['x-cache'], 'hit', 'the browser was served from the cache');
@@ -514,6 +521,7 @@ test('article page: headline, byline, body, featured picture, caption, credit, c
   assert.ok(figcaption?.includes(seeded.bodyCaption.text), `body figcaption: ${figcaption}`);
   assert.ok(figcaption.includes('Photo: Council press office'), `body credit: ${figcaption}`);
 
+  await snapshot(page, 'article');
   assert.equal(await visibleText(page, '#corrections h2'), 'Corrections');
   const log = await visibleText(page, '#corrections-list');
   assert.ok(log?.includes(seeded.publicNote), `corrections log: ${log}`);
@@ -550,6 +558,7 @@ async function report(page, phrase, suggestion) {
   if (suggestion) await page.type('#report-suggestion', suggestion);
   await page.click('#report-send');
   await page.waitForSelector('#report-status.thanks, #report-status.error');
+  await snapshot(page, `report-${suggestion ? 'suggestion' : 'flag'}`);
   return page.$eval('#report-status', (s) => ({ ok: s.classList.contains('thanks'), text: s.textContent }));
 }
 
