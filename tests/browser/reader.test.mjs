@@ -256,7 +256,20 @@ async function seed() {
     [{ type: 'paragraph', text: 'Organisers expect twenty thousand visitors.' }],
     bridgePhoto,
   );
-  for (const a of [second, third, lead]) await ok('POST', `/v1/articles/${a.id}/publish`);
+  // Briefs published first (older), so a full front page holds 20 cards and a 21st is left
+  // for the next page.
+  const briefs = [];
+  for (let n = 1; n <= 18; n++) {
+    briefs.push(
+      await make(
+        `Morning briefing ${n}`,
+        `What you need to know, part ${n}.`,
+        [{ type: 'paragraph', text: `Brief number ${n}.` }],
+        n % 2 ? bridgePhoto : councilPhoto,
+      ),
+    );
+  }
+  for (const a of [...briefs, second, third, lead]) await ok('POST', `/v1/articles/${a.id}/publish`);
 
   // A reader's report, accepted with a public note: the article's corrections log.
   const report = await ok(
@@ -453,8 +466,10 @@ test('front page: cards with loaded thumbnails from one API request, served from
       byline: c.querySelector('.byline')?.textContent.trim(),
     })),
   );
-  assert.deepEqual(cards.map((c) => c.title).sort(), [...seeded.titles].sort());
-  assert.deepEqual(cards.map((c) => c.standfirst).sort(), [...seeded.standfirsts].sort());
+  assert.equal(cards.length, 20, 'a full page of 20 cards');
+  assert.deepEqual(cards.slice(0, 3).map((c) => c.title).sort(), [...seeded.titles].sort(), 'newest first');
+  assert.deepEqual(cards.slice(0, 3).map((c) => c.standfirst).sort(), [...seeded.standfirsts].sort());
+  assert.ok(!cards.some((c) => c.title === 'Morning briefing 1'), 'the oldest of 21 is on the next page');
   for (const c of cards) {
     assert.equal(c.byline, 'By Iryna Bondar');
     assert.match(c.href, /^article\.html\?slug=/);
