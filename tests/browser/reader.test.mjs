@@ -498,6 +498,7 @@ test('article page: headline, byline, body, featured picture, caption, credit, c
   const { page, apiRequests, apiResponses, consoleErrors } = tab;
   apiRequests.length = 0;
   apiResponses.length = 0;
+  consoleErrors.length = 0;
   // No ?api= this time: the tab remembers the API from the front page.
   await page.goto(`${SITE}/article.html?slug=${encodeURIComponent(seeded.lead.slug)}`);
   await loaded(page, consoleErrors);
@@ -564,6 +565,8 @@ async function select(page, phrase) {
 }
 
 async function report(page, phrase, suggestion) {
+  const ready = await page.$eval('body', (b) => b.dataset.ready);
+  assert.equal(ready, 'true', 'the story is on the page (the article test loads it)');
   await select(page, phrase);
   await page.keyboard.down('Control');
   await page.keyboard.press('Enter');
