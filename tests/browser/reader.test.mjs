@@ -348,7 +348,10 @@ before(async () => {
 
 after(async () => {
   await browser?.close().catch(() => {});
-  for (const s of sites) s.closeAllConnections?.(), s.close();
+  for (const s of sites) {
+    s.closeAllConnections();
+    s.close();
+  }
   if (server && server.exitCode === null && server.signalCode === null) {
     const exited = new Promise((r) => server.once('exit', r));
     server.kill('SIGTERM');
