@@ -14,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 function figure(picture, className, { loading = 'lazy' } = {}) {
   const caption = [];
   if (picture.caption) caption.push(h('span', { class: 'caption', text: picture.caption }));
+  if (picture.illustrative) caption.push(' ', h('span', { class: 'illustrative', text: '(Illustrative image)' }));
   if (picture.credit) caption.push(' ', h('span', { class: 'credit', text: picture.credit }));
   return h(
     'figure',

@@ -220,7 +220,12 @@ async function seed() {
   );
   const featuredCaption = (
     await ok('POST', '/v1/captions', {
-      body: { image_id: bridgePhoto.id, article_id: lead.id, text: 'Scaffolding went up on Friday.' },
+      body: {
+        image_id: bridgePhoto.id,
+        article_id: lead.id,
+        text: 'Scaffolding went up on Friday.',
+        illustrative: true,
+      },
     })
   ).json;
   const bodyCaption = (
@@ -441,6 +446,7 @@ test('the API sends what a page renders (Picture in list and article, figures in
   assert.equal(pic.alt_text, seeded.bridgePhoto.alt);
   assert.equal(pic.caption, seeded.featuredCaption.text);
   assert.equal(pic.credit, 'Photo: City Desk');
+  assert.equal(pic.illustrative, true);
   assert.equal(pic.width, 900);
   assert.equal(pic.height, 600);
   assert.ok(Array.isArray(pic.renditions) && pic.renditions.length >= 2, 'renditions in the card');
@@ -530,6 +536,7 @@ test('article page: headline, byline, body, featured picture, caption, credit, c
   }
   assert.equal(await visibleText(page, '#featured figcaption .caption'), seeded.featuredCaption.text);
   assert.equal(await visibleText(page, '#featured figcaption .credit'), 'Photo: City Desk');
+  assert.equal(await visibleText(page, '#featured figcaption .illustrative'), '(Illustrative image)');
 
   const [figureImg] = await images(page, '#body figure img');
   assert.ok(figureImg, 'the body image block is a figure with an img');
