@@ -499,6 +499,7 @@ test('front page: cards with loaded thumbnails from one API request, served from
   const res = apiResponses.find((r) => r.url().endsWith(LIST_URL));
   assert.equal(res.headers()['x-cache'], 'hit', 'the browser was served from the cache');
   assert.equal(res.headers()['access-control-allow-origin'], SITE);
+  assert.match(res.headers().vary ?? '', /\borigin\b/i, 'Vary: Origin, for caches downstream');
   assert.deepEqual(consoleErrors, []);
 });
 
@@ -513,6 +514,7 @@ test('article page: headline, byline, body, featured picture, caption, credit, c
   await loaded(page, consoleErrors);
   assert.deepEqual(apiRequests, [`GET ${articleUrl()}`], 'exactly one API request for the data');
   assert.equal(apiResponses[0].headers()['x-cache'], 'hit', 'the browser was served from the cache');
+  assert.equal(apiResponses[0].headers()['access-control-allow-origin'], SITE);
 
   assert.equal(await visibleText(page, '#headline'), 'Bridge repairs start on Monday');
   assert.equal(await visibleText(page, '#standfirst'), 'Traffic will be diverted for three weeks.');
