@@ -556,10 +556,10 @@ test('article page: headline, byline, body, featured picture, caption, credit, c
   assert.deepEqual(consoleErrors, []);
 });
 
-/** Selects `phrase` in the first body paragraph that has it, with a DOM Range. */
+/** Selects `phrase` in the first text node of the story that has it, with a DOM Range. */
 async function select(page, phrase) {
   const found = await page.evaluate((phrase) => {
-    const walker = document.createTreeWalker(document.getElementById('body'), NodeFilter.SHOW_TEXT);
+    const walker = document.createTreeWalker(document.getElementById('story'), NodeFilter.SHOW_TEXT);
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
       const at = n.data.indexOf(phrase);
       if (at < 0) continue;
@@ -613,15 +613,17 @@ test('report flow: select words, Ctrl+Enter, suggest, send', async () => {
   await page.waitForFunction(() => !document.getElementById('report').open);
 });
 
-test('report flow: a reader may just flag words, without a suggestion', async () => {
+test('report flow: a reader may just flag words in a caption, without a suggestion', async () => {
   assert.ok(tab, 'the article test opened the story');
   const { page } = tab;
-  const phrase = 'Buses will use the ring road';
+  const phrase = 'approved the budget on Wednesday'; // in the body figure's caption
   const result = await report(page, phrase, null);
   assert.ok(result.ok, `thank-you shown, got the problem's detail: ${result.text}`);
   const stored = await storedReport(phrase);
   assert.ok(stored, 'the editors see the report');
-  assert.equal(stored.quote_found, true);
+  assert.equal(stored.suggestion ?? '', '', 'no suggestion');
+  assert.equal(stored.quote_found, true, 'a quote in a caption is found');
+  assert.equal(stored.quote_location?.field, 'caption');
   await page.click('#report-cancel');
 });
 
