@@ -621,7 +621,7 @@ test('report flow: a reader may just flag words in a caption, without a suggesti
   assert.ok(result.ok, `thank-you shown, got the problem's detail: ${result.text}`);
   const stored = await storedReport(phrase);
   assert.ok(stored, 'the editors see the report');
-  assert.equal(stored.suggestion ?? '', '', 'no suggestion');
+  assert.equal(stored.suggestion, null, 'no suggestion');
   assert.equal(stored.quote_found, true, 'a quote in a caption is found');
   assert.equal(stored.quote_location?.field, 'caption');
   await page.click('#report-cancel');
