@@ -327,3 +327,87 @@ pub fn unwrap_optional_bodies(doc: &mut OpenApi) {
         }
     });
 }
+
+#[cfg(test)]
+#[allow(dead_code)]
+mod tests {
+    use serde_json::{Value, json};
+    use utoipa::{OpenApi, ToSchema};
+
+    #[derive(ToSchema)]
+    struct Inner {
+        note: Option<String>,
+    }
+
+    /// Has no nullable field itself: split only because it leads to `Inner`.
+    #[derive(ToSchema)]
+    struct Wrapper {
+        inner: Inner,
+    }
+
+    #[derive(ToSchema)]
+    struct Request {
+        wrapper: Wrapper,
+        comment: Option<String>,
+    }
+
+    #[derive(ToSchema)]
+    struct Reply {
+        wrapper: Wrapper,
+        seen: Option<String>,
+        #[schema(nullable = false)]
+        absent: Option<String>,
+    }
+
+    #[utoipa::path(post, path = "/x", request_body = Request, responses((status = 200, body = Reply)))]
+    fn x() {}
+
+    #[derive(OpenApi)]
+    #[openapi(paths(x))]
+    struct Doc;
+
+    fn exact() -> Value {
+        let mut doc = Doc::openapi();
+        super::make_exact(&mut doc);
+        serde_json::to_value(doc).unwrap()
+    }
+
+    #[test]
+    fn each_side_gets_its_own_form_of_a_shared_schema() {
+        let doc = exact();
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(schemas["Reply"]["required"], json!(["wrapper", "seen"]));
+        assert_eq!(schemas["Request"]["required"], json!(["wrapper"]));
+        assert_eq!(schemas["Inner"]["required"], json!(["note"]));
+        assert!(schemas["InnerInput"].get("required").is_none());
+        // Wrapper leads to Inner, so it is split too, and each copy leads to its side's Inner.
+        assert_eq!(
+            schemas["WrapperInput"]["properties"]["inner"]["$ref"],
+            "#/components/schemas/InnerInput"
+        );
+        assert_eq!(
+            schemas["Wrapper"]["properties"]["inner"]["$ref"],
+            "#/components/schemas/Inner"
+        );
+        assert_eq!(
+            schemas["Request"]["properties"]["wrapper"]["$ref"],
+            "#/components/schemas/WrapperInput"
+        );
+        assert_eq!(
+            schemas["Reply"]["properties"]["wrapper"]["$ref"],
+            "#/components/schemas/Wrapper"
+        );
+        assert!(schemas.get("RequestInput").is_none());
+        assert!(schemas.get("ReplyInput").is_none());
+    }
+
+    #[test]
+    fn making_exact_twice_changes_nothing_more() {
+        let mut doc = Doc::openapi();
+        super::make_exact(&mut doc);
+        let once = serde_json::to_value(&doc).unwrap();
+        super::make_exact(&mut doc);
+        let twice = serde_json::to_value(&doc).unwrap();
+        assert_eq!(once, twice);
+    }
+}
