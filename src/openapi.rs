@@ -30,7 +30,10 @@ use crate::{articles, auth, captions, corrections, http, images, users};
         description = "A headless content API for newsrooms: published journalism as JSON for \
 front ends, and an editorial API behind JWT bearer tokens.\n\n\
 Errors are RFC 9457 problem documents (`application/problem+json`). Lists take `limit` (1–100) \
-and an opaque `cursor`. Changing a resource needs `If-Match` with its current `ETag`.",
+and an opaque `cursor`. Changing a resource needs `If-Match` with its current `ETag`; reads \
+that carry an `ETag` answer `If-None-Match` with 304.\n\n\
+Public reads need no token (`security: []`); a staff token sent with one is checked and shows \
+drafts too. Paths are relative to the server this document is served from.",
         license(name = "MIT", identifier = "MIT"),
     ),
     components(schemas(
