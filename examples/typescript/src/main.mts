@@ -80,7 +80,8 @@ async function main(): Promise<void> {
   const password = env("MASTHEAD_ADMIN_PASSWORD");
   const run = crypto.randomUUID().slice(0, 8); // makes slugs, tags and image bytes unique per run
   const tag = `ts-${run}`;
-  const word = `zephyrine${run.replace(/[^a-z]/g, "")}`; // a word no other article contains
+  // A word no other article contains: the run's hex digits spelt as letters (0 -> a, f -> p).
+  const word = `zephyrine${[...run].map((c) => String.fromCharCode(97 + Number.parseInt(c, 16))).join("")}`;
 
   const anonymous = createClient<paths>({ baseUrl });
   let desk = anonymous;
