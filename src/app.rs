@@ -177,17 +177,25 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(|e, _| {
                     ApiError::BadRequest(format!("the path is not valid: {e}")).into()
                 }))
+                // CORS wraps the cache, so that it is decided for each request: a stored response
+                // never carries the headers of the client that filled it.
+                .wrap(from_fn(crate::cache::serve_cached))
                 .wrap(Condition::new(
                     cors_origins != CorsOrigins::None,
                     cors(&cors_origins),
                 ))
-                .wrap(from_fn(crate::cache::serve_cached))
+                .wrap(from_fn(crate::http::docs::docs_headers))
                 .wrap(from_fn(observe))
                 .wrap(Compress::default())
                 .into_utoipa_app()
                 .configure(openapi::routes)
                 .into_app()
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .url("/openapi.json", doc.clone())
+                        // A token pasted into "Authorize" survives a reload of the page.
+                        .config(utoipa_swagger_ui::Config::default().persist_authorization(true)),
+                )
                 .route(
                     "/docs",
                     web::get().to(|| async {
@@ -291,12 +299,9 @@ fn cors(origins: &CorsOrigins) -> Cors {
             Method::DELETE,
             Method::OPTIONS,
         ])
-        .allowed_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::IF_MATCH,
-            header::IF_NONE_MATCH,
-        ])
+        // Whatever headers a preflight asks for (browsers and frameworks add their own, such
+        // as `x-request-id` or `cache-control`): no cookies are ever read, so none is a risk.
+        .allow_any_header()
         .expose_headers([
             header::ETAG,
             header::LOCATION,

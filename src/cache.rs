@@ -245,9 +245,15 @@ pub async fn serve_cached(
     };
     let cache = &state.cache;
     let now = now_micros();
+    // Responses carry absolute URLs: without a configured public URL they start with the host
+    // the client asked for, which is then part of what the response is.
+    let base = match &state.config.public_url {
+        Some(_) => String::new(),
+        None => crate::http::base::public_base(req.request(), &state.config),
+    };
     let key = match req.query_string() {
-        "" => req.path().to_owned(),
-        q => format!("{}?{q}", req.path()),
+        "" => format!("{base}{}", req.path()),
+        q => format!("{base}{}?{q}", req.path()),
     };
 
     // The generation and horizon are taken before anything is read.

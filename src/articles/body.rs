@@ -731,6 +731,80 @@ pub fn render_html(blocks: &[Block]) -> String {
     lines.join("\n")
 }
 
+/// The stored HTML's placeholder for an image block (what [`render_html`] writes), which a read
+/// fills in with the picture as it is then (its alt text, caption and credit may change without
+/// the article changing).
+const FIGURE_PLACEHOLDER: &str = "<figure class=\"image\" data-image-id=\"";
+
+/// The width a body image is laid out at, at most: `sizes` says so, and `src` is the narrowest
+/// copy at least this wide.
+const BODY_IMAGE_WIDTH: u32 = 1024;
+
+/// `html` (from [`render_html`]) with each image block's placeholder, in order, replaced by a
+/// complete `<figure>`: an `<img>` with `src`, `srcset`, `sizes`, `width`, `height`, `alt` and
+/// lazy loading, and a `<figcaption>` with the caption and credit. `pictures` are the body's image
+/// blocks in order; one that is `None` (its image is gone) keeps its empty placeholder.
+#[must_use]
+pub fn with_figures(html: &str, pictures: &[Option<crate::images::Picture>]) -> String {
+    if pictures.is_empty() || !html.contains(FIGURE_PLACEHOLDER) {
+        return html.to_owned();
+    }
+    let mut out = String::with_capacity(html.len() + pictures.len() * 600);
+    let mut rest = html;
+    let mut next = pictures.iter();
+    while let Some(start) = rest.find(FIGURE_PLACEHOLDER) {
+        let Some(len) = rest[start..]
+            .find("</figure>")
+            .map(|e| e + "</figure>".len())
+        else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        match next.next() {
+            Some(Some(picture)) => figure_into(&mut out, picture),
+            _ => out.push_str(&rest[start..start + len]),
+        }
+        rest = &rest[start + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn figure_into(out: &mut String, p: &crate::images::Picture) {
+    let (src, width, height) = p
+        .renditions
+        .iter()
+        .find(|r| r.width >= BODY_IMAGE_WIDTH)
+        .map_or((p.url.as_str(), p.width, p.height), |r| {
+            (r.url.as_str(), r.width, r.height)
+        });
+    out.push_str("<figure class=\"image\"><img src=\"");
+    escape_into(out, src);
+    out.push_str("\" srcset=\"");
+    escape_into(out, &p.srcset());
+    out.push_str(&format!(
+        "\" sizes=\"(max-width: {BODY_IMAGE_WIDTH}px) 100vw, {BODY_IMAGE_WIDTH}px\" width=\"{width}\" height=\"{height}\" alt=\""
+    ));
+    escape_into(out, p.alt_text.as_deref().unwrap_or_default());
+    out.push_str("\" loading=\"lazy\">");
+    if p.caption.is_some() || p.credit.is_some() {
+        out.push_str("<figcaption>");
+        if let Some(caption) = &p.caption {
+            escape_into(out, caption);
+        }
+        if let Some(credit) = &p.credit {
+            if p.caption.is_some() {
+                out.push(' ');
+            }
+            out.push_str("<span class=\"credit\">");
+            escape_into(out, credit);
+            out.push_str("</span>");
+        }
+        out.push_str("</figcaption>");
+    }
+    out.push_str("</figure>");
+}
+
 /// Renders a body as plain text: markup removed, blocks separated by a blank line,
 /// list items one per line (`- ` or `1. `), quotes as `text — attribution`, embeds as
 /// their title (or URL), images left out.

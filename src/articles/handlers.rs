@@ -16,6 +16,7 @@ use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
 use crate::db::{self, DbConn, Plans};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::http::base::{absolutize, public_base};
 use crate::http::etag::{IfMatch, list_etag, read_response, tagged_json, tagged_response};
 use crate::http::json::{ApiJson, MaybeJson};
 use crate::http::pagination;
@@ -218,6 +219,7 @@ pub async fn list_articles(
             (c.published_at, &c.id)
         });
         let body = summaries::page_body(&cards, next_cursor.as_deref())?;
+        let body = absolutize(body, &public_base(&req, &state.config));
         return Ok(read_response(&req, list_etag(&body), cache, body));
     }
     let (rows, relations) = state
@@ -225,7 +227,8 @@ pub async fn list_articles(
         .read_with(plans, move |conn| {
             let rows = model::list(conn, scope, &filter, after.as_ref(), limit + 1, now, recent)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            let relations = Relations::group(model::relations_of(conn, &ids)?);
+            let relations =
+                Relations::group(model::relations_of(conn, &ids)?).with_pictures(conn, &rows)?;
             Ok((rows, relations))
         })
         .await?;
@@ -245,6 +248,7 @@ pub async fn list_articles(
         .collect::<ApiResult<Vec<_>>>()?;
     let body =
         serde_json::to_vec(&ArticlePage { items, next_cursor }).map_err(ApiError::internal)?;
+    let body = absolutize(body, &public_base(&req, &state.config));
     Ok(read_response(&req, list_etag(&body), cache, body))
 }
 
@@ -281,7 +285,7 @@ fn load(
     row: ArticleRow,
     public: bool,
     now: NaiveDateTime,
-    public_url: Option<&str>,
+    base: &str,
 ) -> ApiResult<Article> {
     let mut relations = Relations::group(model::relations_of(conn, std::slice::from_ref(&row.id))?);
     let authors = relations.authors.remove(&row.id).unwrap_or_default();
@@ -295,18 +299,27 @@ fn load(
         .map(serde_json::from_str)
         .transpose()
         .map_err(ApiError::internal)?;
-    let images = image_uses(conn, featured.as_ref(), &fields_body, public_url)?;
+    let shown = image_uses(conn, featured.as_ref(), &fields_body, base)?;
     let corrections = crate::corrections::handlers::log_of(conn, &row.id)?;
-    article(row, authors, tags, related, images, corrections, now)
+    let mut article = article(row, authors, tags, related, shown.0, corrections, now)?;
+    article.body_html = super::body::with_figures(&article.body_html, &shown.1);
+    Ok(article)
 }
 
-/// The images an article shows, with their metadata and captions.
+/// The images an article shows: the featured picture and every use with its metadata and
+/// caption, and the pictures of the body's image blocks in order (`None` for a missing image).
+type Shown = (
+    (Option<crate::images::Picture>, Vec<super::ImageUse>),
+    Vec<Option<crate::images::Picture>>,
+);
+
+/// See [`Shown`]; URLs start with `base`.
 fn image_uses(
     conn: &mut DbConn,
     featured: Option<&super::FeaturedImage>,
     body: &[super::body::Block],
-    public_url: Option<&str>,
-) -> ApiResult<Vec<super::ImageUse>> {
+    base: &str,
+) -> ApiResult<Shown> {
     let mut refs: Vec<(String, Option<usize>, String, Option<String>)> = Vec::new();
     if let Some(f) = featured {
         refs.push((
@@ -331,28 +344,38 @@ fn image_uses(
         }
     }
     if refs.is_empty() {
-        return Ok(Vec::new());
+        return Ok(((None, Vec::new()), Vec::new()));
     }
     let image_ids: Vec<String> = refs.iter().map(|r| r.2.clone()).collect();
     let caption_ids: Vec<String> = refs.iter().filter_map(|r| r.3.clone()).collect();
     let images = crate::images::model::find_many(conn, &image_ids)?;
     let captions = crate::captions::model::find_many(conn, &caption_ids)?;
     let mut uses = Vec::with_capacity(refs.len());
+    let mut featured_picture = None;
+    let mut body_pictures = Vec::new();
     for (usage, block, image_id, caption_id) in refs {
         let Some(image) = images.iter().find(|i| i.id == image_id) else {
+            if block.is_some() {
+                body_pictures.push(None);
+            }
             continue;
         };
-        let caption = caption_id
-            .and_then(|c| captions.iter().find(|row| row.id == c))
-            .map(|row| crate::captions::Caption::from_row(row.clone(), image.credit.clone()));
+        let caption_row = caption_id.and_then(|c| captions.iter().find(|row| row.id == c));
+        let picture = crate::images::Picture::new(image, caption_row, base);
+        if block.is_some() {
+            body_pictures.push(Some(picture));
+        } else {
+            featured_picture = Some(picture);
+        }
         uses.push(super::ImageUse {
             usage,
             block,
-            image: crate::images::Image::from_row(image.clone(), public_url),
-            caption,
+            image: crate::images::Image::from_row(image.clone(), Some(base)),
+            caption: caption_row
+                .map(|row| crate::captions::Caption::from_row(row.clone(), image.credit.clone())),
         });
     }
-    Ok(uses)
+    Ok(((featured_picture, uses), body_pictures))
 }
 
 /// Checks that every image an article shows exists, and that its caption describes that image
@@ -466,13 +489,13 @@ pub async fn get_article(
     let key = key.into_inner();
     let staff = auth.0.is_some();
     let now = db::now();
-    let public_url = state.config.public_url.clone();
+    let base = public_base(&req, &state.config);
     let found = state
         .db
         .read_with(Plans::Either, move |conn| {
             match model::find_by_key(conn, &key)? {
                 Some(row) if staff || Status::of(&row, now) == Status::Published => {
-                    Ok(Some(load(conn, row, !staff, now, public_url.as_deref())?))
+                    Ok(Some(load(conn, row, !staff, now, &base)?))
                 }
                 _ => Ok(None),
             }
@@ -715,6 +738,7 @@ fn may_edit(
 )]
 #[post("/v1/articles")]
 pub async fn create_article(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthUser,
     body: ApiJson<NewArticle>,
@@ -724,7 +748,7 @@ pub async fn create_article(
     let fields = Fields::from_new(new, &auth.id);
     let id = db::new_id();
     let now = db::now();
-    let public_url = state.config.public_url.clone();
+    let base = public_base(&req, &state.config);
     let article = state
         .write_content(move |conn| {
             let change = Change {
@@ -733,7 +757,7 @@ pub async fn create_article(
                 changed: Vec::new(),
             };
             let row = save(conn, &id, None, fields, slug_derived, change)?;
-            load(conn, row, false, now, public_url.as_deref())
+            load(conn, row, false, now, &base)
         })
         .await?;
     article_response(StatusCode::CREATED, article)
@@ -759,6 +783,7 @@ pub async fn create_article(
 )]
 #[patch("/v1/articles/{id}")]
 pub async fn update_article(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<String>,
@@ -768,7 +793,7 @@ pub async fn update_article(
     let id = id.into_inner();
     let patch = body.0;
     let now = db::now();
-    let public_url = state.config.public_url.clone();
+    let base = public_base(&req, &state.config);
     let article = state
         .write_content(move |conn| {
             let (row, before) = current(conn, &id)?;
@@ -777,7 +802,7 @@ pub async fn update_article(
             let after = before.patched(patch);
             let changed = after.changed_from(&before);
             if changed.is_empty() {
-                return load(conn, row, false, now, public_url.as_deref());
+                return load(conn, row, false, now, &base);
             }
             let change = Change {
                 editor: &auth,
@@ -785,7 +810,7 @@ pub async fn update_article(
                 changed,
             };
             let row = save(conn, &id, Some((&row, &before)), after, false, change)?;
-            load(conn, row, false, now, public_url.as_deref())
+            load(conn, row, false, now, &base)
         })
         .await?;
     article_response(StatusCode::OK, article)
@@ -849,6 +874,7 @@ pub struct UnpublishRequest {
 /// Changes an article's status in one transaction, with a revision.
 async fn set_status(
     state: &AppState,
+    base: String,
     auth: AuthUser,
     id: String,
     if_match: Option<IfMatch>,
@@ -861,7 +887,6 @@ async fn set_status(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Editor)?;
     let now = db::now();
-    let public_url = state.config.public_url.clone();
     let article = state
         .write_content(move |conn| {
             let (row, fields) = current(conn, &id)?;
@@ -895,7 +920,7 @@ async fn set_status(
                 published_at,
             )?;
             let row = model::find(conn, &id)?.ok_or_else(not_found)?;
-            load(conn, row, false, now, public_url.as_deref())
+            load(conn, row, false, now, &base)
         })
         .await?;
     article_response(StatusCode::OK, article)
@@ -923,6 +948,7 @@ async fn set_status(
 )]
 #[post("/v1/articles/{id}/publish")]
 pub async fn publish_article(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<String>,
@@ -943,17 +969,24 @@ pub async fn publish_article(
             return Err(ApiError::field("at", "must be within ten years"));
         }
     }
-    set_status(&state, auth, id.into_inner(), if_match, move |row, now| {
-        if Status::of(row, now) == Status::Published {
-            return Err(ApiError::Conflict(
-                "the article is already published".to_owned(),
-            ));
-        }
-        Ok(match at {
-            Some(at) => ("schedule", "published", Some(at)),
-            None => ("publish", "published", Some(now)),
-        })
-    })
+    set_status(
+        &state,
+        public_base(&req, &state.config),
+        auth,
+        id.into_inner(),
+        if_match,
+        move |row, now| {
+            if Status::of(row, now) == Status::Published {
+                return Err(ApiError::Conflict(
+                    "the article is already published".to_owned(),
+                ));
+            }
+            Ok(match at {
+                Some(at) => ("schedule", "published", Some(at)),
+                None => ("publish", "published", Some(now)),
+            })
+        },
+    )
     .await
 }
 
@@ -978,6 +1011,7 @@ pub async fn publish_article(
 )]
 #[post("/v1/articles/{id}/unpublish")]
 pub async fn unpublish_article(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<String>,
@@ -987,6 +1021,7 @@ pub async fn unpublish_article(
     let archive = body.0.unwrap_or_default().archive;
     set_status(
         &state,
+        public_base(&req, &state.config),
         auth,
         id.into_inner(),
         if_match,

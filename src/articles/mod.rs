@@ -177,8 +177,8 @@ pub struct Article {
     pub related: Vec<String>,
     /// The canonical URL of the story on the newsroom's site.
     pub canonical_url: Option<String>,
-    /// The featured image: its id and the caption for this article.
-    pub featured_image: Option<FeaturedImage>,
+    /// The featured image as this article shows it: URLs and sizes, alt text, caption, credit.
+    pub featured_image: Option<crate::images::Picture>,
     /// Every image the article shows (featured first, then body blocks in order), with its
     /// dimensions, alt text, URLs and caption with the effective credit.
     pub images: Vec<ImageUse>,
@@ -209,7 +209,8 @@ pub struct ArticleSummary {
     pub section: Option<String>,
     pub tags: Vec<String>,
     pub language: String,
-    pub featured_image: Option<FeaturedImage>,
+    /// The featured image, with everything a card needs to show it.
+    pub featured_image: Option<crate::images::Picture>,
     pub version: i64,
     pub updated_at: DateTime<Utc>,
 }
@@ -589,6 +590,8 @@ pub fn fields_of(
 pub struct Relations {
     pub authors: HashMap<String, Vec<Author>>,
     pub tags: HashMap<String, Vec<String>>,
+    /// Featured images, with site-relative URLs.
+    pub pictures: HashMap<String, crate::images::Picture>,
 }
 
 impl Relations {
@@ -606,13 +609,50 @@ impl Relations {
         }
         r
     }
+
+    /// Adds the featured pictures of `rows` (one statement each for their images and captions).
+    pub fn with_pictures(
+        mut self,
+        conn: &mut crate::db::DbConn,
+        rows: &[model::SummaryRow],
+    ) -> ApiResult<Self> {
+        let featured: Vec<(&str, FeaturedImage)> = rows
+            .iter()
+            .filter_map(|r| Some((r.id.as_str(), r.featured_image.as_deref()?)))
+            .filter_map(|(id, json)| Some((id, serde_json::from_str(json).ok()?)))
+            .collect();
+        if featured.is_empty() {
+            return Ok(self);
+        }
+        let image_ids: Vec<String> = featured.iter().map(|(_, f)| f.image_id.clone()).collect();
+        let caption_ids: Vec<String> = featured
+            .iter()
+            .filter_map(|(_, f)| f.caption_id.clone())
+            .collect();
+        let images = crate::images::model::find_many(conn, &image_ids)?;
+        let captions = crate::captions::model::find_many(conn, &caption_ids)?;
+        for (article, f) in featured {
+            let Some(image) = images.iter().find(|i| i.id == f.image_id) else {
+                continue;
+            };
+            let caption = f
+                .caption_id
+                .as_ref()
+                .and_then(|c| captions.iter().find(|row| &row.id == c));
+            self.pictures.insert(
+                article.to_owned(),
+                crate::images::Picture::new(image, caption, ""),
+            );
+        }
+        Ok(self)
+    }
 }
 
 fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
-/// The summary of a row.
+/// The summary of a row; its featured image is taken from `relations` (site-relative URLs).
 pub fn summary(
     row: model::SummaryRow,
     relations: &mut Relations,
@@ -622,12 +662,16 @@ pub fn summary(
         status: Status::at(&row.status, row.published_at, now),
         authors: relations.authors.remove(&row.id).unwrap_or_default(),
         tags: relations.tags.remove(&row.id).unwrap_or_default(),
-        featured_image: row
-            .featured_image
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(ApiError::internal)?,
+        featured_image: match relations.pictures.remove(&row.id) {
+            Some(picture) => Some(picture),
+            None => {
+                // Unreadable (skipped by `with_pictures`): this summary fails, not the page's.
+                if let Some(json) = &row.featured_image {
+                    serde_json::from_str::<FeaturedImage>(json).map_err(ApiError::internal)?;
+                }
+                None
+            }
+        },
         published_at: row.published_at.map(utc),
         updated_at: utc(row.updated_at),
         id: row.id,
@@ -647,23 +691,18 @@ pub fn article(
     authors: Vec<Author>,
     tags: Vec<String>,
     related: Vec<String>,
-    images: Vec<ImageUse>,
+    (featured_image, images): (Option<crate::images::Picture>, Vec<ImageUse>),
     corrections: Vec<crate::corrections::CorrectionEntry>,
     now: NaiveDateTime,
 ) -> ApiResult<Article> {
     Ok(Article {
+        featured_image,
         images,
         corrected_at: corrections.iter().map(|c| c.corrected_at).max(),
         corrections,
         status: Status::of(&row, now),
         body: serde_json::from_str(&row.body).map_err(ApiError::internal)?,
         sources: serde_json::from_str(&row.sources).map_err(ApiError::internal)?,
-        featured_image: row
-            .featured_image
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(ApiError::internal)?,
         published_at: row.published_at.map(utc),
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),

@@ -32,7 +32,7 @@ use crate::error::{ApiError, ApiResult};
 /// of [`ArticleSummary`](super::ArticleSummary), its order or its formatting): every stored
 /// summary is then stale to the new release, which renders them again. A unit test pins the
 /// JSON of a known summary to remind.
-pub const FORMAT: i32 = 1;
+pub const FORMAT: i32 = 2;
 
 /// How many stale summaries one transaction renders.
 pub const BATCH: i64 = 500;
@@ -64,7 +64,8 @@ fn render_each(conn: &mut DbConn, ids: &[String]) -> ApiResult<Vec<(String, ApiR
         return Ok(Vec::new());
     }
     let rows = model::summaries_of(conn, ids)?;
-    let mut relations = Relations::group(model::relations_of(conn, ids)?);
+    let mut relations =
+        Relations::group(model::relations_of(conn, ids)?).with_pictures(conn, &rows)?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -413,7 +414,7 @@ pub fn keep_fresh(state: Weak<AppState>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::articles::{ArticlePage, ArticleSummary, Author, FeaturedImage, Status};
+    use crate::articles::{ArticlePage, ArticleSummary, Author, Status};
     use chrono::{DateTime, Utc};
 
     fn summary(id: &str, title: &str) -> ArticleSummary {
@@ -433,9 +434,21 @@ mod tests {
             section: None,
             tags: vec!["harbour".to_owned()],
             language: "en".to_owned(),
-            featured_image: Some(FeaturedImage {
+            featured_image: Some(crate::images::Picture {
                 image_id: "i1".to_owned(),
                 caption_id: None,
+                url: "/v1/images/i1/file".to_owned(),
+                width: 400,
+                height: 300,
+                alt_text: Some("A harbour".to_owned()),
+                caption: None,
+                credit: Some("Desk".to_owned()),
+                illustrative: false,
+                renditions: vec![crate::images::Rendition {
+                    width: 320,
+                    height: 240,
+                    url: "/v1/images/i1/file?w=320".to_owned(),
+                }],
             }),
             version: 3,
             updated_at: at,
@@ -454,7 +467,7 @@ mod tests {
     /// (and then this test's number), so that stored summaries of the old JSON are stale.
     #[test]
     fn the_stored_json_is_the_one_of_its_format() {
-        assert_eq!(FORMAT, 1);
+        assert_eq!(FORMAT, 2);
         assert_eq!(
             serde_json::to_string(&summary("a", "One")).unwrap(),
             concat!(
@@ -463,7 +476,11 @@ mod tests {
                 r#""published_at":"2023-11-14T22:13:20.123456Z","#,
                 r#""authors":[{"id":"u1","display_name":"Ada"}],"section":null,"#,
                 r#""tags":["harbour"],"language":"en","#,
-                r#""featured_image":{"image_id":"i1","caption_id":null},"version":3,"#,
+                r#""featured_image":{"image_id":"i1","caption_id":null,"#,
+                r#""url":"/v1/images/i1/file","width":400,"height":300,"#,
+                r#""alt_text":"A harbour","caption":null,"credit":"Desk","illustrative":false,"#,
+                r#""renditions":[{"width":320,"height":240,"url":"/v1/images/i1/file?w=320"}]},"#,
+                r#""version":3,"#,
                 r#""updated_at":"2023-11-14T22:13:20.123456Z"}"#
             )
         );

@@ -22,6 +22,16 @@ pub struct CaptionRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// The captions an article shows, in the order it shows them (featured image first).
+pub fn texts_shown_in(conn: &mut DbConn, article_id: &str) -> QueryResult<Vec<String>> {
+    article_images::table
+        .inner_join(captions::table.on(article_images::caption_id.eq(captions::id.nullable())))
+        .filter(article_images::article_id.eq(article_id))
+        .order(article_images::position)
+        .select(captions::text)
+        .load(conn)
+}
+
 /// The caption with this id.
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CaptionRow>> {
     captions::table.find(id).first(conn).optional()

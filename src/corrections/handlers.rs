@@ -34,7 +34,7 @@ fn report_not_found() -> ApiError {
 ///
 /// No token needed. Rate-limited per client (`MASTHEAD_CORRECTIONS_PER_MINUTE`, 429 with
 /// `Retry-After` beyond it). The server finds the quote in the article's title, standfirst and
-/// body, whatever the whitespace or quote marks. Name and email are never shown publicly.
+/// body and the captions it shows, whatever the whitespace or quote marks. Name and email are never shown publicly.
 #[utoipa::path(
     tag = "corrections",
     params(("key" = String, Path, description = "The article's id or slug")),
@@ -68,8 +68,8 @@ pub async fn report_correction(
         .unwrap_or_default();
     let suggestion = crate::validate::text(
         "suggestion",
-        Some(&new.suggestion),
-        true,
+        new.suggestion.as_deref(),
+        false,
         5_000,
         &mut errors,
     )
@@ -94,14 +94,14 @@ pub async fn report_correction(
             let article = articles::model::find_by_key(conn, &key)?
                 .filter(|a| Status::of(a, now) == Status::Published)
                 .ok_or_else(article_not_found)?;
-            let location = locate::locate(
-                &quote,
-                &[
-                    ("title", &article.title),
-                    ("standfirst", &article.standfirst),
-                    ("body", &article.body_text),
-                ],
-            );
+            let captions = crate::captions::model::texts_shown_in(conn, &article.id)?;
+            let mut fields = vec![
+                ("title", article.title.as_str()),
+                ("standfirst", article.standfirst.as_str()),
+                ("body", article.body_text.as_str()),
+            ];
+            fields.extend(captions.iter().map(|c| ("caption", c.as_str())));
+            let location = locate::locate(&quote, &fields);
             if honeypot {
                 return Ok(receipt_of(db::new_id(), location));
             }

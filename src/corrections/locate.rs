@@ -1,5 +1,6 @@
 //! Finding a reader's quote in the article, tolerant of the ways copied text drifts: runs of
-//! whitespace and line breaks, typographic quotes and dashes, and letter case.
+//! whitespace and line breaks, typographic quotes and dashes, letter case, and the dash that
+//! joins a quote to its attribution in the plain text but not on the page.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -7,7 +8,7 @@ use utoipa::ToSchema;
 /// Where a quote was found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct QuoteLocation {
-    /// `title`, `standfirst` or `body` (the body's plain text).
+    /// `title`, `standfirst`, `body` (the body's plain text) or `caption` (one the article shows).
     pub field: String,
     /// The offset of the first character, in characters of that field's text.
     pub start: usize,
@@ -30,13 +31,18 @@ fn fold(c: char) -> Option<char> {
     })
 }
 
-/// `text` folded, with each folded character's offset (in characters) in the original.
+/// `text` folded, with each folded character's offset (in characters) in the original. A dash
+/// standing alone between spaces folds to a space: the plain text writes a quote and its
+/// attribution as `words — who`, while a selection across them on the page has a line break.
 fn normalize(text: &str) -> (Vec<char>, Vec<usize>) {
     let mut chars = Vec::with_capacity(text.len());
     let mut offsets = Vec::with_capacity(text.len());
     let mut pending_space = false;
-    for (i, c) in text.chars().enumerate() {
-        match fold(c) {
+    let source: Vec<char> = text.chars().collect();
+    let spaced = |i: usize| source.get(i).is_none_or(|c| c.is_whitespace());
+    for (i, &c) in source.iter().enumerate() {
+        let folded = fold(c).filter(|f| !(*f == '-' && (i == 0 || spaced(i - 1)) && spaced(i + 1)));
+        match folded {
             None => pending_space = !chars.is_empty(),
             Some(f) => {
                 if pending_space {
@@ -116,6 +122,29 @@ mod tests {
             locate("a much longer quote than any field here", &[("title", "x")]),
             None
         );
+    }
+
+    #[test]
+    fn a_selection_across_a_quote_and_its_attribution_is_found() {
+        let text = "Intro.\n\nWe stay until the work is done. \u{2014} A volunteer";
+        for selected in [
+            "work is done.\nA volunteer",
+            "work is done. \u{2014} A volunteer",
+            "work is done.\n\u{2014} A volunteer",
+        ] {
+            let found = locate(selected, &[("body", text)]).unwrap();
+            let original: String = text
+                .chars()
+                .skip(found.start)
+                .take(found.end - found.start)
+                .collect();
+            assert_eq!(
+                original, "work is done. \u{2014} A volunteer",
+                "{selected:?}"
+            );
+        }
+        // A dash inside words still has to match.
+        assert!(locate("Engineers two", &[("body", BODY)]).is_none());
     }
 
     #[test]

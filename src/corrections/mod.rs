@@ -74,13 +74,9 @@ pub struct NewReport {
     /// The text the reader highlighted (1–1,000 characters).
     #[schema(min_length = 1, max_length = 1000, example = "two bridges were closed")]
     pub quote: String,
-    /// What it should say (1–5,000 characters).
-    #[schema(
-        min_length = 1,
-        max_length = 5000,
-        example = "Only one bridge was closed."
-    )]
-    pub suggestion: String,
+    /// What it should say (up to 5,000 characters); leave it out to just flag the quote.
+    #[schema(max_length = 5000, example = "Only one bridge was closed.")]
+    pub suggestion: Option<String>,
     /// Anything else (up to 5,000 characters).
     #[schema(max_length = 5000)]
     pub comment: Option<String>,
@@ -116,7 +112,8 @@ pub struct Report {
     pub quote: String,
     pub quote_found: bool,
     pub quote_location: Option<QuoteLocation>,
-    pub suggestion: String,
+    /// What the reader says it should say; `null` when they only flagged the quote.
+    pub suggestion: Option<String>,
     pub comment: Option<String>,
     /// The reader's name (internal; erased on request).
     pub reporter_name: Option<String>,
@@ -156,7 +153,8 @@ impl Report {
             quote: row.quote,
             quote_found: row.quote_found,
             quote_location,
-            suggestion: row.suggestion,
+            // Stored empty when the reader suggested nothing.
+            suggestion: Some(row.suggestion).filter(|s| !s.is_empty()),
             comment: row.comment,
             reporter_name: row.reporter_name,
             reporter_email: row.reporter_email,

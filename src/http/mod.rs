@@ -1,6 +1,8 @@
 //! HTTP plumbing shared by every resource.
 
+pub mod base;
 pub mod client;
+pub mod docs;
 pub mod etag;
 pub mod fallback;
 pub mod health;

@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
 use crate::db;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::http::base::public_base;
 use crate::http::etag::{IfMatch, not_modified, read_response, tagged_json, tagged_response};
 use crate::http::json::ApiJson;
 use crate::http::pagination;
@@ -136,8 +137,13 @@ fn sniff_error(e: SniffError) -> ApiError {
 
 /// An image's metadata and its ETag: the version and a hash of the body, since its URLs come from
 /// the configured public URL as well as from the row.
-fn image_response(state: &AppState, status: StatusCode, row: ImageRow) -> ApiResult<HttpResponse> {
-    let image = Image::from_row(row, state.config.public_url.as_deref());
+fn image_response(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    row: ImageRow,
+) -> ApiResult<HttpResponse> {
+    let image = Image::from_row(row, Some(&public_base(req, &state.config)));
     let mut response = HttpResponse::build(status);
     response.insert_header((header::CACHE_CONTROL, PRIVATE));
     if status == StatusCode::CREATED || status == StatusCode::OK {
@@ -166,6 +172,7 @@ fn image_response(state: &AppState, status: StatusCode, row: ImageRow) -> ApiRes
 )]
 #[post("/v1/images")]
 pub async fn upload_image(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: AuthUser,
     payload: Multipart,
@@ -203,7 +210,7 @@ pub async fn upload_image(
         .read(move |conn| Ok(model::find_by_hash(conn, &lookup)?))
         .await?
     {
-        return image_response(&state, StatusCode::OK, existing);
+        return image_response(&req, &state, StatusCode::OK, existing);
     }
     let store = state.media.clone();
     let stored = cleaned.bytes;
@@ -250,7 +257,7 @@ pub async fn upload_image(
             Err(e) => Err(e.into()),
         })
         .await?;
-    image_response(&state, status, row)
+    image_response(&req, &state, status, row)
 }
 
 /// Filters and paging for the image library.
@@ -288,6 +295,7 @@ pub struct ImagePage {
 )]
 #[get("/v1/images")]
 pub async fn list_images(
+    req: HttpRequest,
     state: web::Data<AppState>,
     _auth: AuthUser,
     query: web::Query<ListImagesQuery>,
@@ -312,10 +320,10 @@ pub async fn list_images(
         })
         .await?;
     let (rows, next_cursor) = pagination::paginate(rows, limit, "images", |r| r.id.clone());
-    let public_url = state.config.public_url.clone();
+    let base = public_base(&req, &state.config);
     let items = rows
         .into_iter()
-        .map(|r| Image::from_row(r, public_url.as_deref()))
+        .map(|r| Image::from_row(r, Some(&base)))
         .collect();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE))
@@ -361,7 +369,7 @@ pub async fn get_image(
 ) -> ApiResult<HttpResponse> {
     let staff = auth.0.is_some();
     let (row, public) = visible(&state, id.into_inner(), staff).await?;
-    let image = Image::from_row(row, state.config.public_url.as_deref());
+    let image = Image::from_row(row, Some(&public_base(&req, &state.config)));
     let (body, tag) = tagged_json(image.version, &image)?;
     let cache = if public && !staff {
         "public, max-age=60, stale-while-revalidate=30"
@@ -466,6 +474,7 @@ pub async fn image_file(
 )]
 #[patch("/v1/images/{id}")]
 pub async fn update_image(
+    req: HttpRequest,
     state: web::Data<AppState>,
     _auth: AuthUser,
     id: web::Path<String>,
@@ -500,7 +509,7 @@ pub async fn update_image(
             model::find(conn, &id)?.ok_or_else(not_found)
         })
         .await?;
-    image_response(&state, StatusCode::OK, row)
+    image_response(&req, &state, StatusCode::OK, row)
 }
 
 /// Delete an image.

@@ -18,7 +18,7 @@ use crate::error::FieldError;
 pub const RENDITION_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
 
 /// A rendition: the image at one width.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Rendition {
     /// Its width in pixels.
     pub width: u32,
@@ -67,6 +67,82 @@ pub struct Image {
     pub updated_at: DateTime<Utc>,
 }
 
+/// An image where an article shows it, with everything a page needs to render it: the URLs and
+/// true sizes of the original and its renditions, the alt text, and this use's caption and credit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Picture {
+    /// The image's id.
+    pub image_id: String,
+    /// The caption's id, when this use has a caption.
+    pub caption_id: Option<String>,
+    /// The original file.
+    pub url: String,
+    /// The original's width in pixels, as displayed.
+    pub width: u32,
+    /// The original's height in pixels, as displayed.
+    pub height: u32,
+    /// What the picture shows, for readers who cannot see it.
+    pub alt_text: Option<String>,
+    /// The words under the picture in this article.
+    pub caption: Option<String>,
+    /// The credit readers see: the caption's, else the image's.
+    pub credit: Option<String>,
+    /// The picture does not show the event itself.
+    pub illustrative: bool,
+    /// Narrower copies (widths below the original's), narrowest first.
+    pub renditions: Vec<Rendition>,
+}
+
+impl Picture {
+    /// The picture of `image` used with `caption`; URLs start with `base` (empty: site-relative).
+    pub fn new(
+        image: &ImageRow,
+        caption: Option<&crate::captions::model::CaptionRow>,
+        base: &str,
+    ) -> Self {
+        let width = u32::try_from(image.width).unwrap_or(0);
+        let height = u32::try_from(image.height).unwrap_or(0);
+        Self {
+            image_id: image.id.clone(),
+            caption_id: caption.map(|c| c.id.clone()),
+            url: file_url(Some(base), &image.id, None),
+            width,
+            height,
+            alt_text: image.alt_text.clone(),
+            caption: caption.map(|c| c.text.clone()),
+            credit: caption
+                .and_then(|c| c.credit.clone())
+                .or_else(|| image.credit.clone()),
+            illustrative: caption.is_some_and(|c| c.illustrative),
+            renditions: renditions(base, &image.id, width, height),
+        }
+    }
+
+    /// The `srcset` of an `<img>`: every rendition and the original, by width.
+    pub fn srcset(&self) -> String {
+        self.renditions
+            .iter()
+            .map(|r| (r.url.as_str(), r.width))
+            .chain(std::iter::once((self.url.as_str(), self.width)))
+            .map(|(url, w)| format!("{url} {w}w"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The renditions of an image `width`×`height`: the allowed widths below its own.
+fn renditions(base: &str, id: &str, width: u32, height: u32) -> Vec<Rendition> {
+    RENDITION_WIDTHS
+        .iter()
+        .filter(|w| **w < width)
+        .map(|w| Rendition {
+            width: *w,
+            height: scaled_height(width, height, *w),
+            url: file_url(Some(base), id, Some(*w)),
+        })
+        .collect()
+}
+
 /// The format of a stored MIME type.
 pub fn format_of_mime(mime: &str) -> Option<sniff::Format> {
     use sniff::Format;
@@ -89,15 +165,7 @@ impl Image {
     pub fn from_row(row: ImageRow, public_url: Option<&str>) -> Self {
         let width = u32::try_from(row.width).unwrap_or(0);
         let height = u32::try_from(row.height).unwrap_or(0);
-        let renditions = RENDITION_WIDTHS
-            .iter()
-            .filter(|w| **w < width)
-            .map(|w| Rendition {
-                width: *w,
-                height: scaled_height(width, height, *w),
-                url: file_url(public_url, &row.id, Some(*w)),
-            })
-            .collect();
+        let renditions = renditions(public_url.unwrap_or(""), &row.id, width, height);
         Self {
             url: file_url(public_url, &row.id, None),
             renditions,

@@ -349,7 +349,10 @@ async fn bad_reports_and_bad_triage_are_refused(backend: Backend) {
             json!({"quote": "x".repeat(1001), "suggestion": "x"}),
             "quote",
         ),
-        (json!({"quote": "budget", "suggestion": ""}), "suggestion"),
+        (
+            json!({"quote": "budget", "suggestion": "a\u{7}bell"}),
+            "suggestion",
+        ),
         (
             json!({"quote": "budget", "suggestion": "x".repeat(5001)}),
             "suggestion",

@@ -14,6 +14,7 @@ mod cli;
 mod corrections;
 mod db;
 mod errors;
+mod frontends;
 mod links;
 mod migrations;
 mod openapi;

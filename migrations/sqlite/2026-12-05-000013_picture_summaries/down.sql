@@ -1,0 +1,2 @@
+DROP TRIGGER article_summaries_caption;
+DROP TRIGGER article_summaries_image;
