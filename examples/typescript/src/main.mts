@@ -186,15 +186,19 @@ async function main(): Promise<void> {
   });
   const cap = present(caption, "the caption");
 
-  await step("attach it to the featured image (PATCH with If-Match)", async () => {
+  await step("attach it to the featured image and to an image block (If-Match)", async () => {
     const current = await desk.GET("/v1/articles/{key}", { params: { path: { key: art.id } } });
-    expect(current, 200, "GET /v1/articles/{key} (editor)");
+    const draft = expect(current, 200, "GET /v1/articles/{key} (editor)");
     const { data, error, response } = await desk.PATCH("/v1/articles/{id}", {
       params: { path: { id: art.id }, header: { "If-Match": etagOf(current.response, "GET article") } },
-      body: { featured_image: { image_id: img.id, caption_id: cap.id } },
+      body: {
+        featured_image: { image_id: img.id, caption_id: cap.id },
+        body: [...draft.body, { type: "image", image_id: img.id, caption_id: cap.id }],
+      },
     });
     const updated = expect({ data, error, response }, 200, "PATCH /v1/articles/{id}");
     equal(present(updated.featured_image, "featured_image").caption_id ?? null, cap.id, "featured_image.caption_id");
+    equal(updated.body.length, draft.body.length + 1, "body blocks");
     art = updated;
     return `version ${updated.version}`;
   });
@@ -212,39 +216,67 @@ async function main(): Promise<void> {
   });
 
   let articleEtag = "";
-  await step("read it by slug without a token; check the featured image", async () => {
+  let picture: Schemas["Picture"] | undefined;
+  await step("read it by slug without a token; check the featured picture", async () => {
     const { data, error, response } = await anonymous.GET("/v1/articles/{key}", { params: { path: { key: slug } } });
     const read = expect({ data, error, response }, 200, "GET /v1/articles/{key} (public)");
     articleEtag = etagOf(response, "GET /v1/articles/{key}");
     equal(read.id, art.id, "id");
     equal(read.status, "published", "status");
     const featured = present(read.featured_image, "featured_image");
-    equal(featured.image_id, img.id, "featured_image.image_id");
-    equal(featured.caption_id ?? null, cap.id, "featured_image.caption_id");
-    // The rendering data of the featured image lives in `images` (usage "featured").
-    const use = present(
-      read.images.find((u) => u.usage === "featured"),
-      'images[] entry with usage "featured"',
-    );
-    equal(use.image.id, img.id, "featured use: image.id");
-    equal(use.image.alt_text ?? null, "A test card: a colour gradient", "featured use: image.alt_text");
-    equal(use.image.width, width, "featured use: image.width");
-    equal(use.image.height, height, "featured use: image.height");
-    check(use.image.url.startsWith(baseUrl), `featured use: image.url is not absolute: ${use.image.url}`);
-    const useCaption = present(use.caption, "featured use: caption");
-    equal(useCaption.text, "The gradient the council approved", "featured use: caption.text");
-    equal(useCaption.effective_credit ?? null, "Desk photo", "featured use: caption.effective_credit");
-    equal(useCaption.illustrative, false, "featured use: caption.illustrative");
-    check(read.body_html.includes("Every number adds up"), "body_html lacks the quote");
+    checkPicture(featured, "featured_image");
+    picture = featured;
+    // Every use is also listed in `images`: the featured one and the body's image block.
+    const usages = read.images.map((u) => `${u.usage}${u.block == null ? "" : `@${u.block}`}`).sort();
+    equal(usages.join(" "), "body@2 featured", "images[] uses");
     return `ETag ${articleEtag}`;
+  });
+  const pic = present(picture, "the picture");
+
+  /** What the flow set up, as a reader's page gets it. */
+  function checkPicture(p: Schemas["Picture"], what: string): void {
+    equal(p.image_id, img.id, `${what}.image_id`);
+    equal(p.caption_id ?? null, cap.id, `${what}.caption_id`);
+    equal(p.url, img.url, `${what}.url`);
+    check(p.url.startsWith(`${baseUrl}/`), `${what}.url is not absolute on ${baseUrl}: ${p.url}`);
+    equal(p.width, width, `${what}.width`);
+    equal(p.height, height, `${what}.height`);
+    equal(p.alt_text ?? null, "A test card: a colour gradient", `${what}.alt_text`);
+    equal(p.caption ?? null, "The gradient the council approved", `${what}.caption`);
+    equal(p.credit ?? null, "Desk photo", `${what}.credit (the caption's)`);
+    equal(p.illustrative, false, `${what}.illustrative`);
+    equal(JSON.stringify(p.renditions), JSON.stringify(img.renditions), `${what}.renditions`);
+    for (const r of p.renditions) check(r.url.startsWith(`${baseUrl}/`), `${what}: rendition url ${r.url}`);
+  }
+
+  await step("body_html renders the image block as a complete <figure>", async () => {
+    const read = expect(
+      await anonymous.GET("/v1/articles/{key}", { params: { path: { key: slug } } }),
+      200,
+      "GET /v1/articles/{key}",
+    );
+    const figure = present(/<figure class="image">.*?<\/figure>/s.exec(read.body_html)?.[0], "a <figure> in body_html");
+    const srcset = [...pic.renditions.map((r) => `${r.url} ${r.width}w`), `${pic.url} ${pic.width}w`].join(", ");
+    for (const part of [
+      `<img src="${pic.url}"`, // no rendition is 1024 px or wider: the original
+      `srcset="${srcset}"`,
+      `width="${pic.width}" height="${pic.height}"`,
+      `alt="${pic.alt_text ?? ""}"`,
+      `loading="lazy"`,
+      `<figcaption>${pic.caption ?? ""} <span class="credit">${pic.credit ?? ""}</span></figcaption>`,
+    ]) {
+      check(figure.includes(part), `the figure lacks ${part}: ${figure}`);
+    }
+    check(read.body_html.includes("Every number adds up"), "body_html lacks the quote");
+    return `${figure.length} bytes`;
   });
 
   await step("fetch the 320 px rendition: its pixels match the API's numbers", async () => {
     const rendition = present(
-      img.renditions.find((r) => r.width === 320),
+      pic.renditions.find((r) => r.width === 320),
       "a 320 px rendition",
     );
-    check(rendition.url.startsWith(baseUrl), `rendition url is not absolute: ${rendition.url}`);
+    equal(rendition.url, `${img.url}?w=320`, "rendition url");
     const { data, error, response } = await anonymous.GET("/v1/images/{id}/file", {
       params: { path: { id: img.id }, query: { w: 320 } },
       parseAs: "arrayBuffer",
@@ -284,6 +316,7 @@ async function main(): Promise<void> {
   await step("list them two at a time, following next_cursor", async () => {
     const seen: string[] = [];
     const sizes: number[] = [];
+    let cardChecked = false;
     let cursor: string | undefined;
     for (let page = 0; page < 10; page++) {
       const query: { tag: string; limit: number; cursor?: string } = { tag, limit: 2 };
@@ -295,9 +328,10 @@ async function main(): Promise<void> {
         equal(card.status, "published", `card ${card.id}: status`);
         seen.push(card.id);
       }
-      const cardOfFlow = listing.items.find((c) => c.id === art.id);
-      if (cardOfFlow) {
-        equal(present(cardOfFlow.featured_image, "the card's featured_image").image_id, img.id, "card featured_image");
+      const card = listing.items.find((c) => c.id === art.id);
+      if (card) {
+        checkPicture(present(card.featured_image, "the card's featured_image"), "card.featured_image");
+        cardChecked = true;
       }
       if (listing.next_cursor == null) break;
       cursor = listing.next_cursor;
@@ -305,6 +339,7 @@ async function main(): Promise<void> {
     equal(seen.length, listed.length, "articles seen across pages");
     equal(new Set(seen).size, seen.length, "distinct articles across pages");
     for (const id of listed) check(seen.includes(id), `article ${id} never listed`);
+    check(cardChecked, "the flow's card was never checked");
     return `pages of ${sizes.join(", ")}`;
   });
 
