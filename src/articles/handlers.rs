@@ -101,6 +101,7 @@ fn decode_position(scope: Scope, searching: bool, cursor: &str) -> ApiResult<Pos
             .parse::<i64>()
             .ok()
             .and_then(DateTime::<Utc>::from_timestamp_micros)
+            .filter(|at| crate::http::input::is_storable(*at))
             .ok_or_else(invalid)?;
         Ok(Position::Published(at.naive_utc(), id.to_owned()))
     } else {
@@ -163,6 +164,17 @@ pub async fn list_articles(
         .as_deref()
         .map(|c| decode_position(scope, searching, c))
         .transpose()?;
+    for (field, at) in [
+        ("published_after", query.published_after),
+        ("published_before", query.published_before),
+    ] {
+        if at.is_some_and(|at| !crate::http::input::is_storable(at)) {
+            return Err(ApiError::field(
+                field,
+                "must be between the years 1 and 9999",
+            ));
+        }
+    }
     if let Some(lang) = &query.lang
         && !super::is_language_tag(lang)
     {

@@ -125,6 +125,22 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             "the body is empty; send a JSON object".to_owned(),
         ));
     }
+    if super::input::has_escaped_nul(body) {
+        // Named like any other field at fault; a body that is not JSON at all falls through to
+        // the syntax error below.
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+            let path = super::input::path_of_nul(&value).unwrap_or_default();
+            let field = if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path
+            };
+            return Err(ApiError::Validation(vec![FieldError::new(
+                field,
+                "must not contain a NUL character",
+            )]));
+        }
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     let result: Result<T, _> = serde_path_to_error::deserialize(deserializer);
     let error = match result {

@@ -38,11 +38,17 @@ pub async fn observe(
 
     // Handlers' errors arrive here as responses; only a middleware could return an `Err`, and
     // the request it owned is gone with it (cloning it up front would break routing).
-    let mut res = match next.call(req).instrument(span.clone()).await {
-        Ok(res) => res.map_into_boxed_body(),
-        Err(err) => {
-            span.in_scope(|| tracing::warn!(%method, error = %err, "request failed in middleware"));
-            return Err(err);
+    let mut res = if let Some(refused) = crate::http::input::refuse_target(&req) {
+        req.error_response(refused)
+    } else {
+        match next.call(req).instrument(span.clone()).await {
+            Ok(res) => res.map_into_boxed_body(),
+            Err(err) => {
+                span.in_scope(
+                    || tracing::warn!(%method, error = %err, "request failed in middleware"),
+                );
+                return Err(err);
+            }
         }
     };
     if res.status().is_client_error() || res.status().is_server_error() {

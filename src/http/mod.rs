@@ -6,6 +6,7 @@ pub mod docs;
 pub mod etag;
 pub mod fallback;
 pub mod health;
+pub mod input;
 pub mod json;
 pub mod middleware;
 pub mod pagination;

@@ -37,7 +37,7 @@ pub fn decode_cursor(kind: &str, cursor: &str) -> ApiResult<String> {
         .strip_prefix(kind)
         .and_then(|rest| rest.strip_prefix(':'))
         .ok_or_else(invalid)?;
-    if position.is_empty() {
+    if position.is_empty() || position.chars().any(char::is_control) {
         return Err(invalid());
     }
     Ok(position.to_owned())

@@ -7,6 +7,7 @@ mod helpers;
 
 mod images;
 
+mod adversarial;
 mod articles;
 mod auth;
 mod cache;
