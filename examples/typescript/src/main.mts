@@ -373,6 +373,21 @@ async function main(): Promise<void> {
   });
   const report = present(receipt, "the report");
 
+  await step("flag a caption and a quote with its attribution, no suggestion", async () => {
+    const found: string[] = [];
+    for (const quote of ["gradient the council approved", "Every number adds up The treasurer"]) {
+      const sent = expect(
+        await anonymous.POST("/v1/articles/{key}/corrections", { params: { path: { key: slug } }, body: { quote } }),
+        202,
+        `POST /v1/articles/{key}/corrections ("${quote}")`,
+      );
+      equal(sent.quote_found, true, `quote_found for "${quote}"`);
+      found.push(present(sent.quote_location, `quote_location for "${quote}"`).field);
+    }
+    equal(found.join(" "), "caption body", "the fields the quotes were found in");
+    return found.join(", ");
+  });
+
   const note = "The budget was approved on Wednesday, not Tuesday.";
   await step("triage it: triaged, then accepted with a public note", async () => {
     const queued = await desk.GET("/v1/corrections/{id}", { params: { path: { id: report.id } } });
