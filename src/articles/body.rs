@@ -741,8 +741,9 @@ const FIGURE_PLACEHOLDER: &str = "<figure class=\"image\" data-image-id=\"";
 const BODY_IMAGE_WIDTH: u32 = 1024;
 
 /// `html` (from [`render_html`]) with each image block's placeholder, in order, replaced by a
-/// complete `<figure>`: an `<img>` with `src`, `srcset`, `sizes`, `width`, `height`, `alt` and
-/// lazy loading, and a `<figcaption>` with the caption and credit. `pictures` are the body's image
+/// complete `<figure>` (class `image`, and `illustrative` when the picture does not show the event):
+/// an `<img>` with `src`, `srcset`, `sizes`, `width`, `height`, `alt` and lazy loading, and a
+/// `<figcaption>` with the caption and credit, each in a span of its own class. `pictures` are the body's image
 /// blocks in order; one that is `None` (its image is gone) keeps its empty placeholder.
 #[must_use]
 pub fn with_figures(html: &str, pictures: &[Option<crate::images::Picture>]) -> String {
@@ -778,7 +779,11 @@ fn figure_into(out: &mut String, p: &crate::images::Picture) {
         .map_or((p.url.as_str(), p.width, p.height), |r| {
             (r.url.as_str(), r.width, r.height)
         });
-    out.push_str("<figure class=\"image\"><img src=\"");
+    out.push_str(if p.illustrative {
+        "<figure class=\"image illustrative\"><img src=\""
+    } else {
+        "<figure class=\"image\"><img src=\""
+    });
     escape_into(out, src);
     out.push_str("\" srcset=\"");
     escape_into(out, &p.srcset());
@@ -790,7 +795,9 @@ fn figure_into(out: &mut String, p: &crate::images::Picture) {
     if p.caption.is_some() || p.credit.is_some() {
         out.push_str("<figcaption>");
         if let Some(caption) = &p.caption {
+            out.push_str("<span class=\"caption\">");
             escape_into(out, caption);
+            out.push_str("</span>");
         }
         if let Some(credit) = &p.credit {
             if p.caption.is_some() {
@@ -1871,5 +1878,54 @@ mod tests {
             check("two\nlines"),
             ["excerpt: must not contain control characters"]
         );
+    }
+
+    #[test]
+    fn image_placeholders_become_complete_figures_in_order() {
+        let blocks = vec![
+            Block::Image {
+                image_id: "i1".to_owned(),
+                caption_id: Some("c1".to_owned()),
+            },
+            Block::Paragraph {
+                text: "Between.".to_owned(),
+            },
+            Block::Image {
+                image_id: "gone".to_owned(),
+                caption_id: None,
+            },
+        ];
+        let stored = render_html(&blocks);
+        let picture = crate::images::Picture {
+            image_id: "i1".to_owned(),
+            caption_id: Some("c1".to_owned()),
+            url: "https://h/v1/images/i1/file".to_owned(),
+            width: 2000,
+            height: 1000,
+            alt_text: Some("A \"quay\" & cranes".to_owned()),
+            caption: Some("Dawn <b>".to_owned()),
+            credit: Some("Desk".to_owned()),
+            illustrative: true,
+            renditions: vec![crate::images::Rendition {
+                width: 1024,
+                height: 512,
+                url: "https://h/v1/images/i1/file?w=1024".to_owned(),
+            }],
+        };
+        let html = with_figures(&stored, &[Some(picture), None]);
+        assert_eq!(
+            html,
+            concat!(
+                r#"<figure class="image illustrative"><img src="https://h/v1/images/i1/file?w=1024" "#,
+                r#"srcset="https://h/v1/images/i1/file?w=1024 1024w, https://h/v1/images/i1/file 2000w" "#,
+                r#"sizes="(max-width: 1024px) 100vw, 1024px" width="1024" height="512" "#,
+                r#"alt="A &quot;quay&quot; &amp; cranes" loading="lazy"><figcaption>"#,
+                r#"<span class="caption">Dawn &lt;b&gt;</span> <span class="credit">Desk</span>"#,
+                r#"</figcaption></figure>"#,
+                "\n<p>Between.</p>\n",
+                r#"<figure class="image" data-image-id="gone"></figure>"#
+            )
+        );
+        assert_eq!(with_figures(&stored, &[]), stored);
     }
 }

@@ -885,8 +885,8 @@ pub struct UnpublishRequest {
 
 /// Changes an article's status in one transaction, with a revision.
 async fn set_status(
+    req: &HttpRequest,
     state: &AppState,
-    base: String,
     auth: AuthUser,
     id: String,
     if_match: Option<IfMatch>,
@@ -899,6 +899,7 @@ async fn set_status(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Editor)?;
     let now = db::now();
+    let base = public_base(req, &state.config);
     let article = state
         .write_content(move |conn| {
             let (row, fields) = current(conn, &id)?;
@@ -982,8 +983,8 @@ pub async fn publish_article(
         }
     }
     set_status(
+        &req,
         &state,
-        public_base(&req, &state.config),
         auth,
         id.into_inner(),
         if_match,
@@ -1032,8 +1033,8 @@ pub async fn unpublish_article(
 ) -> ApiResult<HttpResponse> {
     let archive = body.0.unwrap_or_default().archive;
     set_status(
+        &req,
         &state,
-        public_base(&req, &state.config),
         auth,
         id.into_inner(),
         if_match,

@@ -51,6 +51,8 @@ impl JwtKeys {
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.validate_exp = true;
+        // A token that says it is not valid yet is refused until then (within the leeway).
+        validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECONDS;
         Self {
             encoding: EncodingKey::from_secret(secret.expose().as_bytes()),

@@ -54,6 +54,11 @@ pub async fn observe(
     if res.status().is_client_error() || res.status().is_server_error() {
         res = ensure_problem(res);
     }
+    // Every response is exactly the type it says (JSON never sniffed as HTML).
+    res.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID.clone(), value);
     }

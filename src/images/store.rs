@@ -24,9 +24,31 @@ pub struct FsStore {
 }
 
 impl FsStore {
-    /// A store rooted at `root` (created on first write).
+    /// A store rooted at `root` (created on first write). Temporary files that a crash left
+    /// mid-write (`.tmp-*`, never renamed into place) are removed.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        let store = Self { root: root.into() };
+        store.remove_leftovers(&store.root, 0);
+        store
+    }
+
+    /// Removes `.tmp-*` files under `dir` (keys are at most a few directories deep).
+    fn remove_leftovers(&self, dir: &Path, depth: usize) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir && depth < 4 {
+                self.remove_leftovers(&path, depth + 1);
+            } else if !is_dir && entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => tracing::info!(file = %path.display(), "removed a file a crash left"),
+                    Err(e) => tracing::warn!(file = %path.display(), error = %e, "cannot remove"),
+                }
+            }
+        }
     }
 }
 
@@ -113,6 +135,12 @@ mod tests {
             })
             .count();
         assert_eq!(leftovers, 0);
+        // A crash mid-write leaves a temporary file; the next start removes it.
+        let crashed = root.join("originals/ab/.tmp-0193");
+        std::fs::write(&crashed, b"half").unwrap();
+        let store = FsStore::new(root.clone());
+        assert!(!crashed.exists());
+        assert_eq!(store.read(&key).unwrap(), b"one");
         store.delete(&key).unwrap();
         store.delete(&key).unwrap();
         assert!(!store.exists(&key));

@@ -163,12 +163,7 @@ async fn control_characters_and_impossible_times_are_refused_everywhere(backend:
             json!({"image_id": nul, "article_id": id, "text": "x"}),
             "image_id",
         ),
-        (
-            "POST",
-            &report_path,
-            json!({"quote": nul}),
-            "quote",
-        ),
+        ("POST", &report_path, json!({"quote": nul}), "quote"),
         (
             "POST",
             "/v1/users",

@@ -191,6 +191,14 @@ async fn forged_expired_and_foreign_tokens_get_401(backend: Backend) {
                 ),
             ),
         ),
+        (
+            "not valid for an hour yet",
+            sign(
+                Algorithm::HS256,
+                SECRET,
+                &claims(&admin_id, &[("nbf", json!(now + 3600))]),
+            ),
+        ),
         ("alg none", format!("{header_none}.{payload}.")),
         (
             "wrong signature",

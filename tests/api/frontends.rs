@@ -112,6 +112,7 @@ async fn cors_is_decided_for_each_request_whatever_the_cache_holds(backend: Back
             let res = read_from(&app, path, Some(origin)).await;
             assert_eq!(res.status, 200, "{}", res.text);
             assert_eq!(res.header("x-cache"), Some("hit"), "{path} from {origin}");
+            assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
             assert_eq!(
                 res.header("access-control-allow-origin"),
                 Some(origin),
