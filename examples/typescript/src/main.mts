@@ -255,6 +255,7 @@ async function main(): Promise<void> {
       200,
       "GET /v1/articles/{key}",
     );
+    // class "image", not "image illustrative": the caption was made with illustrative false.
     const figure = present(/<figure class="image">.*?<\/figure>/s.exec(read.body_html)?.[0], "a <figure> in body_html");
     const srcset = [...pic.renditions.map((r) => `${r.url} ${r.width}w`), `${pic.url} ${pic.width}w`].join(", ");
     for (const part of [
@@ -263,7 +264,7 @@ async function main(): Promise<void> {
       `width="${pic.width}" height="${pic.height}"`,
       `alt="${pic.alt_text ?? ""}"`,
       `loading="lazy"`,
-      `<figcaption>${pic.caption ?? ""} <span class="credit">${pic.credit ?? ""}</span></figcaption>`,
+      `<figcaption><span class="caption">${pic.caption ?? ""}</span> <span class="credit">${pic.credit ?? ""}</span></figcaption>`,
     ]) {
       check(figure.includes(part), `the figure lacks ${part}: ${figure}`);
     }
