@@ -187,8 +187,8 @@ async function main(): Promise<void> {
   const cap = present(caption, "the caption");
 
   await step("attach it to the featured image and to an image block (If-Match)", async () => {
-    const current = await desk.GET("/v1/articles/{key}", { params: { path: { key: art.id } } });
-    const draft = expect(current, 200, "GET /v1/articles/{key} (editor)");
+    const current = await desk.GET("/v1/articles/{id}", { params: { path: { id: art.id } } });
+    const draft = expect(current, 200, "GET /v1/articles/{id} (editor)");
     const { data, error, response } = await desk.PATCH("/v1/articles/{id}", {
       params: { path: { id: art.id }, header: { "If-Match": etagOf(current.response, "GET article") } },
       body: {
@@ -218,9 +218,9 @@ async function main(): Promise<void> {
   let articleEtag = "";
   let picture: Schemas["Picture"] | undefined;
   await step("read it by slug without a token; check the featured picture", async () => {
-    const { data, error, response } = await anonymous.GET("/v1/articles/{key}", { params: { path: { key: slug } } });
-    const read = expect({ data, error, response }, 200, "GET /v1/articles/{key} (public)");
-    articleEtag = etagOf(response, "GET /v1/articles/{key}");
+    const { data, error, response } = await anonymous.GET("/v1/articles/{id}", { params: { path: { id: slug } } });
+    const read = expect({ data, error, response }, 200, "GET /v1/articles/{id} (public)");
+    articleEtag = etagOf(response, "GET /v1/articles/{id}");
     equal(read.id, art.id, "id");
     equal(read.status, "published", "status");
     const featured = present(read.featured_image, "featured_image");
@@ -251,9 +251,9 @@ async function main(): Promise<void> {
 
   await step("body_html renders the image block as a complete <figure>", async () => {
     const read = expect(
-      await anonymous.GET("/v1/articles/{key}", { params: { path: { key: slug } } }),
+      await anonymous.GET("/v1/articles/{id}", { params: { path: { id: slug } } }),
       200,
-      "GET /v1/articles/{key}",
+      "GET /v1/articles/{id}",
     );
     // class "image", not "image illustrative": the caption was made with illustrative false.
     const figure = present(/<figure class="image">.*?<\/figure>/s.exec(read.body_html)?.[0], "a <figure> in body_html");
@@ -358,12 +358,12 @@ async function main(): Promise<void> {
   let receipt: Schemas["ReportReceipt"] | undefined;
   await step("a reader reports a mistake (public)", async () => {
     const sent = expect(
-      await anonymous.POST("/v1/articles/{key}/corrections", {
-        params: { path: { key: slug } },
+      await anonymous.POST("/v1/articles/{id}/corrections", {
+        params: { path: { id: slug } },
         body: { quote: "approved the budget on Tuesday", suggestion: "It was Wednesday.", name: "A reader" },
       }),
       202,
-      "POST /v1/articles/{key}/corrections",
+      "POST /v1/articles/{id}/corrections",
     );
     equal(sent.status, "new", "status");
     equal(sent.quote_found, true, "quote_found");
@@ -378,9 +378,9 @@ async function main(): Promise<void> {
     const found: string[] = [];
     for (const quote of ["gradient the council approved", "Every number adds up The treasurer"]) {
       const sent = expect(
-        await anonymous.POST("/v1/articles/{key}/corrections", { params: { path: { key: slug } }, body: { quote } }),
+        await anonymous.POST("/v1/articles/{id}/corrections", { params: { path: { id: slug } }, body: { quote } }),
         202,
-        `POST /v1/articles/{key}/corrections ("${quote}")`,
+        `POST /v1/articles/{id}/corrections ("${quote}")`,
       );
       equal(sent.quote_found, true, `quote_found for "${quote}"`);
       found.push(present(sent.quote_location, `quote_location for "${quote}"`).field);
@@ -411,9 +411,9 @@ async function main(): Promise<void> {
 
   await step("read the public corrections log", async () => {
     const log = expect(
-      await anonymous.GET("/v1/articles/{key}/corrections", { params: { path: { key: slug } } }),
+      await anonymous.GET("/v1/articles/{id}/corrections", { params: { path: { id: slug } } }),
       200,
-      "GET /v1/articles/{key}/corrections",
+      "GET /v1/articles/{id}/corrections",
     );
     const entry = present(
       log.items.find((e) => e.id === report.id),
@@ -421,9 +421,9 @@ async function main(): Promise<void> {
     );
     equal(entry.note, note, "note");
     const read = expect(
-      await anonymous.GET("/v1/articles/{key}", { params: { path: { key: slug } } }),
+      await anonymous.GET("/v1/articles/{id}", { params: { path: { id: slug } } }),
       200,
-      "GET /v1/articles/{key}",
+      "GET /v1/articles/{id}",
     );
     check(
       read.corrections.some((c) => c.id === report.id),
@@ -434,12 +434,12 @@ async function main(): Promise<void> {
   });
 
   await step("a conditional GET answers 304 Not Modified", async () => {
-    const fresh = await anonymous.GET("/v1/articles/{key}", { params: { path: { key: slug } } });
-    expect(fresh, 200, "GET /v1/articles/{key}");
-    const etag = etagOf(fresh.response, "GET /v1/articles/{key}");
+    const fresh = await anonymous.GET("/v1/articles/{id}", { params: { path: { id: slug } } });
+    expect(fresh, 200, "GET /v1/articles/{id}");
+    const etag = etagOf(fresh.response, "GET /v1/articles/{id}");
     check(etag !== articleEtag, "the ETag did not change after the correction");
-    const again = await anonymous.GET("/v1/articles/{key}", {
-      params: { path: { key: slug } },
+    const again = await anonymous.GET("/v1/articles/{id}", {
+      params: { path: { id: slug } },
       headers: { "If-None-Match": etag },
     });
     // openapi-fetch treats 304 as an error (it is not 2xx): `data` is undefined and `error` is
@@ -447,8 +447,8 @@ async function main(): Promise<void> {
     equal(again.response.status, 304, "status with If-None-Match");
     equal(again.data, undefined, "data on a 304");
     equal(again.response.headers.get("ETag"), etag, "ETag on the 304");
-    const changed = await anonymous.GET("/v1/articles/{key}", {
-      params: { path: { key: slug } },
+    const changed = await anonymous.GET("/v1/articles/{id}", {
+      params: { path: { id: slug } },
       headers: { "If-None-Match": articleEtag },
     });
     equal(expect(changed, 200, "GET with an old ETag").id, art.id, "id");
