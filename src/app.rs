@@ -31,6 +31,8 @@ pub struct AppState {
     pub media: std::sync::Arc<dyn crate::images::store::MediaStore>,
     /// Readers' correction reports per client.
     pub corrections_limiter: crate::http::ratelimit::RateLimiter,
+    /// Failed logins per account and client, and the line for password checks.
+    pub login: crate::auth::throttle::LoginGuard,
     /// Rendered public responses.
     pub cache: crate::cache::ResponseCache,
     /// The cards of articles on public pages this instance read lately (for searches).
@@ -141,12 +143,14 @@ impl Application {
             std::sync::Arc::new(crate::images::store::FsStore::new(config.media_dir.clone()));
         let corrections_limiter =
             crate::http::ratelimit::RateLimiter::new(config.corrections_per_minute);
+        let login = crate::auth::throttle::LoginGuard::new(&config);
         let state = web::Data::new(AppState {
             db,
             jwt,
             config,
             media,
             corrections_limiter,
+            login,
             cache: crate::cache::ResponseCache::new(64 * 1024 * 1024),
             known_cards: crate::articles::summaries::Known::new(4 * 1024 * 1024),
             recent_search: crate::articles::search::RecentIndex::default(),

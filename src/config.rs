@@ -55,6 +55,10 @@ pub struct Config {
     pub corrections_per_minute: u32,
     /// `MASTHEAD_TRUSTED_PROXIES`.
     pub trusted_proxies: Vec<crate::http::client::IpNet>,
+    /// `MASTHEAD_LOGIN_*`: allowances of failed logins and their backoff.
+    pub login_throttle: crate::auth::throttle::Policy,
+    /// `MASTHEAD_LOGIN_QUEUE`: password checks that may wait for a core.
+    pub login_queue: usize,
 }
 
 /// A secret that never shows up in logs or `Debug` output.
@@ -315,6 +319,8 @@ impl Config {
             }
         }
 
+        let (login_throttle, login_queue) = login_settings(&mut problems, &get);
+
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -338,6 +344,8 @@ impl Config {
             max_image_pixels,
             corrections_per_minute,
             trusted_proxies,
+            login_throttle,
+            login_queue,
         })
     }
 
@@ -350,6 +358,45 @@ impl Config {
         load_or_create_secret(&self.data_dir.join(JWT_SECRET_FILE))
             .map_err(|e| ConfigError(vec![e]))
     }
+}
+
+/// The login throttle's allowances and timings, and the password-check queue's length.
+fn login_settings(
+    problems: &mut Vec<String>,
+    get: &impl Fn(&str) -> Option<String>,
+) -> (crate::auth::throttle::Policy, usize) {
+    let mut count = |key: &str, default: &str| {
+        parse_or(problems, get(key), key, default, |v| {
+            match v.parse::<u32>() {
+                Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+                _ => Err(format!("`{v}` is not a count from 1 to 1000000")),
+            }
+        })
+    };
+    let per_account_client = count("MASTHEAD_LOGIN_FAILURES_PER_ACCOUNT_CLIENT", "5");
+    let per_client = count("MASTHEAD_LOGIN_FAILURES_PER_CLIENT", "30");
+    let per_account = count("MASTHEAD_LOGIN_FAILURES_PER_ACCOUNT", "100");
+    let queue = count("MASTHEAD_LOGIN_QUEUE", "8");
+    let mut duration =
+        |key: &str, default: &str| parse_or(problems, get(key), key, default, parse_duration);
+    let backoff = duration("MASTHEAD_LOGIN_BACKOFF", "1s");
+    let backoff_max = duration("MASTHEAD_LOGIN_BACKOFF_MAX", "15m");
+    let window = duration("MASTHEAD_LOGIN_FAILURE_WINDOW", "15m");
+    if backoff_max < backoff {
+        problems.push(
+            "MASTHEAD_LOGIN_BACKOFF_MAX: must not be shorter than MASTHEAD_LOGIN_BACKOFF"
+                .to_owned(),
+        );
+    }
+    let policy = crate::auth::throttle::Policy {
+        per_account_client,
+        per_client,
+        per_account,
+        backoff,
+        backoff_max,
+        window,
+    };
+    (policy, usize::try_from(queue).unwrap_or(8))
 }
 
 /// Parses `value` (or `default` when unset) with `parse`, recording a problem on failure.
@@ -490,6 +537,8 @@ mod tests {
         assert_eq!(pg.db_pool_size as usize, (2 * cores).max(4));
         let set = config(&[("MASTHEAD_DB_POOL_SIZE", "12")]).expect("valid");
         assert_eq!(set.db_pool_size, 12);
+        assert_eq!(c.login_throttle, crate::auth::throttle::Policy::default());
+        assert_eq!(c.login_queue, 8);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `/v1/auth`: login, refresh, logout, and the current user.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -8,6 +8,7 @@ use super::{AuthUser, password, refresh};
 use crate::app::AppState;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::client::client_ip;
 use crate::http::json::ApiJson;
 use crate::users::{Role, User, model, normalize_email};
 
@@ -80,7 +81,11 @@ fn session(
 
 /// Log in with email and password.
 ///
-/// A wrong email and a wrong password get the same answer in about the same time.
+/// A wrong email and a wrong password get the same answer in about the same time. Failed logins
+/// are throttled per account and client, per client and per account, with exponential backoff:
+/// a throttled attempt gets 429 with `Retry-After` before any password is checked. A client
+/// with no failures on an account, or one that has logged in to it before, is not held back by
+/// others' failures on it. 429 also answers when too many password checks are already waiting.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
@@ -88,11 +93,14 @@ fn session(
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins from this client, or too many logins at once; see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[post("/v1/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: ApiJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let LoginRequest {
@@ -100,25 +108,50 @@ pub async fn login(
         password: given,
     } = body.0;
     let email = normalize_email(&email);
-    let user = state
-        .db
-        .read(move |conn| Ok(model::find_by_email(conn, &email)?))
-        .await?;
-    let (user, ok) = crate::work::heavy(move || match user {
-        Some(user) => {
-            let ok = password::verify(&given, &user.password_hash);
-            (Some(user), ok)
+    let client = client_ip(&req, &state.config.trusted_proxies);
+    let attempt = match state.login.throttle.begin(&email, client) {
+        Ok(attempt) => attempt,
+        Err(t) => {
+            tracing::debug!(scope = ?t.scope, retry_after = t.retry_after, "login throttled");
+            return Err(turned_away(t.retry_after).await);
         }
-        None => {
-            password::verify_nothing(&given);
-            (None, false)
+    };
+    let checked = async {
+        let user = state
+            .db
+            .read(move |conn| Ok(model::find_by_email(conn, &email)?))
+            .await?;
+        state
+            .login
+            .queue
+            .run(attempt.known, move || match user {
+                Some(user) => {
+                    let ok = password::verify(&given, &user.password_hash);
+                    (Some(user), ok)
+                }
+                None => {
+                    password::verify_nothing(&given);
+                    (None, false)
+                }
+            })
+            .await
+    };
+    let (user, ok) = match checked.await {
+        Ok(checked) => checked,
+        Err(e) => {
+            // No password was checked (a full line, the database): not a failure.
+            state.login.throttle.abandoned(&attempt);
+            return Err(match e {
+                ApiError::TooManyRequests { retry_after } => turned_away(retry_after).await,
+                other => other,
+            });
         }
-    })
-    .await?;
+    };
     let user = match user {
         Some(user) if ok => user,
         _ => return Err(invalid_credentials()),
     };
+    state.login.throttle.succeeded(&attempt);
     if user.disabled {
         // Only said to someone who knows the password.
         return Err(ApiError::Forbidden("this account is disabled".to_owned()));
@@ -131,6 +164,14 @@ pub async fn login(
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(tokens))
+}
+
+/// A 429 for a login, answered after a short pause: a client that ignores `Retry-After` and
+/// asks again at once is slowed to a few attempts a second per connection, at the cost of a
+/// timer, instead of spinning the server's CPU on refusals (the pause holds no worker).
+async fn turned_away(retry_after: u64) -> ApiError {
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
+    ApiError::TooManyRequests { retry_after }
 }
 
 enum Rotation {

@@ -4,6 +4,7 @@ pub mod handlers;
 pub mod jwt;
 pub mod password;
 pub mod refresh;
+pub mod throttle;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
