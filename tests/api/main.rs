@@ -10,6 +10,7 @@ mod images;
 mod adversarial;
 mod articles;
 mod auth;
+mod auth_throttle;
 mod cache;
 mod cli;
 mod corrections;
