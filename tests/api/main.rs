@@ -19,5 +19,6 @@ mod frontends;
 mod links;
 mod migrations;
 mod openapi;
+mod ownership;
 mod summaries;
 mod users;
