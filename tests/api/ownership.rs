@@ -53,6 +53,9 @@ async fn send(app: &TestApp, method: &str, path: &str, token: &str, body: Option
     req.send().await.status
 }
 
+/// (who, their token, method, path, body, expected status).
+type Case<'a> = (&'a str, &'a str, &'a str, String, Option<Value>, u16);
+
 async fn roles_resources_and_actions(backend: Backend) {
     let app = spawn_app(&backend).await;
     let admin = app.admin_token().await;
@@ -76,7 +79,7 @@ async fn roles_resources_and_actions(backend: Backend) {
     let image_path = |id: &str| format!("/v1/images/{id}");
     let caption_path = |id: &str| format!("/v1/captions/{id}");
     // (who, their token, method, path, body, expected status), in this order.
-    let cases: Vec<(&str, &str, &str, String, Option<Value>, u16)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "writer",
             &writer,
