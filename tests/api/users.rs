@@ -231,16 +231,25 @@ async fn invalid_accounts_are_refused_field_by_field(backend: Backend) {
     fields.sort();
     assert_eq!(fields, vec!["display_name", "email", "password"]);
 
-    let role = app
-        .post("/v1/users")
-        .bearer(&admin)
-        .json(&json!({"email": "a@newsroom.example", "password": "a long enough passphrase", "role": "owner"}))
-        .send()
-        .await;
-    assert_eq!(
-        problem_fields(&assert_problem(&role, 422, "validation")),
-        vec!["role"]
-    );
+    // A role is its name, nothing else: not a number, not serde's map form of an enum.
+    for role in [
+        json!("owner"),
+        json!(1),
+        json!({"admin": null}),
+        json!(["admin"]),
+    ] {
+        let res = app
+            .post("/v1/users")
+            .bearer(&admin)
+            .json(&json!({"email": "a@newsroom.example", "password": "a long enough passphrase", "role": role}))
+            .send()
+            .await;
+        assert_eq!(
+            problem_fields(&assert_problem(&res, 422, "validation")),
+            vec!["role"],
+            "{role}"
+        );
+    }
 
     let extra = app
         .post("/v1/users")
