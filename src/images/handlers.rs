@@ -377,6 +377,7 @@ pub async fn get_image(
     let staff = auth.0.is_some();
     let (row, public) = visible(&state, id.into_inner(), staff).await?;
     let image = Image::from_row(row, Some(&public_base(&req, &state.config)));
+    let image = if staff { image } else { image.for_public() };
     let (body, tag) = tagged_json(image.version, &image)?;
     let cache = if public && !staff {
         "public, max-age=60, stale-while-revalidate=30"
