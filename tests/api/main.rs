@@ -17,6 +17,7 @@ mod db;
 mod errors;
 mod frontends;
 mod links;
+mod metrics;
 mod migrations;
 mod openapi;
 mod ownership;
