@@ -115,6 +115,7 @@ pub async fn login(
         Ok(attempt) => attempt,
         Err(t) => {
             tracing::debug!(scope = ?t.scope, retry_after = t.retry_after, "login throttled");
+            crate::metrics::login_throttled(t.scope.as_str());
             return Err(turned_away(t.retry_after).await);
         }
     };
@@ -144,7 +145,10 @@ pub async fn login(
             // No password was checked (a full line, the database): not a failure.
             state.login.throttle.abandoned(&attempt);
             return Err(match e {
-                ApiError::TooManyRequests { retry_after } => turned_away(retry_after).await,
+                ApiError::TooManyRequests { retry_after } => {
+                    crate::metrics::login_throttled("queue");
+                    turned_away(retry_after).await
+                }
                 other => other,
             });
         }

@@ -223,6 +223,17 @@ pub enum Scope {
     Account,
 }
 
+impl Scope {
+    /// Its name in `/metrics` (`login_throttled_total{key=…}`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccountClient => "account_client",
+            Self::Client => "client",
+            Self::Account => "account",
+        }
+    }
+}
+
 /// An attempt that was let through (and counted as a failure until [`LoginThrottle::succeeded`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Attempt {

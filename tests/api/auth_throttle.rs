@@ -52,6 +52,14 @@ async fn wrong_passwords_end_in_429_with_retry_after(backend: Backend) {
     }
     let res = login_from(&app, "203.0.113.10", "nobody@newsroom.example", "guess").await;
     assert_eq!(assert_throttled(&res), 1);
+    // The operator sees it (the counters are the process's, shared by every test server).
+    let metrics = app.get("/metrics").send().await;
+    let counted = metrics
+        .text
+        .lines()
+        .find(|l| l.contains(r#"login_throttled_total{key="account_client"}"#))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok());
+    assert!(counted >= Some(2.0), "{}", metrics.text);
 }
 
 async fn the_owner_still_logs_in_while_an_attacker_is_throttled(backend: Backend) {
