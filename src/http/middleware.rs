@@ -54,10 +54,23 @@ pub async fn observe(
     if res.status().is_client_error() || res.status().is_server_error() {
         res = ensure_problem(res);
     }
-    // Every response is exactly the type it says (JSON never sniffed as HTML).
-    res.headers_mut().insert(
+    // Every response is exactly the type it says (JSON never sniffed as HTML), and none may be
+    // framed or run anything as a page; /docs sets a policy of its own for its page.
+    let headers = res.headers_mut();
+    headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
+    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
     );
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID.clone(), value);

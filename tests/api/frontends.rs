@@ -114,6 +114,11 @@ async fn cors_is_decided_for_each_request_whatever_the_cache_holds(backend: Back
             assert_eq!(res.header("x-cache"), Some("hit"), "{path} from {origin}");
             assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
             assert_eq!(
+                res.header("content-security-policy"),
+                Some("default-src 'none'; frame-ancestors 'none'")
+            );
+            assert_eq!(res.header("x-frame-options"), Some("DENY"));
+            assert_eq!(
                 res.header("access-control-allow-origin"),
                 Some(origin),
                 "{path}"
