@@ -19,5 +19,6 @@ mod frontends;
 mod links;
 mod migrations;
 mod openapi;
+mod slow;
 mod summaries;
 mod users;
