@@ -24,8 +24,12 @@ use crate::http::json::ApiJson;
 use crate::http::pagination;
 use crate::users::Role;
 
-/// Cache headers of bytes anyone may fetch: content-addressed, so they never change.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Cache headers of bytes anyone may fetch. The bytes behind an id never change, but whether
+/// anyone may fetch them does: unpublishing the only story that shows a picture (a takedown)
+/// makes its URL 404. So caches keep them a minute and then must ask again (a 304 against the
+/// content hash, no bytes sent), and never serve them stale: a withdrawn picture is gone from
+/// every cache within a minute, as a withdrawn article is (60 s plus 30 s stale).
+const PUBLIC_BYTES: &str = "public, max-age=60, must-revalidate";
 /// Cache headers of embargoed bytes: only for the staff member who asked.
 const PRIVATE: &str = "private, no-cache";
 
@@ -434,7 +438,8 @@ pub struct FileQuery {
 /// Fetch the image's bytes, or a rendition.
 ///
 /// Renditions are made on first request and kept. The bytes are content-addressed, so their
-/// ETag never changes and public ones may be cached for a year.
+/// ETag never changes; public ones may be cached for a minute and then revalidated (a 304), so
+/// that a picture withdrawn from publication leaves caches within a minute.
 #[utoipa::path(
     tag = "images",
     params(("id" = String, Path, description = "The image's id"), FileQuery),
@@ -472,7 +477,7 @@ pub async fn image_file(
         Some(w) => format!("\"{}-w{w}\"", row.content_hash),
         None => format!("\"{}\"", row.content_hash),
     };
-    let cache = if public { IMMUTABLE } else { PRIVATE };
+    let cache = if public { PUBLIC_BYTES } else { PRIVATE };
     if not_modified(&req, &tag) {
         return Ok(crate::http::etag::not_modified_response(tag, cache));
     }
