@@ -332,6 +332,7 @@ pub async fn serve_cached(
     let Some(etag) = etag.filter(|_| cache.admit(&key) | awaited) else {
         res.headers_mut()
             .insert(X_CACHE, header::HeaderValue::from_static("miss"));
+        crate::metrics::cache(false);
         return Ok(if fresh { not_modified_from(res) } else { res });
     };
     let (http_req, response) = res.into_parts();
@@ -360,6 +361,7 @@ pub async fn serve_cached(
     response
         .headers_mut()
         .insert(X_CACHE, header::HeaderValue::from_static("miss"));
+    crate::metrics::cache(false);
     let res = ServiceResponse::new(http_req, response);
     Ok(if fresh { not_modified_from(res) } else { res })
 }
@@ -379,6 +381,7 @@ fn hit(req: ServiceRequest, entry: &Entry) -> ServiceResponse<BoxBody> {
     response
         .headers_mut()
         .insert(X_CACHE, header::HeaderValue::from_static("hit"));
+    crate::metrics::cache(true);
     ServiceResponse::new(http_req, response)
 }
 

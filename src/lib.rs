@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod images;
+pub mod metrics;
 pub mod openapi;
 pub mod seed;
 pub mod users;

@@ -311,7 +311,12 @@ fn load(
         .map(serde_json::from_str)
         .transpose()
         .map_err(ApiError::internal)?;
-    let shown = image_uses(conn, featured.as_ref(), &fields_body, base)?;
+    let mut shown = image_uses(conn, featured.as_ref(), &fields_body, base)?;
+    if public {
+        for used in &mut shown.0.1 {
+            used.image = used.image.clone().for_public();
+        }
+    }
     let corrections = crate::corrections::handlers::log_of(conn, &row.id)?;
     let mut article = article(row, authors, tags, related, shown.0, corrections, now)?;
     article.body_html = super::body::with_figures(&article.body_html, &shown.1);

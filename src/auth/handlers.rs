@@ -67,7 +67,9 @@ fn session(
     family_id: &str,
 ) -> ApiResult<TokenResponse> {
     let refresh_token = refresh::issue(conn, &user.id, family_id, state.config.refresh_token_ttl)?;
-    let access_token = state.jwt.issue(&user.id, Role::parse(&user.role)?)?;
+    let access_token = state
+        .jwt
+        .issue(&user.id, Role::parse(&user.role)?, family_id)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".to_owned(),

@@ -30,6 +30,9 @@ pub struct Claims {
     pub exp: i64,
     /// A unique id for this token.
     pub jti: String,
+    /// The session (the login's refresh-token family) the token belongs to: when it ends
+    /// (logout, a password change, a reused refresh token), the token stops working at once.
+    pub sid: String,
 }
 
 /// Signs and verifies access tokens.
@@ -69,8 +72,8 @@ impl JwtKeys {
         self.ttl
     }
 
-    /// Issues an access token for `user_id`.
-    pub fn issue(&self, user_id: &str, role: Role) -> Result<String, ApiError> {
+    /// Issues an access token for `user_id` in session `session_id`.
+    pub fn issue(&self, user_id: &str, role: Role, session_id: &str) -> Result<String, ApiError> {
         let now = chrono::Utc::now().timestamp();
         let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
         let claims = Claims {
@@ -81,6 +84,7 @@ impl JwtKeys {
             iat: now,
             exp: now.saturating_add(ttl),
             jti: uuid::Uuid::now_v7().to_string(),
+            sid: session_id.to_owned(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(ApiError::internal)
@@ -110,7 +114,7 @@ mod tests {
     #[test]
     fn a_token_round_trips() {
         let keys = keys(SECRET, "masthead", "masthead-api");
-        let token = keys.issue("user-1", Role::Editor).expect("encodes");
+        let token = keys.issue("user-1", Role::Editor, "s1").expect("encodes");
         let claims = keys.verify(&token).expect("decodes");
         assert_eq!(claims.sub, "user-1");
         assert_eq!(claims.role, Role::Editor);
@@ -123,7 +127,7 @@ mod tests {
     #[test]
     fn wrong_secret_issuer_or_audience_is_rejected() {
         let token = keys(SECRET, "masthead", "masthead-api")
-            .issue("u", Role::Writer)
+            .issue("u", Role::Writer, "s1")
             .expect("encodes");
         assert!(
             keys(
@@ -158,6 +162,7 @@ mod tests {
             iat: now,
             exp: now + 60,
             jti: "j".into(),
+            sid: "s".into(),
         };
         let hs512 = jsonwebtoken::encode(
             &Header::new(Algorithm::HS512),

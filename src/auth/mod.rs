@@ -15,7 +15,8 @@ use crate::error::ApiError;
 use crate::users::{Role, model};
 
 /// The user behind a valid bearer token, as the database knows them now: a disabled or deleted
-/// account, or a changed role, takes effect on the very next request.
+/// account, a changed role, and a session that ended (logout, a password change) take effect on
+/// the very next request.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     /// The user's id.
@@ -68,15 +69,23 @@ impl FromRequest for AuthUser {
                 tracing::debug!(reason = %e, "access token rejected");
                 ApiError::Unauthorized("the access token is not valid or has expired".to_owned())
             })?;
-            let user = state
+            let (user, alive) = state
                 .db
-                .read(move |conn| Ok(model::find(conn, &claims.sub)?))
+                .read(move |conn| {
+                    let user = model::find(conn, &claims.sub)?;
+                    let alive = refresh::session_alive(conn, &claims.sid, &claims.sub)?;
+                    Ok((user, alive))
+                })
                 .await?;
             match user {
-                Some(user) if !user.disabled => Ok(Self {
+                Some(user) if !user.disabled && alive => Ok(Self {
                     role: Role::parse(&user.role)?,
                     id: user.id,
                 }),
+                Some(user) if !user.disabled => Err(ApiError::Unauthorized(
+                    "the session of this token has ended (logged out, or the password changed)"
+                        .to_owned(),
+                )),
                 _ => Err(ApiError::Unauthorized(
                     "the account behind this token is disabled or no longer exists".to_owned(),
                 )),

@@ -86,6 +86,18 @@ pub fn mark_used(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     Ok(n == 1)
 }
 
+/// Whether `user_id`'s session `family_id` is still alive: it has a token that is not revoked
+/// (logout, a password change, disabling the account and a reused token revoke them all).
+pub fn session_alive(conn: &mut DbConn, family_id: &str, user_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    ))
+    .get_result(conn)
+}
+
 /// Revokes every token of a family that is not revoked yet.
 pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> QueryResult<usize> {
     diesel::update(

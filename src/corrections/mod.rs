@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiResult};
 
 /// Where a report is in triage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum ReportStatus {
     /// Not looked at yet.
     New,
@@ -27,6 +27,19 @@ pub enum ReportStatus {
     Rejected,
     /// Another report says the same (`duplicate_of`).
     Duplicate,
+}
+
+/// A status is named by its string alone: serde's enum form would also take `{"new": null}`.
+impl TryFrom<String> for ReportStatus {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        Self::parse(&value).map_err(|_| {
+            format!(
+                "unknown status `{value}`: expected new, triaged, accepted, rejected or duplicate"
+            )
+        })
+    }
 }
 
 impl ReportStatus {

@@ -397,6 +397,31 @@ impl Db {
     }
 
     /// `sqlite` or `postgres`.
+    /// The pools' use now, for `/metrics`: (pool, connections open, of them idle, of them held
+    /// by a task). On PostgreSQL reads and writes share one pool, reported under both names.
+    pub fn pool_use(&self) -> [(&'static str, u32, u32, usize); 2] {
+        let busy = |gate: &Semaphore, pool: &Pool<Connector>| {
+            usize::try_from(pool.max_size())
+                .unwrap_or(0)
+                .saturating_sub(gate.available_permits())
+        };
+        let (w, r) = (self.writer.state(), self.reader.state());
+        [
+            (
+                "write",
+                w.connections,
+                w.idle_connections,
+                busy(&self.write_gate, &self.writer),
+            ),
+            (
+                "read",
+                r.connections,
+                r.idle_connections,
+                busy(&self.read_gate, &self.reader),
+            ),
+        ]
+    }
+
     pub fn backend(&self) -> &'static str {
         self.backend
     }

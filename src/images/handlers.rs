@@ -16,7 +16,7 @@ use super::store::{MediaStore, original_key};
 use super::{Image, ImageUpdate, RENDITION_WIDTHS, check_meta, render};
 use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
-use crate::db;
+use crate::db::{self, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::base::public_base;
 use crate::http::etag::{IfMatch, not_modified, read_response, tagged_json, tagged_response};
@@ -416,6 +416,7 @@ pub async fn get_image(
     let staff = auth.0.is_some();
     let (row, public) = visible(&state, id.into_inner(), staff).await?;
     let image = Image::from_row(row, Some(&public_base(&req, &state.config)));
+    let image = if staff { image } else { image.for_public() };
     let (body, tag) = tagged_json(image.version, &image)?;
     let cache = if public && !staff {
         "public, max-age=60, stale-while-revalidate=30"
@@ -512,7 +513,8 @@ pub async fn image_file(
 /// Change an image's metadata.
 ///
 /// Title, alt text, credit, licence and source URL; the bytes never change (upload a new image
-/// instead). Absent fields stay, `null` clears one. Needs `If-Match`.
+/// instead). Absent fields stay, `null` clears one. Needs `If-Match`. Editors and admins change
+/// any image; writers only their own uploads while no published or scheduled article shows them.
 #[utoipa::path(
     tag = "images",
     params(
@@ -521,13 +523,16 @@ pub async fn image_file(
     ),
     request_body = ImageUpdate,
     security(("bearer" = [])),
-    responses((status = 200, description = "The changed image", body = Image, headers(("ETag" = String))))
+    responses(
+        (status = 200, description = "The changed image", body = Image, headers(("ETag" = String))),
+        (status = 403, description = "Not yours to change", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[patch("/v1/images/{id}")]
 pub async fn update_image(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _auth: AuthUser,
+    auth: AuthUser,
     id: web::Path<String>,
     if_match: IfMatch,
     body: ApiJson<ImageUpdate>,
@@ -538,6 +543,7 @@ pub async fn update_image(
         .write_content(move |conn| {
             let current = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(current.version)?;
+            may_change(conn, &auth, &current)?;
             let mut errors = Vec::new();
             let mut pick = |field: &str, new: Option<Option<String>>, old: Option<String>| match new
             {
@@ -561,6 +567,26 @@ pub async fn update_image(
         })
         .await?;
     image_response(&req, &state, StatusCode::OK, row)
+}
+
+/// Editors and admins change any image; writers only their own uploads, and only while no
+/// published or scheduled article shows them: what readers see is the editors' to change.
+fn may_change(conn: &mut DbConn, auth: &AuthUser, image: &ImageRow) -> ApiResult<()> {
+    if auth.role.includes(Role::Editor) {
+        return Ok(());
+    }
+    if image.uploaded_by.as_deref() != Some(auth.id.as_str()) {
+        return Err(ApiError::Forbidden(
+            "writers may change only their own uploads".to_owned(),
+        ));
+    }
+    if model::shown_in_published(conn, &image.id)? {
+        return Err(ApiError::Forbidden(
+            "a published or scheduled article shows this image: only an editor may change it"
+                .to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Delete an image.
@@ -592,12 +618,7 @@ pub async fn delete_image(
         .write_content(move |conn| {
             let current = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(current.version)?;
-            if !auth.role.includes(Role::Editor) && current.uploaded_by.as_deref() != Some(&auth.id)
-            {
-                return Err(ApiError::Forbidden(
-                    "writers may delete only their own uploads".to_owned(),
-                ));
-            }
+            may_change(conn, &auth, &current)?;
             let users = model::used_by(conn, &id)?;
             if !users.is_empty() {
                 let list = users

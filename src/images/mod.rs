@@ -40,10 +40,10 @@ pub struct Image {
     pub width: u32,
     /// Height in pixels, as displayed.
     pub height: u32,
-    /// Size of the stored file in bytes.
-    pub byte_size: i64,
-    /// BLAKE3 hash of the stored file.
-    pub content_hash: String,
+    /// Size of the stored file in bytes (staff only; `null` for the public).
+    pub byte_size: Option<i64>,
+    /// BLAKE3 hash of the stored file (staff only; `null` for the public).
+    pub content_hash: Option<String>,
     /// A title for the library.
     pub title: Option<String>,
     /// What the picture shows, for readers who cannot see it.
@@ -58,7 +58,7 @@ pub struct Image {
     pub url: String,
     /// Smaller renditions (only widths below the original's).
     pub renditions: Vec<Rendition>,
-    /// Who uploaded it.
+    /// Who uploaded it (staff only; `null` for the public).
     pub uploaded_by: Option<String>,
     /// Increases with every change; the ETag is made from it.
     pub version: i64,
@@ -174,8 +174,8 @@ impl Image {
             content_type: row.content_type,
             width,
             height,
-            byte_size: row.byte_size,
-            content_hash: row.content_hash,
+            byte_size: Some(row.byte_size),
+            content_hash: Some(row.content_hash),
             title: row.title,
             alt_text: row.alt_text,
             credit: row.credit,
@@ -185,6 +185,19 @@ impl Image {
             version: row.version,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
+        }
+    }
+}
+
+impl Image {
+    /// The image as the public sees it: nothing about the newsroom's own storage or staff.
+    #[must_use]
+    pub fn for_public(self) -> Self {
+        Self {
+            byte_size: None,
+            content_hash: None,
+            uploaded_by: None,
+            ..self
         }
     }
 }

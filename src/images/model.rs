@@ -135,6 +135,23 @@ pub fn used_by(conn: &mut DbConn, image_id: &str) -> QueryResult<Vec<(String, St
         .load(conn)
 }
 
+/// Whether a published or scheduled article shows the image.
+pub fn shown_in_published(conn: &mut DbConn, image_id: &str) -> QueryResult<bool> {
+    let ids: Vec<String> = article_images::table
+        .filter(article_images::image_id.eq(image_id))
+        .select(article_images::article_id)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(false);
+    }
+    diesel::select(diesel::dsl::exists(
+        articles::table
+            .filter(articles::id.eq_any(ids))
+            .filter(articles::status.eq("published")),
+    ))
+    .get_result(conn)
+}
+
 /// Whether an article the public can read at `now` shows the image.
 pub fn is_public(conn: &mut DbConn, image_id: &str, now: NaiveDateTime) -> QueryResult<bool> {
     let ids: Vec<String> = article_images::table

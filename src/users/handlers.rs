@@ -25,6 +25,15 @@ pub struct UserPage {
     pub next_cursor: Option<String>,
 }
 
+/// Who takes over a deleted account's work.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteUserQuery {
+    /// The account that takes over the deleted one's articles and bylines (required when it
+    /// has any).
+    pub reassign_to: Option<String>,
+}
+
 /// Filters and paging for the user list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -263,19 +272,24 @@ pub async fn update_user(
 
 /// Delete an account.
 ///
-/// Admins only. The last enabled admin cannot be deleted (409). Needs `If-Match`.
+/// Admins only. Needs `If-Match`. The last enabled admin cannot be deleted (409). An account that
+/// created articles or is on a byline is deleted only with `reassign_to`, the account that takes
+/// its articles and bylines over (409 without it, so no byline ever dangles); disabling the
+/// account is the everyday way to end someone's access and keeps their name on their work.
 #[utoipa::path(
     tag = "users",
     params(
         ("id" = String, Path, description = "The user's id"),
         ("If-Match" = String, Header, description = "The ETag you last read"),
+        DeleteUserQuery,
     ),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 422, description = "`reassign_to` names no other account", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "It is the last enabled admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It is the last enabled admin, or it has work and no `reassign_to`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/v1/users/{id}")]
@@ -284,9 +298,17 @@ pub async fn delete_user(
     auth: AuthUser,
     id: web::Path<String>,
     if_match: IfMatch,
+    query: web::Query<DeleteUserQuery>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
     let id = id.into_inner();
+    let reassign_to = query.into_inner().reassign_to;
+    if reassign_to.as_deref() == Some(id.as_str()) {
+        return Err(ApiError::field(
+            "reassign_to",
+            "must name another account than the one deleted",
+        ));
+    }
     state
         .write_content(move |conn| {
             db::lock_admins(conn)?;
@@ -295,6 +317,24 @@ pub async fn delete_user(
             let active_admin = current.role == "admin" && !current.disabled;
             if active_admin && model::count_other_active_admins(conn, &id)? == 0 {
                 return Err(last_admin());
+            }
+            match &reassign_to {
+                Some(heir) => {
+                    if model::find(conn, heir)?.is_none() {
+                        return Err(ApiError::field("reassign_to", "no account has this id"));
+                    }
+                    model::reassign_work(conn, &id, heir)?;
+                }
+                None => {
+                    let (created, bylined) = model::work_of(conn, &id)?;
+                    if created + bylined > 0 {
+                        return Err(ApiError::Conflict(format!(
+                            "this account created {created} and is on the byline of {bylined} \
+                             articles: pass reassign_to=<another account's id> to hand them over, \
+                             or disable the account instead"
+                        )));
+                    }
+                }
             }
             if !model::delete(conn, &id, current.version)? {
                 return Err(ApiError::PreconditionFailed);

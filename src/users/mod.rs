@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 /// What a user may do: `admin` (everything, accounts), `editor` (publish, triage, edit
 /// anything), `writer` (own drafts, uploads, captions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Role {
     /// Everything, including accounts.
     Admin,
@@ -22,6 +22,18 @@ pub enum Role {
     Editor,
     /// Writes own drafts, uploads images, writes captions.
     Writer,
+}
+
+/// A role is named by its string alone: serde's enum form would also take `{"admin": null}`.
+impl TryFrom<String> for Role {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        [Self::Admin, Self::Editor, Self::Writer]
+            .into_iter()
+            .find(|r| r.as_str() == value)
+            .ok_or_else(|| format!("unknown role `{value}`: expected admin, editor or writer"))
+    }
 }
 
 impl Role {

@@ -125,6 +125,43 @@ pub fn update(
     Ok(updated == 1)
 }
 
+/// What `id` has to their name: (articles they created, articles whose byline names them).
+pub fn work_of(conn: &mut DbConn, id: &str) -> QueryResult<(i64, i64)> {
+    use crate::db::schema::{article_authors, articles};
+    let created = articles::table
+        .filter(articles::created_by.eq(id))
+        .count()
+        .get_result(conn)?;
+    let bylined = article_authors::table
+        .filter(article_authors::user_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    Ok((created, bylined))
+}
+
+/// Hands `from`'s articles and bylines to `to`. A byline that names both keeps `to` only, in
+/// `to`'s place; the others put `to` where `from` stood.
+pub fn reassign_work(conn: &mut DbConn, from: &str, to: &str) -> QueryResult<()> {
+    use crate::db::schema::{article_authors, articles};
+    diesel::update(articles::table.filter(articles::created_by.eq(from)))
+        .set(articles::created_by.eq(to))
+        .execute(conn)?;
+    let both: Vec<String> = article_authors::table
+        .filter(article_authors::user_id.eq(to))
+        .select(article_authors::article_id)
+        .load(conn)?;
+    diesel::delete(
+        article_authors::table
+            .filter(article_authors::user_id.eq(from))
+            .filter(article_authors::article_id.eq_any(both)),
+    )
+    .execute(conn)?;
+    diesel::update(article_authors::table.filter(article_authors::user_id.eq(from)))
+        .set(article_authors::user_id.eq(to))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Deletes the row if it is still at `expected_version`; returns whether it was.
 pub fn delete(conn: &mut DbConn, id: &str, expected_version: i64) -> QueryResult<bool> {
     let deleted = diesel::delete(

@@ -129,12 +129,84 @@ async fn logout_revokes_the_session(backend: Backend) {
     assert_eq!(unknown.status, 204);
 }
 
-fn claims(sub: &str, overrides: &[(&str, Value)]) -> Value {
+/// Access tokens end with their session: logout ends one session, a password change every
+/// session of the account, and a reused refresh token its own family; other sessions go on.
+async fn access_tokens_die_with_their_session(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let (id, desk) = app.user_with_role("editor").await;
+    let me = |token: String| {
+        let app = &app;
+        async move { app.get("/v1/auth/me").bearer(&token).send().await }
+    };
+    let email = me(desk.access.clone()).await.json()["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let laptop = app.login(&email, "a long enough passphrase").await;
+    let phone = app.login(&email, "a long enough passphrase").await;
+
+    // Logout: that session's access token is refused at once, the others still work.
+    let res = app
+        .post("/v1/auth/logout")
+        .json(&json!({"refresh_token": laptop.refresh}))
+        .send()
+        .await;
+    assert_eq!(res.status, 204);
+    let refused = me(laptop.access.clone()).await;
+    let problem = assert_problem(&refused, 401, "unauthorized");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("session"),
+        "{problem}"
+    );
+    assert_eq!(me(phone.access.clone()).await.status, 200);
+    assert_eq!(me(desk.access.clone()).await.status, 200);
+
+    // A rotated refresh token keeps the session (and its new access token) alive.
+    let rotated = app
+        .post("/v1/auth/refresh")
+        .json(&json!({"refresh_token": phone.refresh}))
+        .send()
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    let phone2 = Tokens::from(&rotated.json());
+    assert_eq!(me(phone.access.clone()).await.status, 200);
+    assert_eq!(me(phone2.access.clone()).await.status, 200);
+    // Presenting the spent one again revokes the family: both access tokens die.
+    let reused = app
+        .post("/v1/auth/refresh")
+        .json(&json!({"refresh_token": phone.refresh}))
+        .send()
+        .await;
+    assert_problem(&reused, 401, "unauthorized");
+    assert_eq!(me(phone2.access.clone()).await.status, 401);
+    assert_eq!(me(desk.access.clone()).await.status, 200);
+
+    // A password change signs the account out everywhere, access tokens included.
+    let admin = app.admin_token().await;
+    let tag = app.etag(&format!("/v1/users/{id}"), Some(&admin)).await;
+    let res = app
+        .patch(&format!("/v1/users/{id}"))
+        .bearer(&admin)
+        .header("if-match", &tag)
+        .json(&json!({"password": "a brand new passphrase"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(me(desk.access.clone()).await.status, 401);
+    let again = app.login(&email, "a brand new passphrase").await;
+    assert_eq!(me(again.access).await.status, 200);
+    // The admin's own session was not touched.
+    assert_eq!(me(admin).await.status, 200);
+}
+
+/// The claims of `session`'s token (`(user id, session id)`), with `overrides`.
+fn claims(session: &(String, String), overrides: &[(&str, Value)]) -> Value {
     let now = chrono::Utc::now().timestamp();
     let mut claims = json!({
         "iss": ISSUER,
         "aud": AUDIENCE,
-        "sub": sub,
+        "sub": session.0,
+        "sid": session.1,
         "role": "admin",
         "iat": now,
         "exp": now + 600,
@@ -157,12 +229,19 @@ fn sign(alg: Algorithm, secret: &str, claims: &Value) -> String {
 
 async fn forged_expired_and_foreign_tokens_get_401(backend: Backend) {
     let app = spawn_app(&backend).await;
-    let me = app
-        .get("/v1/auth/me")
-        .bearer(&app.admin_token().await)
-        .send()
-        .await;
-    let admin_id = me.json()["id"].as_str().unwrap().to_owned();
+    let token = app.admin_token().await;
+    let me = app.get("/v1/auth/me").bearer(&token).send().await;
+    // The user and the session (refresh-token family) the server put in its own token.
+    let payload: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let admin_id = (
+        me.json()["id"].as_str().unwrap().to_owned(),
+        payload["sid"].as_str().unwrap().to_owned(),
+    );
 
     // The control: a token we sign exactly as the server does is accepted.
     let good = sign(Algorithm::HS256, SECRET, &claims(&admin_id, &[]));
@@ -244,8 +323,28 @@ async fn forged_expired_and_foreign_tokens_get_401(backend: Backend) {
         ),
         ("garbage", "not.a.jwt".to_owned()),
         (
+            "another session's id",
+            sign(
+                Algorithm::HS256,
+                SECRET,
+                &claims(&(admin_id.0.clone(), "no-such-session".to_owned()), &[]),
+            ),
+        ),
+        (
+            "no session",
+            sign(Algorithm::HS256, SECRET, &{
+                let mut c = claims(&admin_id, &[]);
+                c.as_object_mut().unwrap().remove("sid");
+                c
+            }),
+        ),
+        (
             "unknown user",
-            sign(Algorithm::HS256, SECRET, &claims("no-such-user", &[])),
+            sign(
+                Algorithm::HS256,
+                SECRET,
+                &claims(&("no-such-user".to_owned(), admin_id.1.clone()), &[]),
+            ),
         ),
     ];
     for (name, token) in cases {
@@ -375,6 +474,7 @@ backend_tests!(
     wrong_email_and_wrong_password_get_the_same_answer,
     refresh_rotates_and_a_reused_token_revokes_its_family,
     logout_revokes_the_session,
+    access_tokens_die_with_their_session,
     forged_expired_and_foreign_tokens_get_401,
     a_disabled_account_is_locked_out_at_once,
     a_writer_or_editor_calling_admin_endpoints_gets_403,

@@ -114,6 +114,11 @@ async fn cors_is_decided_for_each_request_whatever_the_cache_holds(backend: Back
             assert_eq!(res.header("x-cache"), Some("hit"), "{path} from {origin}");
             assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
             assert_eq!(
+                res.header("content-security-policy"),
+                Some("default-src 'none'; frame-ancestors 'none'")
+            );
+            assert_eq!(res.header("x-frame-options"), Some("DENY"));
+            assert_eq!(
                 res.header("access-control-allow-origin"),
                 Some(origin),
                 "{path}"
@@ -252,6 +257,39 @@ async fn reads_carry_everything_a_page_renders(backend: Backend) {
     assert_eq!(
         searched["items"][0]["featured_image"],
         expected_picture("The harbour at dusk on Sunday.")
+    );
+
+    // Readers see nothing of the newsroom's storage or staff; editors do.
+    for image in [
+        read["images"][0]["image"].clone(),
+        app.get(&format!("/v1/images/{image_id}"))
+            .send()
+            .await
+            .json(),
+    ] {
+        for field in ["uploaded_by", "content_hash", "byte_size"] {
+            assert_eq!(image[field], Value::Null, "{field}: {image}");
+        }
+    }
+    let staff = app
+        .get(&format!("/v1/images/{image_id}"))
+        .bearer(&editor)
+        .send()
+        .await
+        .json();
+    assert!(
+        staff["uploaded_by"].is_string() && staff["byte_size"].is_u64(),
+        "{staff}"
+    );
+    let staff = app
+        .get(&format!("/v1/articles/{slug}"))
+        .bearer(&editor)
+        .send()
+        .await
+        .json();
+    assert!(
+        staff["images"][0]["image"]["content_hash"].is_string(),
+        "{staff}"
     );
 
     // Each rendition is exactly the size the API states.

@@ -122,7 +122,10 @@ async fn get_bytes(
     path: &str,
     token: Option<&str>,
 ) -> (u16, Vec<u8>, Option<String>, Option<String>) {
-    let client = awc::Client::default();
+    // Renditions are made by a debug build, maybe on a busy machine: more than awc's 5 s.
+    let client = awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .finish();
     let mut req = client.get(format!("{}{}", app.base, path));
     if let Some(t) = token {
         req = req.insert_header(("authorization", format!("Bearer {t}")));

@@ -231,16 +231,25 @@ async fn invalid_accounts_are_refused_field_by_field(backend: Backend) {
     fields.sort();
     assert_eq!(fields, vec!["display_name", "email", "password"]);
 
-    let role = app
-        .post("/v1/users")
-        .bearer(&admin)
-        .json(&json!({"email": "a@newsroom.example", "password": "a long enough passphrase", "role": "owner"}))
-        .send()
-        .await;
-    assert_eq!(
-        problem_fields(&assert_problem(&role, 422, "validation")),
-        vec!["role"]
-    );
+    // A role is its name, nothing else: not a number, not serde's map form of an enum.
+    for role in [
+        json!("owner"),
+        json!(1),
+        json!({"admin": null}),
+        json!(["admin"]),
+    ] {
+        let res = app
+            .post("/v1/users")
+            .bearer(&admin)
+            .json(&json!({"email": "a@newsroom.example", "password": "a long enough passphrase", "role": role}))
+            .send()
+            .await;
+        assert_eq!(
+            problem_fields(&assert_problem(&res, 422, "validation")),
+            vec!["role"],
+            "{role}"
+        );
+    }
 
     let extra = app
         .post("/v1/users")
@@ -371,7 +380,104 @@ async fn a_new_password_works_and_signs_out_old_sessions(backend: Backend) {
     assert_problem(&refresh, 401, "unauthorized");
 }
 
+/// Someone with work is deleted only by handing it over; bylines never dangle.
+async fn an_account_with_work_is_deleted_only_by_handing_it_over(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let (leaver, leaver_tokens) = app.user_with_role("editor").await;
+    let (heir, heir_tokens) = app.user_with_role("editor").await;
+    // One story by the leaver alone, one bylined to both (the leaver first).
+    let solo = new_article_id(
+        &app,
+        &leaver_tokens.access,
+        &json!({"title": "Solo", "body": [{"type": "paragraph", "text": "One."}]}),
+    )
+    .await;
+    let shared = new_article_id(
+        &app,
+        &leaver_tokens.access,
+        &json!({"title": "Shared", "body": [{"type": "paragraph", "text": "Two."}],
+                "authors": [leaver, heir]}),
+    )
+    .await;
+    publish_article(&app, &admin, &solo).await;
+    publish_article(&app, &admin, &shared).await;
+    let delete = |query: String| {
+        let app = &app;
+        let admin = admin.clone();
+        let leaver = leaver.clone();
+        async move {
+            app.delete(&format!("/v1/users/{leaver}{query}"))
+                .bearer(&admin)
+                .header("if-match", "*")
+                .send()
+                .await
+        }
+    };
+
+    let refused = delete(String::new()).await;
+    let problem = assert_problem(&refused, 409, "conflict");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("reassign_to"),
+        "{problem}"
+    );
+    for bad in [
+        "?reassign_to=no-such-user".to_owned(),
+        format!("?reassign_to={leaver}"),
+    ] {
+        let res = delete(bad.clone()).await;
+        assert_eq!(
+            problem_fields(&assert_problem(&res, 422, "validation")),
+            vec!["reassign_to"],
+            "{bad}"
+        );
+    }
+    // Refused means untouched: the leaver is still there, on both bylines.
+    let byline = |id: String| {
+        let app = &app;
+        async move {
+            app.get(&format!("/v1/articles/{id}")).send().await.json()["authors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        byline(shared.clone()).await,
+        vec![leaver.clone(), heir.clone()]
+    );
+
+    let res = delete(format!("?reassign_to={heir}")).await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    assert_eq!(byline(solo.clone()).await, vec![heir.clone()]);
+    assert_eq!(byline(shared.clone()).await, vec![heir.clone()]);
+    let listed = app
+        .get(&format!("/v1/articles?author={heir}"))
+        .send()
+        .await
+        .json();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2, "{listed}");
+    let gone = app
+        .get(&format!("/v1/users/{leaver}"))
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_problem(&gone, 404, "not-found");
+    // The heir may now edit the solo story as its creator.
+    let res = app
+        .patch(&format!("/v1/articles/{solo}"))
+        .bearer(&heir_tokens.access)
+        .header("if-match", "*")
+        .json(&json!({"standfirst": "Handed over."}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+}
+
 backend_tests!(
+    an_account_with_work_is_deleted_only_by_handing_it_over,
     an_admin_creates_reads_updates_and_deletes_an_account,
     the_list_pages_through_every_account_once,
     emails_are_unique_ignoring_case,
