@@ -15,7 +15,7 @@ use crate::config::{Config, ConfigError, CorsOrigins};
 use crate::db::{Db, OpenError};
 use crate::error::ApiError;
 use crate::http::fallback::{RouteTable, no_route};
-use crate::http::json::BodyLimit;
+use crate::http::json::{BodyLimit, BodyTimeout};
 use crate::http::middleware::observe;
 use crate::{openapi, users};
 
@@ -138,6 +138,24 @@ impl Application {
         let blocking_threads =
             usize::try_from(config.db_pool_size).unwrap_or(8) + crate::work::slots() + 2;
         let body_limit = BodyLimit(config.max_body_bytes);
+        let body_timeout = BodyTimeout(config.body_timeout);
+        // Stalled clients: the head, the body (in the extractors), idle keep-alive and a closing
+        // connection each have a deadline, and connections stop being accepted a little before
+        // the process runs out of descriptors, so that none of them can starve the others.
+        let open_files = crate::http::connections::raise_open_files_limit();
+        let max_connections =
+            crate::http::connections::per_worker(config.max_connections, open_files, workers);
+        tracing::info!(
+            open_files,
+            connections_per_worker = max_connections,
+            workers,
+            "connection limits"
+        );
+        let (head_timeout, keep_alive, disconnect_timeout) = (
+            config.head_timeout,
+            config.keep_alive,
+            config.disconnect_timeout,
+        );
         let cors_origins = config.cors_origins.clone();
         let media =
             std::sync::Arc::new(crate::images::store::FsStore::new(config.media_dir.clone()));
@@ -175,6 +193,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(routes.clone())
                 .app_data(body_limit)
+                .app_data(body_timeout)
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {
                     ApiError::BadRequest(format!("the query string is not valid: {e}")).into()
                 }))
@@ -212,6 +231,10 @@ impl Application {
         })
         .workers(workers)
         .worker_max_blocking_threads(blocking_threads)
+        .client_request_timeout(head_timeout)
+        .keep_alive(keep_alive)
+        .client_disconnect_timeout(disconnect_timeout)
+        .max_connections(max_connections)
         .listen(listener)
         .map_err(|source| StartError::Bind {
             addr: std::net::SocketAddr::from(([0, 0, 0, 0], port)),

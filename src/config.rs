@@ -59,6 +59,20 @@ pub struct Config {
     pub login_throttle: crate::auth::throttle::Policy,
     /// `MASTHEAD_LOGIN_QUEUE`: password checks that may wait for a core.
     pub login_queue: usize,
+    /// `MASTHEAD_HEAD_TIMEOUT`: how long a connection may take to send a request's head.
+    pub head_timeout: Duration,
+    /// `MASTHEAD_BODY_TIMEOUT`: how long a JSON body may take to arrive in full, and the longest
+    /// pause between two pieces of an upload.
+    pub body_timeout: Duration,
+    /// `MASTHEAD_UPLOAD_TIMEOUT`: how long an image upload may take to arrive in full.
+    pub upload_timeout: Duration,
+    /// `MASTHEAD_KEEP_ALIVE`: how long an idle connection is kept open between requests.
+    pub keep_alive: Duration,
+    /// `MASTHEAD_DISCONNECT_TIMEOUT`: how long a closing connection may take to shut down.
+    pub disconnect_timeout: Duration,
+    /// `MASTHEAD_MAX_CONNECTIONS`: open connections across all workers, or `None` for as many
+    /// as the file-descriptor limit leaves room for.
+    pub max_connections: Option<usize>,
 }
 
 /// A secret that never shows up in logs or `Debug` output.
@@ -320,6 +334,26 @@ impl Config {
         }
 
         let (login_throttle, login_queue) = login_settings(&mut problems, &get);
+        let mut duration = |key: &str, default: &str| {
+            parse_or(&mut problems, get(key), key, default, parse_duration)
+        };
+        let head_timeout = duration("MASTHEAD_HEAD_TIMEOUT", "5s");
+        let body_timeout = duration("MASTHEAD_BODY_TIMEOUT", "15s");
+        let upload_timeout = duration("MASTHEAD_UPLOAD_TIMEOUT", "120s");
+        let keep_alive = duration("MASTHEAD_KEEP_ALIVE", "5s");
+        let disconnect_timeout = duration("MASTHEAD_DISCONNECT_TIMEOUT", "1s");
+        let max_connections = match get("MASTHEAD_MAX_CONNECTIONS") {
+            None => None,
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) if (1..=1_000_000).contains(&n) => Some(n),
+                _ => {
+                    problems.push(format!(
+                        "MASTHEAD_MAX_CONNECTIONS: `{v}` is not a connection count from 1 to 1000000"
+                    ));
+                    None
+                }
+            },
+        };
 
         if !problems.is_empty() {
             return Err(ConfigError(problems));
@@ -346,6 +380,12 @@ impl Config {
             trusted_proxies,
             login_throttle,
             login_queue,
+            head_timeout,
+            body_timeout,
+            upload_timeout,
+            keep_alive,
+            disconnect_timeout,
+            max_connections,
         })
     }
 
@@ -539,6 +579,17 @@ mod tests {
         assert_eq!(set.db_pool_size, 12);
         assert_eq!(c.login_throttle, crate::auth::throttle::Policy::default());
         assert_eq!(c.login_queue, 8);
+        assert_eq!(c.head_timeout, Duration::from_secs(5));
+        assert_eq!(c.body_timeout, Duration::from_secs(15));
+        assert_eq!(c.upload_timeout, Duration::from_secs(120));
+        assert_eq!(c.keep_alive, Duration::from_secs(5));
+        assert_eq!(c.disconnect_timeout, Duration::from_secs(1));
+        assert_eq!(c.max_connections, None);
+        let bad = config(&[
+            ("MASTHEAD_MAX_CONNECTIONS", "0"),
+            ("MASTHEAD_BODY_TIMEOUT", "0s"),
+        ]);
+        assert_eq!(bad.err().map(|e| e.0.len()), Some(2));
     }
 
     #[test]

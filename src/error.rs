@@ -90,6 +90,9 @@ pub enum ApiError {
     /// The request body is larger than allowed.
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
+    /// The request body did not arrive within its deadline.
+    #[error("request timeout: {0}")]
+    RequestTimeout(String),
     /// The request body has the wrong media type.
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
@@ -128,6 +131,7 @@ impl ApiError {
             Self::PreconditionFailed => "precondition-failed",
             Self::PreconditionRequired => "precondition-required",
             Self::PayloadTooLarge(_) => "payload-too-large",
+            Self::RequestTimeout(_) => "request-timeout",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::TooManyRequests { .. } => "too-many-requests",
             Self::Unavailable(_) => "unavailable",
@@ -147,6 +151,7 @@ impl ApiError {
             Self::PreconditionFailed => "The resource has changed",
             Self::PreconditionRequired => "If-Match is required",
             Self::PayloadTooLarge(_) => "The request body is too large",
+            Self::RequestTimeout(_) => "The request body did not arrive in time",
             Self::UnsupportedMediaType(_) => "Unsupported media type",
             Self::TooManyRequests { .. } => "Too many requests",
             Self::Unavailable(_) => "Service unavailable",
@@ -162,6 +167,7 @@ impl ApiError {
             | Self::NotFound(d)
             | Self::Conflict(d)
             | Self::PayloadTooLarge(d)
+            | Self::RequestTimeout(d)
             | Self::UnsupportedMediaType(d) => Some(d.clone()),
             // The cause may name hosts or drivers: it is logged, not shown.
             Self::Unavailable(_) => Some(
@@ -217,6 +223,7 @@ impl ResponseError for ApiError {
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -121,6 +121,11 @@ const STANDARD: &[(&str, &str, &str)] = &[
     ),
     ("404", "NotFound", "No such resource"),
     (
+        "408",
+        "RequestTimeout",
+        "The body did not arrive in full within the deadline (`MASTHEAD_BODY_TIMEOUT`)",
+    ),
+    (
         "412",
         "PreconditionFailed",
         "If-Match does not match the current ETag",
@@ -398,7 +403,7 @@ fn add_standard_responses(path: &str, method: &str, op: &mut Operation, access: 
             "401" => access == Access::Token,
             "404" => has_path,
             "412" | "428" => changes,
-            "413" | "415" => has_body,
+            "408" | "413" | "415" => has_body,
             "422" => has_query || has_body,
             "500" => true,
             "503" => !liveness,

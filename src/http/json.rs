@@ -4,6 +4,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::BytesMut;
 use actix_web::{FromRequest, HttpRequest};
+use std::time::Duration;
+
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
@@ -13,6 +15,19 @@ use crate::error::{ApiError, FieldError};
 /// The largest JSON body accepted, set from `MASTHEAD_MAX_BODY_BYTES` as app data.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
+
+/// How long a JSON body may take to arrive in full, set from `MASTHEAD_BODY_TIMEOUT` as app
+/// data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub Duration);
+
+/// The 408 answered to a body that did not arrive within `deadline`.
+pub fn body_timed_out(deadline: Duration) -> ApiError {
+    ApiError::RequestTimeout(format!(
+        "the body did not arrive in full within {} seconds",
+        deadline.as_secs()
+    ))
+}
 
 /// A JSON request body.
 #[derive(Debug)]
@@ -63,12 +78,20 @@ fn unsupported() -> ApiError {
     ApiError::UnsupportedMediaType("send the body as application/json".to_owned())
 }
 
-/// Reads the whole body, up to the configured limit (413 beyond it).
+/// Reads the whole body, up to the configured limit (413 beyond it) and within the configured
+/// deadline (408 past it).
+///
+/// The deadline is for the whole body, not for each pause between pieces: a client that trickles
+/// a byte a second would pass any idle timeout yet hold its connection for as long as it likes.
+/// A JSON body is at most a megabyte by default, so even a slow phone sends it well within it.
 fn read_body(
     req: &HttpRequest,
     payload: &mut Payload,
 ) -> impl std::future::Future<Output = Result<BytesMut, ApiError>> + 'static {
     let limit = req.app_data::<BodyLimit>().map_or(1024 * 1024, |l| l.0);
+    let deadline = req
+        .app_data::<BodyTimeout>()
+        .map_or(Duration::from_secs(15), |t| t.0);
     let declared_length = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -81,16 +104,22 @@ fn read_body(
         if declared_length.is_some_and(|n| n > limit) {
             return Err(too_large());
         }
-        let mut body = BytesMut::with_capacity(declared_length.unwrap_or(1024).min(limit));
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk
-                .map_err(|e| ApiError::BadRequest(format!("the body could not be read: {e}")))?;
-            if body.len() + chunk.len() > limit {
-                return Err(too_large());
+        let read = async move {
+            let mut body = BytesMut::with_capacity(declared_length.unwrap_or(1024).min(limit));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::BadRequest(format!("the body could not be read: {e}"))
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
             }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+            Ok(body)
+        };
+        actix_web::rt::time::timeout(deadline, read)
+            .await
+            .unwrap_or_else(|_| Err(body_timed_out(deadline)))
     }
 }
 

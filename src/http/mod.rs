@@ -2,6 +2,7 @@
 
 pub mod base;
 pub mod client;
+pub mod connections;
 pub mod docs;
 pub mod etag;
 pub mod fallback;

@@ -1,6 +1,7 @@
 //! `/v1/images`: upload, library, metadata and the files themselves.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use actix_multipart::{Multipart, MultipartError};
 use actix_web::http::{StatusCode, header};
@@ -23,8 +24,12 @@ use crate::http::json::ApiJson;
 use crate::http::pagination;
 use crate::users::Role;
 
-/// Cache headers of bytes anyone may fetch: content-addressed, so they never change.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Cache headers of bytes anyone may fetch. The bytes behind an id never change, but whether
+/// anyone may fetch them does: unpublishing the only story that shows a picture (a takedown)
+/// makes its URL 404. So caches keep them a minute and then must ask again (a 304 against the
+/// content hash, no bytes sent), and never serve them stale: a withdrawn picture is gone from
+/// every cache within a minute, as a withdrawn article is (60 s plus 30 s stale).
+const PUBLIC_BYTES: &str = "public, max-age=60, must-revalidate";
 /// Cache headers of embargoed bytes: only for the staff member who asked.
 const PRIVATE: &str = "private, no-cache";
 
@@ -73,14 +78,42 @@ struct Parts {
     fields: HashMap<String, String>,
 }
 
-async fn read_parts(mut payload: Multipart, max_file_bytes: usize) -> ApiResult<Parts> {
+/// Reads an upload's parts within `total` (`MASTHEAD_UPLOAD_TIMEOUT`), with no pause between
+/// two pieces longer than `idle` (`MASTHEAD_BODY_TIMEOUT`): 408 otherwise. The total bounds a
+/// trickle; the pause bound frees a stalled connection long before the total is up.
+async fn read_parts(
+    payload: Multipart,
+    max_file_bytes: usize,
+    total: Duration,
+    idle: Duration,
+) -> ApiResult<Parts> {
+    actix_web::rt::time::timeout(total, read_parts_pausing(payload, max_file_bytes, idle))
+        .await
+        .unwrap_or_else(|_| Err(crate::http::json::body_timed_out(total)))
+}
+
+/// The next item of an upload, if it comes within `idle`.
+async fn within<T>(idle: Duration, next: impl std::future::Future<Output = T>) -> ApiResult<T> {
+    actix_web::rt::time::timeout(idle, next).await.map_err(|_| {
+        ApiError::RequestTimeout(format!(
+            "the upload paused for more than {} seconds",
+            idle.as_secs()
+        ))
+    })
+}
+
+async fn read_parts_pausing(
+    mut payload: Multipart,
+    max_file_bytes: usize,
+    idle: Duration,
+) -> ApiResult<Parts> {
     const MAX_TEXT_BYTES: usize = 16 * 1024;
     let mut parts = Parts {
         file: None,
         fields: HashMap::new(),
     };
     let mut errors = Vec::new();
-    while let Some(field) = payload.next().await {
+    while let Some(field) = within(idle, payload.next()).await? {
         let mut field = field.map_err(multipart_error)?;
         let name = field.name().unwrap_or_default().to_owned();
         let is_file = name == "file";
@@ -91,7 +124,7 @@ async fn read_parts(mut payload: Multipart, max_file_bytes: usize) -> ApiResult<
             MAX_TEXT_BYTES
         };
         let mut buffer = Vec::new();
-        while let Some(chunk) = field.next().await {
+        while let Some(chunk) = within(idle, field.next()).await? {
             let chunk = chunk.map_err(multipart_error)?;
             if buffer.len() + chunk.len() > limit {
                 return Err(if is_file {
@@ -182,7 +215,13 @@ pub async fn upload_image(
     auth: AuthUser,
     payload: Multipart,
 ) -> ApiResult<HttpResponse> {
-    let parts = read_parts(payload, state.config.max_upload_bytes).await?;
+    let parts = read_parts(
+        payload,
+        state.config.max_upload_bytes,
+        state.config.upload_timeout,
+        state.config.body_timeout,
+    )
+    .await?;
     let mut errors = Vec::new();
     let get = |name: &str| parts.fields.get(name).map(String::as_str);
     let meta = ImageMeta {
@@ -400,7 +439,8 @@ pub struct FileQuery {
 /// Fetch the image's bytes, or a rendition.
 ///
 /// Renditions are made on first request and kept. The bytes are content-addressed, so their
-/// ETag never changes and public ones may be cached for a year.
+/// ETag never changes; public ones may be cached for a minute and then revalidated (a 304), so
+/// that a picture withdrawn from publication leaves caches within a minute.
 #[utoipa::path(
     tag = "images",
     params(("id" = String, Path, description = "The image's id"), FileQuery),
@@ -438,7 +478,7 @@ pub async fn image_file(
         Some(w) => format!("\"{}-w{w}\"", row.content_hash),
         None => format!("\"{}\"", row.content_hash),
     };
-    let cache = if public { IMMUTABLE } else { PRIVATE };
+    let cache = if public { PUBLIC_BYTES } else { PRIVATE };
     if not_modified(&req, &tag) {
         return Ok(crate::http::etag::not_modified_response(tag, cache));
     }

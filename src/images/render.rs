@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageBuffer, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 use super::sniff::Format;
 use super::store::{MediaStore, rendition_key};
@@ -74,15 +75,21 @@ pub fn ensure(
     Ok((key, made))
 }
 
+/// The most memory one decoded picture may take.
+const MAX_DECODED_BYTES: usize = 1024 * 1024 * 1024;
+
 /// Decodes with limits (the upload was checked, but the file is read again here) and turns the
 /// picture upright as its EXIF orientation says.
 pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
+    if super::sniff::sniff(bytes) == Some(Format::Png) {
+        return decode_png(bytes, MAX_DECODED_BYTES);
+    }
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| e.to_string())?;
     let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
     let mut limits = Limits::default();
-    limits.max_alloc = Some(1024 * 1024 * 1024);
+    limits.max_alloc = Some(MAX_DECODED_BYTES as u64);
     decoder.set_limits(limits).map_err(|e| e.to_string())?;
     let orientation = decoder.orientation().ok();
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
@@ -90,6 +97,53 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
         img.apply_orientation(orientation);
     }
     Ok(img)
+}
+
+/// Decodes a PNG to 8 bits a sample as it reads it, into no more than `max_bytes`.
+///
+/// The image crate decodes a 16-bit PNG to 16-bit pixels: twice the memory of the same picture in
+/// 8 bits (a 7000×7000 RGBA one, 392 MB instead of 196), for depth that no rendition, encoder or
+/// screen here keeps. The png crate strips it row by row, so the only full-size buffer is the
+/// 8-bit one. PNGs have at most four channels, so this bounds them all.
+fn decode_png(bytes: &[u8], max_bytes: usize) -> Result<DynamicImage, String> {
+    let mut decoder =
+        png::Decoder::new_with_limits(Cursor::new(bytes), png::Limits { bytes: max_bytes });
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+    let size = reader
+        .output_buffer_size()
+        .filter(|n| *n <= max_bytes)
+        .ok_or_else(|| format!("the decoded picture would take more than {max_bytes} bytes"))?;
+    let mut buffer = vec![0; size];
+    let frame = reader.next_frame(&mut buffer).map_err(|e| e.to_string())?;
+    buffer.truncate(frame.buffer_size());
+    let (width, height) = (frame.width, frame.height);
+    let picture = match frame.color_type {
+        png::ColorType::Grayscale => {
+            ImageBuffer::from_raw(width, height, buffer).map(DynamicImage::ImageLuma8)
+        }
+        png::ColorType::GrayscaleAlpha => {
+            ImageBuffer::from_raw(width, height, buffer).map(DynamicImage::ImageLumaA8)
+        }
+        png::ColorType::Rgb => {
+            ImageBuffer::from_raw(width, height, buffer).map(DynamicImage::ImageRgb8)
+        }
+        png::ColorType::Rgba => {
+            ImageBuffer::from_raw(width, height, buffer).map(DynamicImage::ImageRgba8)
+        }
+        // EXPAND turns palettes into RGB(A).
+        png::ColorType::Indexed => None,
+    };
+    let mut picture = picture.ok_or("the decoded pixels do not fill the picture")?;
+    let orientation = reader
+        .info()
+        .exif_metadata
+        .as_deref()
+        .and_then(Orientation::from_exif_chunk);
+    if let Some(orientation) = orientation {
+        picture.apply_orientation(orientation);
+    }
+    Ok(picture)
 }
 
 /// Scales `original` to `width` and encodes it.
@@ -127,4 +181,68 @@ fn make(original: &[u8], format: Format, width: u32) -> Result<Vec<u8>, String> 
             .map_err(|e| e.to_string())?,
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageEncoder, Rgba};
+
+    fn png_16bit(width: u32, height: u32) -> Vec<u8> {
+        let picture = ImageBuffer::from_fn(width, height, |x, y| {
+            Rgba([
+                u16::try_from(x * 1000 % 65_536).unwrap(),
+                u16::try_from(y * 1000 % 65_536).unwrap(),
+                0x1234,
+                0xffff,
+            ])
+        });
+        let mut out = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut out)
+            .write_image(
+                bytemuck_bytes(picture.as_raw()).as_slice(),
+                width,
+                height,
+                image::ExtendedColorType::Rgba16,
+            )
+            .unwrap();
+        out
+    }
+
+    /// The bytes the PNG encoder takes for 16-bit samples (native byte order).
+    fn bytemuck_bytes(samples: &[u16]) -> Vec<u8> {
+        samples.iter().flat_map(|s| s.to_ne_bytes()).collect()
+    }
+
+    #[test]
+    fn a_16_bit_png_decodes_into_an_8_bit_sized_buffer() {
+        let (width, height) = (60, 40);
+        let bytes = png_16bit(width, height);
+        let eight_bit = (width * height * 4) as usize;
+        // Room for the 8-bit picture and not for the 16-bit one (twice as large).
+        let picture = decode_png(&bytes, eight_bit).expect("fits in 8 bits a sample");
+        assert!(matches!(picture, DynamicImage::ImageRgba8(_)));
+        assert_eq!((picture.width(), picture.height()), (width, height));
+        let rgba = picture.to_rgba8();
+        // Each sample keeps its high byte.
+        assert_eq!(
+            rgba.get_pixel(59, 39).0,
+            [(59_000u32 >> 8) as u8, (39_000u32 >> 8) as u8, 0x12, 0xff]
+        );
+        assert!(decode_png(&bytes, eight_bit - 1).is_err());
+        // And the general entry point takes the same path.
+        assert!(matches!(
+            decode(&bytes).unwrap(),
+            DynamicImage::ImageRgba8(_)
+        ));
+    }
+
+    #[test]
+    fn renditions_of_a_16_bit_png_are_8_bit() {
+        let bytes = png_16bit(700, 100);
+        let out = make(&bytes, Format::Png, 320).unwrap();
+        let picture = image::load_from_memory(&out).unwrap();
+        assert_eq!(picture.color(), image::ColorType::Rgba8);
+        assert_eq!((picture.width(), picture.height()), (320, 46));
+    }
 }

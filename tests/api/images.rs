@@ -423,7 +423,7 @@ async fn captions_belong_to_each_use_and_the_embargo_holds(backend: Backend) {
         "Archive photo"
     );
 
-    // Now public, with long-lived cache headers on the content-addressed bytes.
+    // Now public, cached for a minute and then revalidated (see the takedown test).
     assert_eq!(
         app.get(&format!("/v1/images/{image_id}"))
             .send()
@@ -436,7 +436,7 @@ async fn captions_belong_to_each_use_and_the_embargo_holds(backend: Backend) {
     assert_eq!(status, 200);
     assert_eq!(
         cache.as_deref(),
-        Some("public, max-age=31536000, immutable")
+        Some("public, max-age=60, must-revalidate")
     );
     let file = app.get(&format!("/v1/images/{image_id}/file")).send().await;
     let etag = file.header("etag").unwrap().to_owned();
@@ -841,7 +841,138 @@ async fn a_new_credit_is_a_new_etag_for_every_page_that_shows_it(backend: Backen
     assert_problem(&stale, 412, "precondition-failed");
 }
 
+/// The longest a cache may serve a public image without asking again, in seconds: as long as a
+/// withdrawn picture may go on showing.
+const IMAGE_STALENESS: u64 = 60;
+
+/// How long `cache_control` lets any cache serve a response without revalidating it (a
+/// `stale-*` extension adds to `max-age`; `immutable` means forever).
+fn staleness_allowed(cache_control: &str) -> u64 {
+    let mut max_age = None;
+    let mut stale = 0;
+    let mut must_revalidate = false;
+    for directive in cache_control.split(',').map(str::trim) {
+        let (name, value) = directive.split_once('=').unwrap_or((directive, ""));
+        let seconds = || value.trim_matches('"').parse::<u64>().unwrap();
+        match name.to_ascii_lowercase().as_str() {
+            "immutable" => return u64::MAX,
+            // A shared cache obeys s-maxage over max-age: the larger bounds them all.
+            "max-age" | "s-maxage" => max_age = Some(max_age.unwrap_or(0).max(seconds())),
+            "stale-while-revalidate" | "stale-if-error" => stale += seconds(),
+            "must-revalidate" | "proxy-revalidate" => must_revalidate = true,
+            _ => {}
+        }
+    }
+    // Without max-age a cache picks its own freshness (heuristics): unbounded.
+    let Some(max_age) = max_age else {
+        return u64::MAX;
+    };
+    // must-revalidate forbids serving stale once expired, whatever the extensions say.
+    if must_revalidate {
+        max_age
+    } else {
+        max_age + stale
+    }
+}
+
+/// A takedown: once the only story that shows a picture is unpublished, its URL is 404 — even
+/// to a cache revalidating with the ETag it holds — and no cache was allowed to keep serving it
+/// for longer than a minute.
+async fn a_withdrawn_image_is_404_and_was_cached_only_briefly(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let photo = upload(
+        &app,
+        &editor,
+        &[
+            ("file", Some("p.jpg"), &jpeg_with_gps(900, 600, 1)),
+            ("alt_text", None, b"A protester on a car"),
+            ("credit", None, b"Staff photographer"),
+        ],
+    )
+    .await
+    .json();
+    let image_id = photo["id"].as_str().unwrap().to_owned();
+    let article = draft(
+        &app,
+        &editor,
+        "Night of protests",
+        json!([{"type": "paragraph", "text": "Text."}, {"type": "image", "image_id": image_id}]),
+    )
+    .await;
+    let article_id = article["id"].as_str().unwrap();
+    let res = app
+        .post(&format!("/v1/articles/{article_id}/publish"))
+        .bearer(&editor)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+
+    let mut etags = Vec::new();
+    for path in [
+        format!("/v1/images/{image_id}/file"),
+        format!("/v1/images/{image_id}/file?w=320"),
+    ] {
+        let res = app.get(&path).send().await;
+        assert_eq!(res.status, 200, "{path}: {}", res.text);
+        let cache = res.header("cache-control").unwrap().to_owned();
+        assert!(
+            staleness_allowed(&cache) <= IMAGE_STALENESS,
+            "{path}: `{cache}` lets caches serve it for longer than {IMAGE_STALENESS} s"
+        );
+        assert!(cache.starts_with("public"), "{cache}");
+        let etag = res.header("etag").unwrap().to_owned();
+        // Revalidation is cheap: 304, no bytes, and the same policy.
+        let again = app.get(&path).header("if-none-match", &etag).send().await;
+        assert_eq!(again.status, 304, "{path}");
+        assert!(again.text.is_empty());
+        assert_eq!(again.header("cache-control"), Some(cache.as_str()));
+        etags.push((path, etag));
+    }
+
+    // The takedown.
+    let res = app
+        .post(&format!("/v1/articles/{article_id}/unpublish"))
+        .bearer(&editor)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    for (path, etag) in &etags {
+        assert_problem(&app.get(path).send().await, 404, "not-found");
+        // A cache revalidating what it holds hears 404, not 304.
+        assert_problem(
+            &app.get(path).header("if-none-match", etag).send().await,
+            404,
+            "not-found",
+        );
+    }
+    // Staff still see it, privately.
+    let staff = app
+        .get(&format!("/v1/images/{image_id}/file"))
+        .bearer(&editor)
+        .send()
+        .await;
+    assert_eq!(staff.status, 200);
+    assert_eq!(staff.header("cache-control"), Some("private, no-cache"));
+}
+
+#[test]
+fn staleness_is_read_from_cache_control_as_a_cache_would() {
+    assert_eq!(
+        staleness_allowed("public, max-age=31536000, immutable"),
+        u64::MAX
+    );
+    assert_eq!(staleness_allowed("public, max-age=60, must-revalidate"), 60);
+    assert_eq!(
+        staleness_allowed("public, max-age=60, stale-while-revalidate=30"),
+        90
+    );
+    assert_eq!(staleness_allowed("public, max-age=10, s-maxage=600"), 600);
+    assert_eq!(staleness_allowed("public"), u64::MAX);
+}
+
 backend_tests!(
+    a_withdrawn_image_is_404_and_was_cached_only_briefly,
     a_new_credit_is_a_new_etag_for_every_page_that_shows_it,
     location_is_stripped_pixels_kept_and_orientation_applied,
     a_rendition_is_made_once_under_concurrent_requests,

@@ -22,5 +22,6 @@ mod metrics;
 mod migrations;
 mod openapi;
 mod ownership;
+mod slow;
 mod summaries;
 mod users;
