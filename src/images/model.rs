@@ -137,23 +137,20 @@ pub fn used_by(conn: &mut DbConn, image_id: &str) -> QueryResult<Vec<(String, St
 
 /// Whether a published or scheduled article shows the image.
 pub fn shown_in_published(conn: &mut DbConn, image_id: &str) -> QueryResult<bool> {
-    let ids: Vec<String> = article_images::table
-        .filter(article_images::image_id.eq(image_id))
-        .select(article_images::article_id)
-        .load(conn)?;
-    if ids.is_empty() {
-        return Ok(false);
-    }
-    diesel::select(diesel::dsl::exists(
-        articles::table
-            .filter(articles::id.eq_any(ids))
-            .filter(articles::status.eq("published")),
-    ))
-    .get_result(conn)
+    shown_in_published_by(conn, image_id, None)
 }
 
 /// Whether an article the public can read at `now` shows the image.
 pub fn is_public(conn: &mut DbConn, image_id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    shown_in_published_by(conn, image_id, Some(now))
+}
+
+/// Whether an article published (by `now`, when given) shows the image.
+fn shown_in_published_by(
+    conn: &mut DbConn,
+    image_id: &str,
+    now: Option<NaiveDateTime>,
+) -> QueryResult<bool> {
     let ids: Vec<String> = article_images::table
         .filter(article_images::image_id.eq(image_id))
         .select(article_images::article_id)
@@ -161,11 +158,17 @@ pub fn is_public(conn: &mut DbConn, image_id: &str, now: NaiveDateTime) -> Query
     if ids.is_empty() {
         return Ok(false);
     }
+    // Without a time, any publication time counts (the last day both databases hold).
+    let by = now.unwrap_or_else(|| {
+        chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+            .and_then(|d| d.and_hms_opt(23, 59, 59))
+            .unwrap_or_default()
+    });
     diesel::select(diesel::dsl::exists(
         articles::table
             .filter(articles::id.eq_any(ids))
             .filter(articles::status.eq("published"))
-            .filter(articles::published_at.le(now)),
+            .filter(articles::published_at.le(by)),
     ))
     .get_result(conn)
 }
