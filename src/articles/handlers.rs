@@ -363,10 +363,7 @@ fn image_uses(
     if refs.is_empty() {
         return Ok(((None, Vec::new()), Vec::new()));
     }
-    let image_ids: Vec<String> = refs.iter().map(|r| r.2.clone()).collect();
-    let caption_ids: Vec<String> = refs.iter().filter_map(|r| r.3.clone()).collect();
-    let images = crate::images::model::find_many(conn, &image_ids)?;
-    let captions = crate::captions::model::find_many(conn, &caption_ids)?;
+    let (images, captions) = super::image_rows(conn, refs.iter().map(|r| (&r.2, r.3.as_ref())))?;
     let mut uses = Vec::with_capacity(refs.len());
     let mut featured_picture = None;
     let mut body_pictures = Vec::new();
@@ -406,10 +403,7 @@ fn check_images(
     if refs.is_empty() {
         return Ok(errors);
     }
-    let image_ids: Vec<String> = refs.iter().map(|r| r.2.clone()).collect();
-    let caption_ids: Vec<String> = refs.iter().filter_map(|r| r.3.clone()).collect();
-    let images = crate::images::model::find_many(conn, &image_ids)?;
-    let captions = crate::captions::model::find_many(conn, &caption_ids)?;
+    let (images, captions) = super::image_rows(conn, refs.iter().map(|r| (&r.2, r.3.as_ref())))?;
     for (_, field, image_id, caption_id) in refs {
         if !images.iter().any(|i| &i.id == image_id) {
             errors.push(FieldError::new(
@@ -444,10 +438,7 @@ fn check_publishable(conn: &mut DbConn, fields: &Fields) -> ApiResult<()> {
     if refs.is_empty() {
         return Ok(());
     }
-    let image_ids: Vec<String> = refs.iter().map(|r| r.2.clone()).collect();
-    let caption_ids: Vec<String> = refs.iter().filter_map(|r| r.3.clone()).collect();
-    let images = crate::images::model::find_many(conn, &image_ids)?;
-    let captions = crate::captions::model::find_many(conn, &caption_ids)?;
+    let (images, captions) = super::image_rows(conn, refs.iter().map(|r| (&r.2, r.3.as_ref())))?;
     let mut errors = Vec::new();
     for (_, field, image_id, caption_id) in &refs {
         let Some(image) = images.iter().find(|i| &i.id == image_id) else {

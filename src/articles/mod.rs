@@ -586,6 +586,26 @@ pub fn fields_of(
     })
 }
 
+/// The image and caption rows that `pairs` (an image id and a caption id each) name: two
+/// statements, whatever the number of pairs.
+pub fn image_rows<'a>(
+    conn: &mut crate::db::DbConn,
+    pairs: impl IntoIterator<Item = (&'a String, Option<&'a String>)>,
+) -> ApiResult<(
+    Vec<crate::images::model::ImageRow>,
+    Vec<crate::captions::model::CaptionRow>,
+)> {
+    let (mut image_ids, mut caption_ids) = (Vec::new(), Vec::new());
+    for (image, caption) in pairs {
+        image_ids.push(image.clone());
+        caption_ids.extend(caption.cloned());
+    }
+    Ok((
+        crate::images::model::find_many(conn, &image_ids)?,
+        crate::captions::model::find_many(conn, &caption_ids)?,
+    ))
+}
+
 /// Relations of many articles at once, grouped by article id.
 #[derive(Default)]
 pub struct Relations {
@@ -625,13 +645,12 @@ impl Relations {
         if featured.is_empty() {
             return Ok(self);
         }
-        let image_ids: Vec<String> = featured.iter().map(|(_, f)| f.image_id.clone()).collect();
-        let caption_ids: Vec<String> = featured
-            .iter()
-            .filter_map(|(_, f)| f.caption_id.clone())
-            .collect();
-        let images = crate::images::model::find_many(conn, &image_ids)?;
-        let captions = crate::captions::model::find_many(conn, &caption_ids)?;
+        let (images, captions) = image_rows(
+            conn,
+            featured
+                .iter()
+                .map(|(_, f)| (&f.image_id, f.caption_id.as_ref())),
+        )?;
         for (article, f) in featured {
             let Some(image) = images.iter().find(|i| i.id == f.image_id) else {
                 continue;
