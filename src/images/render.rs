@@ -49,30 +49,30 @@ pub fn ensure(
             .map_err(|_| "rendition lock poisoned".to_owned())?;
         map.entry(key.clone()).or_default().clone()
     };
-    let made = {
+    let made = (|| {
         let _guard = lock
             .lock()
             .map_err(|_| "rendition lock poisoned".to_owned())?;
         if store.exists(&key) {
-            false
-        } else {
-            let original = store
-                .read(original_key)
-                .map_err(|e| format!("cannot read the original: {e}"))?;
-            let bytes = make(&original, out_format, width)?;
-            store
-                .put(&key, &bytes)
-                .map_err(|e| format!("cannot store the rendition: {e}"))?;
-            true
+            return Ok(false);
         }
-    };
-    if let Ok(mut map) = locks().lock() {
-        // The map holds one reference and `lock` another: nobody else is waiting on it.
-        if map.get(&key).is_some_and(|l| Arc::strong_count(l) <= 2) {
-            map.remove(&key);
-        }
+        let original = store
+            .read(original_key)
+            .map_err(|e| format!("cannot read the original: {e}"))?;
+        let bytes = make(&original, out_format, width)?;
+        store
+            .put(&key, &bytes)
+            .map_err(|e| format!("cannot store the rendition: {e}"))?;
+        Ok(true)
+    })();
+    // Whether it was made or failed, the lock goes once nobody else waits on it (the map holds
+    // one reference and `lock` another), so the map holds only renditions being made.
+    if let Ok(mut map) = locks().lock()
+        && map.get(&key).is_some_and(|l| Arc::strong_count(l) <= 2)
+    {
+        map.remove(&key);
     }
-    Ok((key, made))
+    made.map(|made| (key, made))
 }
 
 /// The most memory one decoded picture may take.
@@ -187,6 +187,18 @@ fn make(original: &[u8], format: Format, width: u32) -> Result<Vec<u8>, String> 
 mod tests {
     use super::*;
     use image::{ImageEncoder, Rgba};
+
+    #[test]
+    fn a_failed_rendition_leaves_no_lock_behind() {
+        let root = std::env::temp_dir().join(format!("masthead-render-{}", uuid::Uuid::now_v7()));
+        let store = crate::images::store::FsStore::new(root.clone());
+        let hash = "deadbeef-no-such-original";
+        let result = ensure(&store, "originals/de/none.jpg", hash, Format::Jpeg, 320);
+        assert!(result.is_err());
+        let key = rendition_key(hash, 320, Format::Jpeg.extension());
+        assert!(!locks().lock().unwrap().contains_key(&key));
+        let _ = std::fs::remove_dir_all(root);
+    }
 
     fn png_16bit(width: u32, height: u32) -> Vec<u8> {
         let picture = ImageBuffer::from_fn(width, height, |x, y| {
