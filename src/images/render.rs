@@ -102,8 +102,8 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
 /// Decodes a PNG to 8 bits a sample as it reads it, into no more than `max_bytes`.
 ///
 /// The image crate decodes a 16-bit PNG to 16-bit pixels: twice the memory of the same picture in
-/// 8 bits (a 7000×7000 RGBA one, 392 MB instead of 196), for depth that no rendition, encoder or
-/// screen here keeps. The png crate strips it row by row, so the only full-size buffer is the
+/// 8 bits, for depth that no rendition, encoder or screen here keeps (figures in
+/// bench/README.md). The png crate strips it row by row, so the only full-size buffer is the
 /// 8-bit one. PNGs have at most four channels, so this bounds them all.
 fn decode_png(bytes: &[u8], max_bytes: usize) -> Result<DynamicImage, String> {
     let mut decoder =
