@@ -3,6 +3,7 @@
 pub mod app;
 pub mod articles;
 pub mod auth;
+pub mod background;
 pub mod cache;
 pub mod captions;
 pub mod config;
@@ -13,13 +14,15 @@ pub mod http;
 pub mod images;
 pub mod metrics;
 pub mod openapi;
+pub mod router;
 pub mod seed;
+pub mod server;
 pub mod users;
 pub mod validate;
 pub mod work;
 
-pub use app::Application;
 pub use config::Config;
+pub use server::Application;
 
 /// Lower-case hexadecimal of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
