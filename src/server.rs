@@ -107,7 +107,8 @@ impl Application {
         let media = Arc::new(crate::images::store::FsStore::new(config.media_dir.clone()));
         let corrections_limiter =
             crate::http::ratelimit::RateLimiter::new(config.corrections_per_minute);
-        let login = crate::auth::throttle::LoginGuard::new(&config);
+        let login =
+            crate::auth::throttle::LoginGuard::new(config.login_throttle, config.login_queue);
         let state = web::Data::new(AppState {
             db: Arc::new(db),
             jwt,
