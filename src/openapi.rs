@@ -40,7 +40,7 @@ drafts too. Paths are relative to the server this document is served from.",
         Problem,
         FieldError,
         articles::handlers::ListStatus,
-        closed::RenditionWidth
+        images::RenditionWidth
     )),
     tags(
         (name = "articles", description = "Stories: drafts, publication, public reads"),
