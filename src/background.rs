@@ -72,3 +72,18 @@ fn repeat<H: Held>(
         .map(|_| ())
         .unwrap_or_else(|e| tracing::error!(error = %e, thread = name, "cannot start"));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pair_is_held_only_while_both_live() {
+        let (db, cache) = (Arc::new(1), Arc::new("cache"));
+        let held = (Arc::downgrade(&db), Arc::downgrade(&cache));
+        assert!(matches!(held.upgrade(), Some((d, c)) if *d == 1 && *c == "cache"));
+        drop(cache);
+        assert!(held.upgrade().is_none(), "a job ends once either is gone");
+        assert!(Held::upgrade(&held.0).is_some());
+    }
+}
