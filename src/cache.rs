@@ -11,7 +11,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Mutex, RwLock, Weak};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -19,9 +19,10 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
-use actix_web::{Error, HttpResponse, web};
+use actix_web::{Error, HttpResponse};
 
-use crate::app::AppState;
+use crate::config::Config;
+use crate::db::{Db, DbConn};
 use crate::http::etag::{none_match, not_modified};
 
 /// `X-Cache: hit | miss` on every cacheable request's response.
@@ -58,11 +59,18 @@ pub struct ResponseCache {
     max_bytes: usize,
     /// URLs being rendered for the cache now, each with a channel its waiters listen on.
     in_flight: Mutex<HashMap<String, tokio::sync::watch::Sender<()>>>,
+    next_change: NextChange,
 }
 
+/// Reads when stored responses go stale by themselves: the time of the next scheduled change
+/// to public content (a story's publication), if any. The features that schedule changes give
+/// it; the cache knows nothing of their rows.
+pub type NextChange = fn(&mut DbConn) -> diesel::QueryResult<Option<chrono::NaiveDateTime>>;
+
 impl ResponseCache {
-    /// A cache holding at most `max_bytes` of bodies.
-    pub fn new(max_bytes: usize) -> Self {
+    /// A cache holding at most `max_bytes` of bodies, whose responses expire at the times
+    /// `next_change` reads.
+    pub fn new(max_bytes: usize, next_change: NextChange) -> Self {
         Self {
             generation: AtomicU64::new(1),
             invalidated_through: AtomicI64::new(i64::MIN),
@@ -73,6 +81,7 @@ impl ResponseCache {
             order: Mutex::new((VecDeque::new(), 0)),
             max_bytes,
             in_flight: Mutex::new(HashMap::new()),
+            next_change,
         }
     }
 
@@ -231,25 +240,27 @@ fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
-/// The middleware.
-pub async fn serve_cached(
+/// The middleware's work: answers a cacheable request from `cache`, or renders it and stores
+/// the response; any other request passes through.
+pub async fn serve(
+    cache: &ResponseCache,
+    db: &Db,
+    config: &Config,
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let Some(state) = state.filter(|_| cacheable(&req)) else {
+    if !cacheable(&req) {
         return next
             .call(req)
             .await
             .map(ServiceResponse::map_into_boxed_body);
-    };
-    let cache = &state.cache;
+    }
     let now = now_micros();
     // Responses carry absolute URLs: without a configured public URL they start with the host
     // the client asked for, which is then part of what the response is.
-    let base = match &state.config.public_url {
+    let base = match &config.public_url {
         Some(_) => String::new(),
-        None => crate::http::base::public_base(req.request(), &state.config),
+        None => crate::http::base::public_base(req.request(), config),
     };
     let key = match req.query_string() {
         "" => format!("{base}{}", req.path()),
@@ -268,9 +279,11 @@ pub async fn serve_cached(
                 .await
                 .map(ServiceResponse::map_into_boxed_body);
         }
-        None => match state
-            .db
-            .read(|conn| Ok(crate::articles::model::next_publication(conn)?))
+        None => match db
+            .read({
+                let next_change = cache.next_change;
+                move |conn| Ok(next_change(conn)?)
+            })
             .await
         {
             Ok(next_at) => {
@@ -403,27 +416,37 @@ fn not_modified_with(headers: &HeaderMap) -> HttpResponse {
 }
 
 /// Polls the shared content version, so that writes through other instances (or the CLI)
-/// invalidate this one's cache within `interval`. Stops when the server's state is gone.
-pub fn watch_content_version(state: std::sync::Weak<AppState>, interval: std::time::Duration) {
+/// invalidate this one's cache within `interval`. Stops when the database or the cache is gone.
+pub fn watch_content_version(
+    db: Weak<Db>,
+    cache: Weak<ResponseCache>,
+    interval: std::time::Duration,
+) {
     // The version as of now, read before anything is cached: a change made between start-up
     // and the first poll must not go unnoticed.
-    let initial = state
+    let initial = db
         .upgrade()
-        .and_then(|s| s.db.read_blocking(crate::db::content_version).ok());
+        .and_then(|db| db.read_blocking(crate::db::content_version).ok());
     let mut seen: Option<i64> = initial;
-    crate::app::every("masthead-content-watch", state, interval, move |state| {
-        let version = state.db.read_blocking(crate::db::content_version);
-        match (version, seen) {
-            (Ok(v), Some(old)) if v != old => {
-                // Versions only grow, and every change up to one this instance wrote committed
-                // before its own invalidation: nothing newer to drop.
-                if v > state.cache.invalidated_through.load(Ordering::SeqCst) {
-                    state.cache.invalidate();
+    let held = (db, cache);
+    crate::background::every(
+        "masthead-content-watch",
+        held,
+        interval,
+        move |(db, cache)| {
+            let version = db.read_blocking(crate::db::content_version);
+            match (version, seen) {
+                (Ok(v), Some(old)) if v != old => {
+                    // Versions only grow, and every change up to one this instance wrote committed
+                    // before its own invalidation: nothing newer to drop.
+                    if v > cache.invalidated_through.load(Ordering::SeqCst) {
+                        cache.invalidate();
+                    }
+                    seen = Some(v);
                 }
-                seen = Some(v);
+                (Ok(v), None) => seen = Some(v),
+                _ => {}
             }
-            (Ok(v), None) => seen = Some(v),
-            _ => {}
-        }
-    });
+        },
+    );
 }

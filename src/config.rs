@@ -522,7 +522,7 @@ fn create_secret(path: &Path) -> Result<Secret, String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| format!("no system randomness for the JWT secret: {e}"))?;
-    let secret = crate::hex(&bytes);
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod articles;
 pub mod auth;
+pub mod background;
 pub mod cache;
 pub mod captions;
 pub mod config;
@@ -13,21 +14,12 @@ pub mod http;
 pub mod images;
 pub mod metrics;
 pub mod openapi;
+pub mod router;
 pub mod seed;
+pub mod server;
 pub mod users;
 pub mod validate;
 pub mod work;
 
-pub use app::Application;
 pub use config::Config;
-
-/// Lower-case hexadecimal of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
+pub use server::Application;

@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::HttpResponse;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -15,7 +15,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::app::AppState;
+use crate::db::Db;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -170,19 +170,10 @@ fn route_of(path: &str) -> &'static str {
     }
 }
 
-/// Metrics in the Prometheus text format.
-///
-/// Requests by route, method and status with latency histograms, response-cache hits and
-/// misses, database pool use and login throttling. Meant for the operator's scraper: restrict
-/// it at the proxy if it should not be public.
-#[utoipa::path(
-    tag = "health",
-    security(()),
-    responses((status = 200, description = "The metrics", content_type = "text/plain; version=0.0.4", body = String))
-)]
-#[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    for (pool, open, idle, busy) in state.db.pool_use() {
+/// The metrics in the Prometheus text format, with `db`'s pools as they are now (the body of
+/// `GET /metrics`).
+pub fn render(db: &Db) -> HttpResponse {
+    for (pool, open, idle, busy) in db.pool_use() {
         for (label, value) in [("open", i64::from(open)), ("idle", i64::from(idle))]
             .into_iter()
             .chain(std::iter::once((

@@ -40,7 +40,7 @@ drafts too. Paths are relative to the server this document is served from.",
         Problem,
         FieldError,
         articles::handlers::ListStatus,
-        closed::RenditionWidth
+        images::RenditionWidth
     )),
     tags(
         (name = "articles", description = "Stories: drafts, publication, public reads"),
@@ -59,7 +59,7 @@ pub struct ApiDoc;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(http::health::healthz)
         .service(http::health::readyz)
-        .service(crate::metrics::metrics)
+        .service(http::health::metrics)
         .service(auth::handlers::login)
         .service(auth::handlers::refresh_tokens)
         .service(auth::handlers::logout)

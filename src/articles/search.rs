@@ -2,8 +2,8 @@
 //! match is ranked by them; the upkeep of the search indexes as the newsroom writes (SQLite's
 //! merged into one segment, PostgreSQL's index of the newest articles).
 
-use std::sync::Weak;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
@@ -11,8 +11,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::app::AppState;
-use crate::db::DbConn;
+use crate::db::{Db, DbConn};
 use crate::error::ApiResult;
 
 /// The most terms a query may have.
@@ -146,31 +145,31 @@ pub fn merge_step(conn: &mut DbConn) -> ApiResult<bool> {
 /// On SQLite, merges the search index back into one segment after every [`MERGE_AFTER_WRITES`]
 /// writes, once the API has not written for [`MERGE_QUIET`], a step at a time on the write
 /// connection with a pause between steps, so writes through the API go on meanwhile. Checks once
-/// per `interval`; stops when the server's state is gone.
-pub fn keep_index_merged(state: Weak<AppState>, interval: Duration) {
-    let Some(initial) = state.upgrade().and_then(|s| {
-        (s.db.backend() == "sqlite")
-            .then(|| s.db.read_blocking(crate::db::content_version).ok())
+/// per `interval`; stops when the database is gone.
+pub fn keep_index_merged(db: Weak<Db>, interval: Duration) {
+    let Some(initial) = db.upgrade().and_then(|db| {
+        (db.backend() == "sqlite")
+            .then(|| db.read_blocking(crate::db::content_version).ok())
             .flatten()
     }) else {
         return;
     };
     let mut merged_at = initial;
-    crate::app::every("masthead-search-upkeep", state, interval, move |state| {
-        let Ok(version) = state.db.read_blocking(crate::db::content_version) else {
+    crate::background::every("masthead-search-upkeep", db, interval, move |db| {
+        let Ok(version) = db.read_blocking(crate::db::content_version) else {
             return;
         };
         // Only in a pause of the API's writes: while a merge is under way, every write into the
         // index takes part in it (at 1M articles, creations through the API fell from about
         // 1,000 to 130 per second for the 36 s a merge took, between its steps as much as
         // during them). A newsroom's saves leave such pauses; a burst waits for its end.
-        if version - merged_at < MERGE_AFTER_WRITES || state.db.writing_lately(MERGE_QUIET) {
+        if version - merged_at < MERGE_AFTER_WRITES || db.writing_lately(MERGE_QUIET) {
             return;
         }
         let started = std::time::Instant::now();
         let mut steps = 0;
         loop {
-            match state.db.write_blocking(merge_step) {
+            match db.write_blocking(merge_step) {
                 Ok(true) => steps += 1,
                 Ok(false) => break,
                 Err(e) => {
@@ -442,15 +441,15 @@ impl Upkeep {
 /// [`UPKEEP_INTERVAL`], reads which one is usable from the catalogue (another instance may have
 /// built it), and builds, replaces or drops as [`upkeep_plan`] says, backing off after failures
 /// (a role that does not own the table cannot build: searches are then as fast as without).
-/// Stops when the server's state is gone.
-pub fn keep_recent_index_fresh(state: Weak<AppState>) {
-    if state.upgrade().is_none_or(|s| s.db.backend() != "postgres") {
+/// Stops when the database or `index` is gone.
+pub fn keep_recent_index_fresh(db: Weak<Db>, index: Weak<RecentIndex>) {
+    if db.upgrade().is_none_or(|db| db.backend() != "postgres") {
         return;
     }
     let mut upkeep = Upkeep::default();
-    let tick = move |state: &AppState| {
+    let tick = move |(db, index): &(Arc<Db>, Arc<RecentIndex>)| {
         let today = crate::db::now().date();
-        let read = state.db.read_blocking(|c| match c {
+        let read = db.read_blocking(|c| match c {
             DbConn::Pg(c) => Ok(recent_indexes(c)?),
             DbConn::Sqlite(_) => Ok(Vec::new()),
         });
@@ -463,21 +462,19 @@ pub fn keep_recent_index_fresh(state: Weak<AppState>) {
         };
         let now = Instant::now();
         upkeep.saw(newest(&found, today).map(|f| f.since), now);
-        state.recent_search.set(upkeep.newest.map(|(d, _)| d));
+        index.set(upkeep.newest.map(|(d, _)| d));
         let replaced_by = upkeep.replaced_by(now);
         let (build, drop) = upkeep_plan(&found, today, replaced_by);
         if (build.is_none() && drop.is_empty()) || !upkeep.may_work(now) {
             return;
         }
-        let result = state
-            .db
-            .with_own_connection(|c| keep_recent_index(c, today, replaced_by));
+        let result = db.with_own_connection(|c| keep_recent_index(c, today, replaced_by));
         let now = Instant::now();
         upkeep.worked(result.is_ok(), now);
         match result {
             Ok(newest) => {
                 upkeep.saw(newest, now);
-                state.recent_search.set(newest);
+                index.set(newest);
             }
             Err(e) => tracing::warn!(
                 error = %e,
@@ -486,7 +483,8 @@ pub fn keep_recent_index_fresh(state: Weak<AppState>) {
             ),
         }
     };
-    crate::app::now_and_every("masthead-recent-search", state, UPKEEP_INTERVAL, tick);
+    let held = (db, index);
+    crate::background::now_and_every("masthead-recent-search", held, UPKEEP_INTERVAL, tick);
 }
 
 #[cfg(test)]

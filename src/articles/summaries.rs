@@ -23,9 +23,8 @@ use diesel::prelude::*;
 
 use super::model::{self, Card};
 use super::{Relations, summary};
-use crate::app::AppState;
-use crate::db::DbConn;
 use crate::db::schema::article_summaries;
+use crate::db::{Db, DbConn};
 use crate::error::{ApiError, ApiResult};
 
 /// The version of the summaries' JSON. Raise it whenever what [`render`] writes changes (a field
@@ -375,16 +374,16 @@ const RETRY_FAILED_AFTER: Duration = Duration::from_secs(600);
 /// whether any is stale, and if so renders a batch per write transaction, up to
 /// [`BATCHES_PER_LOOK`] while batches come back full (articles from before the summaries existed,
 /// an author of thousands renamed). An article that fails to render is logged once and left
-/// stale for ten minutes. Stops when the server's state is gone.
-pub fn keep_fresh(state: Weak<AppState>) {
+/// stale for ten minutes. Stops when the database is gone.
+pub fn keep_fresh(db: Weak<Db>) {
     let mut failed: HashSet<String> = HashSet::new();
     let mut failed_since = Instant::now();
-    crate::app::now_and_every("masthead-summaries", state, EVERY, move |state| {
+    crate::background::now_and_every("masthead-summaries", db, EVERY, move |db| {
         if failed_since.elapsed() > RETRY_FAILED_AFTER {
             failed.clear();
             failed_since = Instant::now();
         }
-        match state.db.read_blocking(|c| Ok(any_stale(c)?)) {
+        match db.read_blocking(|c| Ok(any_stale(c)?)) {
             Ok(true) => {}
             Ok(false) => return,
             Err(e) => {
@@ -394,7 +393,7 @@ pub fn keep_fresh(state: Weak<AppState>) {
         }
         for _ in 0..BATCHES_PER_LOOK {
             let skip = &failed;
-            match state.db.write_blocking(|c| refresh_stale(c, BATCH, skip)) {
+            match db.write_blocking(|c| refresh_stale(c, BATCH, skip)) {
                 Ok(batch) => {
                     let full = batch.full();
                     failed.extend(batch.failed);

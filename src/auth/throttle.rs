@@ -387,11 +387,11 @@ pub struct LoginGuard {
 }
 
 impl LoginGuard {
-    /// Both, as configured.
-    pub fn new(config: &crate::config::Config) -> Self {
+    /// Both: the throttle with `policy`, and a line of at most `queue` password checks.
+    pub fn new(policy: Policy, queue: usize) -> Self {
         Self {
-            throttle: LoginThrottle::new(config.login_throttle),
-            queue: crate::work::Gate::half_the_cores(config.login_queue),
+            throttle: LoginThrottle::new(policy),
+            queue: crate::work::Gate::half_the_cores(queue),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Liveness and readiness.
+//! Liveness, readiness and metrics.
 
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
@@ -47,4 +47,19 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(Health { status: "ready" }))
+}
+
+/// Metrics in the Prometheus text format.
+///
+/// Requests by route, method and status with latency histograms, response-cache hits and
+/// misses, database pool use and login throttling. Meant for the operator's scraper: restrict
+/// it at the proxy if it should not be public.
+#[utoipa::path(
+    tag = "health",
+    security(()),
+    responses((status = 200, description = "The metrics", content_type = "text/plain; version=0.0.4", body = String))
+)]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    crate::metrics::render(&state.db)
 }

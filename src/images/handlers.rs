@@ -432,7 +432,7 @@ pub async fn get_image(
 pub struct FileQuery {
     /// A rendition width: 320, 640, 1024, 1600 or 2048. Wider than the original gives the
     /// original.
-    #[param(value_type = Option<crate::openapi::closed::RenditionWidth>)]
+    #[param(value_type = Option<super::RenditionWidth>)]
     pub w: Option<u32>,
 }
 

@@ -17,6 +17,25 @@ use crate::error::FieldError;
 /// The widths a rendition may have.
 pub const RENDITION_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
 
+/// A rendition width in pixels (the `w` query of an image file): one of [`RENDITION_WIDTHS`],
+/// listed as an enum in the document.
+#[derive(Debug, Clone, Copy)]
+pub struct RenditionWidth;
+
+impl utoipa::PartialSchema for RenditionWidth {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+            .enum_values(Some(RENDITION_WIDTHS))
+            .description(Some("A rendition width in pixels"))
+            .into()
+    }
+}
+
+impl ToSchema for RenditionWidth {}
+
 /// A rendition: the image at one width.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Rendition {

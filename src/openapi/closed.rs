@@ -4,7 +4,6 @@
 
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa::openapi::{KnownFormat, ObjectBuilder, RefOr, Schema, SchemaFormat, Type};
 
 /// How the server is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -70,23 +69,6 @@ pub enum RevisionAction {
     Archive,
 }
 
-/// A rendition width in pixels (the `w` query of an image file).
-#[derive(Debug, Clone, Copy)]
-pub struct RenditionWidth;
-
-impl utoipa::PartialSchema for RenditionWidth {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
-            .enum_values(Some(crate::images::RENDITION_WIDTHS))
-            .description(Some("A rendition width in pixels"))
-            .into()
-    }
-}
-
-impl ToSchema for RenditionWidth {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,8 +122,10 @@ mod tests {
 
     #[test]
     fn the_width_query_lists_the_rendition_widths() {
-        let schema =
-            serde_json::to_value(<RenditionWidth as utoipa::PartialSchema>::schema()).unwrap();
+        let schema = serde_json::to_value(
+            <crate::images::RenditionWidth as utoipa::PartialSchema>::schema(),
+        )
+        .unwrap();
         assert_eq!(
             schema["enum"],
             serde_json::json!([320, 640, 1024, 1600, 2048])
