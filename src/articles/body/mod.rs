@@ -27,8 +27,8 @@ pub const MAX_TEXT_CHARS: usize = 20_000;
 pub const MAX_SHORT_CHARS: usize = 500;
 /// Most characters in an image or caption id.
 pub const MAX_ID_CHARS: usize = 100;
-/// Most characters in a URL (embed url or inline link).
-pub const MAX_URL_CHARS: usize = 2_000;
+/// Most characters in a URL (embed url or inline link): the one URL rule's limit.
+pub use crate::validate::MAX_URL_CHARS;
 /// Most items in one list block.
 pub const MAX_LIST_ITEMS: usize = 1_000;
 /// Most characters in an excerpt, including a trailing "…".
@@ -264,54 +264,10 @@ fn check_plain(text: &str, max: usize) -> Result<(), String> {
     }
 }
 
-/// Checks an embed URL (`allow_mailto == false`) or a link URL. Besides the scheme and
-/// host, characters that could help break out of an attribute or confuse a parser
-/// (whitespace, controls, `"`, `'`, `` ` ``, `<`, `>`, `\`) are refused outright; writers
-/// percent-encode them. Rendering escapes URLs as attribute values all the same.
+/// Checks an embed URL (`allow_mailto == false`) or a link URL by the one URL rule
+/// ([`crate::validate::check_url`]). Rendering escapes URLs as attribute values all the same.
 fn check_url(url: &str, allow_mailto: bool) -> Result<(), String> {
-    let lower = url.to_ascii_lowercase();
-    let rest = ["http://", "https://"]
-        .iter()
-        .find_map(|scheme| lower.strip_prefix(scheme));
-    let mailto = allow_mailto && lower.starts_with("mailto:");
-    if url.is_empty() {
-        return Err("must not be empty".to_owned());
-    }
-    if url.chars().count() > MAX_URL_CHARS {
-        return Err(format!("must be at most {MAX_URL_CHARS} characters"));
-    }
-    if url.chars().any(|c| {
-        c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '`' | '<' | '>' | '\\')
-    }) {
-        return Err(
-            "must not contain spaces, quotes, angle brackets, backslashes or control characters"
-                .to_owned(),
-        );
-    }
-    if mailto {
-        return if lower.len() > "mailto:".len() {
-            Ok(())
-        } else {
-            Err("must have an address".to_owned())
-        };
-    }
-    let Some(rest) = rest else {
-        return Err(if allow_mailto {
-            "only http, https and mailto links are allowed".to_owned()
-        } else {
-            "must be an http or https url".to_owned()
-        });
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_port = authority.rsplit('@').next().unwrap_or_default();
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host_port.split(':').next().unwrap_or_default(),
-    };
-    if host.is_empty() {
-        return Err("must have a host".to_owned());
-    }
-    Ok(())
+    crate::validate::check_url(url, allow_mailto).map_err(|e| e.message(allow_mailto))
 }
 
 #[cfg(test)]
