@@ -409,7 +409,7 @@ impl Fields {
             MAX_TITLE_CHARS,
             &mut errors,
         );
-        slug::check_slug("slug", &self.slug, &mut errors);
+        slug::Slug::parse("slug", &self.slug, &mut errors);
         crate::validate::text(
             "standfirst",
             Some(&self.standfirst),
