@@ -479,15 +479,12 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
 }
 
 fn check_http_url(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| format!("`{url}` must start with http:// or https://"))?;
-    let host = rest.split('/').next().unwrap_or_default();
-    if host.is_empty() || rest.contains(char::is_whitespace) {
-        return Err(format!("`{url}` has no host"));
-    }
-    Ok(())
+    use crate::validate::UrlError;
+    crate::validate::check_url(url, false).map_err(|e| match e {
+        UrlError::Scheme => format!("`{url}` must start with http:// or https://"),
+        UrlError::NoHost => format!("`{url}` has no host"),
+        other => format!("`{url}` {}", other.message(false)),
+    })
 }
 
 fn check_origin(origin: &str) -> Result<(), String> {

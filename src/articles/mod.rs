@@ -16,6 +16,9 @@ use utoipa::ToSchema;
 use self::body::Block;
 use self::model::ArticleRow;
 use crate::error::{ApiError, ApiResult, FieldError};
+/// The language filter of the lists checks tags by the same rule as articles.
+pub use crate::validate::is_language_tag;
+use crate::validate::{HttpUrl, LanguageTag};
 
 /// The longest title.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -406,7 +409,7 @@ impl Fields {
             MAX_TITLE_CHARS,
             &mut errors,
         );
-        slug::check_slug("slug", &self.slug, &mut errors);
+        slug::Slug::parse("slug", &self.slug, &mut errors);
         crate::validate::text(
             "standfirst",
             Some(&self.standfirst),
@@ -424,12 +427,7 @@ impl Fields {
         for (i, tag) in self.tags.iter().enumerate() {
             crate::validate::text(&format!("tags[{i}]"), Some(tag), true, 50, &mut errors);
         }
-        if !is_language_tag(&self.language) {
-            errors.push(FieldError::new(
-                "language",
-                "must be a BCP 47 language tag such as en, uk or pt-BR",
-            ));
-        }
+        LanguageTag::parse("language", &self.language, &mut errors);
         if self.sources.len() > MAX_SOURCES {
             errors.push(FieldError::new(
                 "sources",
@@ -445,7 +443,7 @@ impl Fields {
                 &mut errors,
             );
             if let Some(url) = &source.url {
-                check_url(&mut errors, &format!("sources[{i}].url"), url);
+                HttpUrl::parse(&format!("sources[{i}].url"), url, &mut errors);
             }
         }
         check_ids(&mut errors, "related", &self.related, MAX_RELATED);
@@ -456,7 +454,7 @@ impl Fields {
             ));
         }
         if let Some(url) = &self.canonical_url {
-            check_url(&mut errors, "canonical_url", url);
+            HttpUrl::parse("canonical_url", url, &mut errors);
         }
         if let Some(excerpt) = &self.excerpt {
             body::check_excerpt("excerpt", excerpt, &mut errors);
@@ -492,40 +490,6 @@ fn check_ids(errors: &mut Vec<FieldError>, field: &str, ids: &[String], max: usi
             errors.push(FieldError::new(format!("{field}[{i}]"), "is listed twice"));
         }
     }
-}
-
-/// Whether `url` is an absolute http(s) URL with a host, and nothing that could break out of
-/// an HTML attribute.
-pub fn is_http_url(url: &str) -> bool {
-    let Some(rest) = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-    else {
-        return false;
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    url.len() <= 2_000
-        && !host.is_empty()
-        && !url.chars().any(|c| {
-            c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\')
-        })
-}
-
-fn check_url(errors: &mut Vec<FieldError>, field: &str, url: &str) {
-    if !is_http_url(url) {
-        errors.push(FieldError::new(field, "must be an http or https URL"));
-    }
-}
-
-/// A simple BCP 47 shape check: a 2–3 letter language, then subtags of 1–8 letters or digits.
-pub fn is_language_tag(tag: &str) -> bool {
-    let mut parts = tag.split('-');
-    let language_ok = parts
-        .next()
-        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
-    language_ok
-        && tag.len() <= 35
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// The plain text and HTML derived from a body, and the excerpt.

@@ -26,7 +26,7 @@ const PICTOGRAPHS: [(u32, u32); 8] = [
 /// "dont"), every other run of non-alphanumerics turned into one `-`, trimmed of `-`,
 /// and cut to at most [`MAX_SLUG_CHARS`] at a `-` (mid-word only for a single longer
 /// word). Never empty ("article" when nothing is left) and never UUID-shaped (such a
-/// result is prefixed with "article-"), so the result always passes [`check_slug`].
+/// result is prefixed with "article-"), so the result always passes [`Slug::parse`].
 #[must_use]
 pub fn slugify(title: &str) -> String {
     let without_pictographs: String = title
@@ -61,43 +61,48 @@ pub fn slugify(title: &str) -> String {
     }
 }
 
-/// Checks an editor-supplied slug: 1–80 characters of `[a-z0-9-]`, not starting or
-/// ending with `-`, no `--`, and not UUID-shaped (ids and slugs share one URL position).
-pub fn check_slug(field: &str, slug: &str, errors: &mut Vec<FieldError>) {
-    let message = if slug.is_empty() {
-        "must not be empty".to_owned()
-    } else if slug.len() > MAX_SLUG_CHARS {
-        format!("must be at most {MAX_SLUG_CHARS} characters")
-    } else if !slug
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        "may only contain lower-case letters, digits and '-'".to_owned()
-    } else if slug.starts_with('-') || slug.ends_with('-') {
-        "must not start or end with '-'".to_owned()
-    } else if slug.contains("--") {
-        "must not contain '--'".to_owned()
-    } else if looks_like_uuid(slug) {
-        "must not look like a uuid".to_owned()
-    } else {
-        return;
-    };
-    errors.push(FieldError::new(field, message));
+/// An article's URL slug that passed the editor rules; kept as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slug(String);
+
+impl Slug {
+    /// Checks an editor-supplied slug: 1–80 characters of `[a-z0-9-]`, not starting or
+    /// ending with `-`, no `--`, and not UUID-shaped (ids and slugs share one URL position).
+    /// A broken rule is recorded for `field` in `errors`.
+    pub fn parse(field: &str, slug: &str, errors: &mut Vec<FieldError>) -> Option<Self> {
+        let message = if slug.is_empty() {
+            "must not be empty".to_owned()
+        } else if slug.len() > MAX_SLUG_CHARS {
+            format!("must be at most {MAX_SLUG_CHARS} characters")
+        } else if !slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            "may only contain lower-case letters, digits and '-'".to_owned()
+        } else if slug.starts_with('-') || slug.ends_with('-') {
+            "must not start or end with '-'".to_owned()
+        } else if slug.contains("--") {
+            "must not contain '--'".to_owned()
+        } else if looks_like_uuid(slug) {
+            "must not look like a uuid".to_owned()
+        } else {
+            return Some(Self(slug.to_owned()));
+        };
+        errors.push(FieldError::new(field, message));
+        None
+    }
+
+    /// The slug as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-/// Whether `s` could be read as a UUID in a URL: the hyphenated 8-4-4-4-12 form or the
-/// 32-digit simple form (both accepted by `Uuid::parse_str`), hex digits in any case.
+/// Whether `s` could be read as a UUID in a URL (`Uuid::try_parse` accepts it: the
+/// hyphenated 8-4-4-4-12 form or the 32-digit simple form, hex digits in any case).
 #[must_use]
 pub fn looks_like_uuid(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    match bytes.len() {
-        32 => bytes.iter().all(u8::is_ascii_hexdigit),
-        36 => bytes.iter().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => *b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        }),
-        _ => false,
-    }
+    uuid::Uuid::try_parse(s).is_ok()
 }
 
 fn is_pictograph(c: char) -> bool {
@@ -111,7 +116,7 @@ mod tests {
 
     fn check(slug: &str) -> Vec<String> {
         let mut errors = Vec::new();
-        check_slug("slug", slug, &mut errors);
+        Slug::parse("slug", slug, &mut errors);
         errors
             .into_iter()
             .map(|e| format!("{}: {}", e.field, e.message))
@@ -234,7 +239,7 @@ mod tests {
     }
 
     #[test]
-    fn check_slug_rules() {
+    fn slug_rules() {
         for ok in [
             "a",
             "zelenskii-kazhe",
@@ -271,7 +276,7 @@ mod tests {
             assert_eq!(check(slug), [message], "{slug:?}");
         }
         let mut errors = vec![FieldError::new("title", "must not be empty")];
-        check_slug("data.slug", "Bad", &mut errors);
+        assert!(Slug::parse("data.slug", "Bad", &mut errors).is_none());
         assert_eq!(errors.len(), 2);
         assert_eq!(errors[1].field, "data.slug");
     }

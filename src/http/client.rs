@@ -6,10 +6,7 @@ use actix_web::HttpRequest;
 
 /// An IP network (`203.0.113.0/24`, `2001:db8::/32`, or one address).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IpNet {
-    addr: IpAddr,
-    prefix: u8,
-}
+pub struct IpNet(ipnet::IpNet);
 
 impl IpNet {
     /// Parses `ADDRESS` or `ADDRESS/PREFIX`.
@@ -20,31 +17,19 @@ impl IpNet {
             None => (value, None),
         };
         let addr: IpAddr = addr.trim().parse().map_err(|_| invalid())?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = prefix.unwrap_or(max);
-        if prefix > max {
-            return Err(invalid());
-        }
-        Ok(Self { addr, prefix })
+        let net = match prefix {
+            Some(prefix) => ipnet::IpNet::new(addr, prefix).map_err(|_| invalid())?,
+            None => ipnet::IpNet::from(addr),
+        };
+        Ok(Self(net))
     }
 
-    /// Whether `ip` is in this network.
+    /// Whether `ip` is in this network; an IPv4 client also matches an IPv6 network through
+    /// its IPv4-mapped form (`::ffff:10.0.0.0/104`).
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        match (canonical(self.addr), ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
+        match (self.0, canonical(ip)) {
+            (ipnet::IpNet::V6(net), IpAddr::V4(v4)) => net.contains(&v4.to_ipv6_mapped()),
+            (net, ip) => net.contains(&ip),
         }
     }
 }
@@ -105,6 +90,21 @@ mod tests {
             IpNet::parse("0.0.0.0/0")
                 .unwrap()
                 .contains("8.8.8.8".parse().unwrap())
+        );
+        assert!(
+            IpNet::parse("::ffff:10.0.0.0/104")
+                .unwrap()
+                .contains("10.9.8.7".parse().unwrap())
+        );
+        assert!(
+            !IpNet::parse("::ffff:10.0.0.0/104")
+                .unwrap()
+                .contains("11.0.0.1".parse().unwrap())
+        );
+        assert!(
+            !IpNet::parse("10.0.0.0/8")
+                .unwrap()
+                .contains("2001:db8::1".parse().unwrap())
         );
         assert!(IpNet::parse("10.0.0.0/33").is_err());
         assert!(IpNet::parse("proxy.local").is_err());

@@ -1,49 +1,64 @@
-//! A per-key token bucket: `per_minute` requests, refilled evenly, bounded in memory.
+//! A per-key rate limit: `per_minute` requests, refilled evenly, bounded in memory. The
+//! bookkeeping is governor's keyed GCRA limiter (equivalent to a token bucket) on a sharded map.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Buckets beyond this many are pruned (the idle ones first), so memory stays bounded.
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+/// Past this many clients, the ones whose allowance is full again are forgotten.
 const MAX_KEYS: usize = 100_000;
+/// The least time between two prunings (ms), so a crowd of active clients is not scanned on
+/// every request.
+const PRUNE_EVERY_MS: u64 = 1_000;
 
 /// A rate limiter keyed by client address.
 pub struct RateLimiter {
-    per_minute: u32,
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    started: Instant,
+    /// Milliseconds after `started`, plus [`PRUNE_EVERY_MS`], of the last pruning (so the first
+    /// is due at once).
+    pruned_at: AtomicU64,
 }
 
 impl RateLimiter {
     /// Allows `per_minute` requests a minute per client, in bursts of up to `per_minute`.
     pub fn new(per_minute: u32) -> Self {
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
         Self {
-            per_minute: per_minute.max(1),
-            buckets: Mutex::new(HashMap::new()),
+            limiter: DefaultKeyedRateLimiter::dashmap(Quota::per_minute(per_minute)),
+            started: Instant::now(),
+            pruned_at: AtomicU64::new(0),
         }
     }
 
     /// Takes one request for `key`; `Err(wait)` says how long until the next is allowed.
     pub fn check(&self, key: IpAddr) -> Result<(), Duration> {
-        let capacity = f64::from(self.per_minute);
-        let per_second = capacity / 60.0;
-        let now = Instant::now();
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return Ok(());
-        };
-        if buckets.len() >= MAX_KEYS {
-            buckets.retain(|_, (tokens, at)| {
-                *tokens + now.duration_since(*at).as_secs_f64() * per_second < capacity
-            });
+        if self.limiter.len() >= MAX_KEYS {
+            self.prune();
         }
-        let (tokens, at) = buckets.entry(key).or_insert((capacity, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * per_second).min(capacity);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - *tokens) / per_second))
+        self.limiter
+            .check_key(&key)
+            .map_err(|not_until| not_until.wait_time_from(self.limiter.clock().now()))
+    }
+
+    /// Forgets clients whose allowance is full again, at most once per [`PRUNE_EVERY_MS`];
+    /// the map's shards are locked one at a time.
+    fn prune(&self) {
+        let elapsed = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let now = elapsed.saturating_add(PRUNE_EVERY_MS);
+        let last = self.pruned_at.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= PRUNE_EVERY_MS
+            && self
+                .pruned_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
         }
     }
 }
@@ -69,5 +84,17 @@ mod tests {
             limiter.check(b).is_ok(),
             "another client has its own bucket"
         );
+    }
+
+    #[test]
+    fn idle_clients_are_forgotten_past_the_bound() {
+        let limiter = RateLimiter::new(60_000);
+        for i in 0..u32::try_from(MAX_KEYS).unwrap() {
+            let _ = limiter.check(IpAddr::from(i.to_be_bytes()));
+        }
+        // A thousand requests a second: every allowance is full again a millisecond later.
+        std::thread::sleep(Duration::from_millis(5));
+        let _ = limiter.check("192.0.2.1".parse().unwrap());
+        assert!(limiter.limiter.len() < 10, "{}", limiter.limiter.len());
     }
 }

@@ -273,8 +273,8 @@ pub fn check_meta(
         .map_or(300, |(_, max)| *max);
     let before = errors.len();
     let value = crate::validate::text(field, value, false, max, errors)?;
-    if field == "source_url" && errors.len() == before && !crate::articles::is_http_url(&value) {
-        errors.push(FieldError::new(field, "must be an http or https URL"));
+    if field == "source_url" && errors.len() == before {
+        crate::validate::HttpUrl::parse(field, &value, errors);
     }
     Some(value)
 }

@@ -28,6 +28,40 @@ fn locks() -> &'static Mutex<HashMap<String, Arc<Mutex<()>>>> {
     LOCKS.get_or_init(Default::default)
 }
 
+/// One caller's hold on the lock of the rendition under `key`. Dropping it, however `ensure`
+/// ends (a panic in a decoder included), removes the map's entry when no other caller holds
+/// that lock, so the map holds only renditions being made.
+struct LockUse {
+    key: String,
+    lock: Arc<Mutex<()>>,
+}
+
+impl LockUse {
+    fn take(key: &str) -> Result<Self, String> {
+        let mut map = locks()
+            .lock()
+            .map_err(|_| "rendition lock poisoned".to_owned())?;
+        let lock = map.entry(key.to_owned()).or_default().clone();
+        Ok(Self {
+            key: key.to_owned(),
+            lock,
+        })
+    }
+}
+
+impl Drop for LockUse {
+    fn drop(&mut self) {
+        // The map holds one reference and this use another: nobody else waits on it.
+        if let Ok(mut map) = locks().lock()
+            && map
+                .get(&self.key)
+                .is_some_and(|l| Arc::ptr_eq(l, &self.lock) && Arc::strong_count(l) <= 2)
+        {
+            map.remove(&self.key);
+        }
+    }
+}
+
 /// Makes sure the rendition of the original under `original_key` at `width` is stored; returns
 /// its key and whether this call made it. Concurrent calls for the same rendition wait for the
 /// first one instead of making it again. Blocking: run it off the async workers.
@@ -43,36 +77,23 @@ pub fn ensure(
     if store.exists(&key) {
         return Ok((key, false));
     }
-    let lock = {
-        let mut map = locks()
-            .lock()
-            .map_err(|_| "rendition lock poisoned".to_owned())?;
-        map.entry(key.clone()).or_default().clone()
-    };
-    let made = (|| {
-        let _guard = lock
-            .lock()
-            .map_err(|_| "rendition lock poisoned".to_owned())?;
-        if store.exists(&key) {
-            return Ok(false);
-        }
-        let original = store
-            .read(original_key)
-            .map_err(|e| format!("cannot read the original: {e}"))?;
-        let bytes = make(&original, out_format, width)?;
-        store
-            .put(&key, &bytes)
-            .map_err(|e| format!("cannot store the rendition: {e}"))?;
-        Ok(true)
-    })();
-    // Whether it was made or failed, the lock goes once nobody else waits on it (the map holds
-    // one reference and `lock` another), so the map holds only renditions being made.
-    if let Ok(mut map) = locks().lock()
-        && map.get(&key).is_some_and(|l| Arc::strong_count(l) <= 2)
-    {
-        map.remove(&key);
+    let lock = LockUse::take(&key)?;
+    // Declared after `lock`, so released before it.
+    let _making = lock
+        .lock
+        .lock()
+        .map_err(|_| "rendition lock poisoned".to_owned())?;
+    if store.exists(&key) {
+        return Ok((key, false));
     }
-    made.map(|made| (key, made))
+    let original = store
+        .read(original_key)
+        .map_err(|e| format!("cannot read the original: {e}"))?;
+    let bytes = make(&original, out_format, width)?;
+    store
+        .put(&key, &bytes)
+        .map_err(|e| format!("cannot store the rendition: {e}"))?;
+    Ok((key, true))
 }
 
 /// The most memory one decoded picture may take.
@@ -198,6 +219,26 @@ mod tests {
         let key = rendition_key(hash, 320, Format::Jpeg.extension());
         assert!(!locks().lock().unwrap().contains_key(&key));
         let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn a_lock_goes_with_its_last_user_even_after_a_panic() {
+        let key = format!("renditions/test/{}", uuid::Uuid::now_v7());
+        let first = LockUse::take(&key).unwrap();
+        let second = LockUse::take(&key).unwrap();
+        assert!(Arc::ptr_eq(&first.lock, &second.lock));
+        drop(first);
+        assert!(
+            locks().lock().unwrap().contains_key(&key),
+            "the second still holds it"
+        );
+        let panicked = std::thread::spawn(move || {
+            let _held = second;
+            panic!("a decoder panicked");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(!locks().lock().unwrap().contains_key(&key));
     }
 
     fn png_16bit(width: u32, height: u32) -> Vec<u8> {
