@@ -266,12 +266,9 @@ impl Config {
         );
 
         // SQLite's readers share nothing (each has its own page cache), and more of them than
-        // twice the cores only divides the same memory into smaller caches: four with 6 MB each
-        // served 10-20 % more searches at a million articles than eight with 2 MB.
-        //
-        // PostgreSQL runs a process per connection, and more statements at once than twice the
-        // cores only take turns: on two cores at a million articles, four connections served 15 %
-        // more searches than eight, with p99 56 instead of 72-75 ms; writes were unchanged.
+        // twice the cores only divides the same memory into smaller caches. PostgreSQL runs a
+        // process per connection, and more statements at once than twice the cores only take
+        // turns. Both measured in `bench/README.md`.
         let default_pool = match target {
             Ok(DbTarget::Sqlite(_)) => 4,
             _ => default_workers.saturating_mul(2).clamp(4, 512),

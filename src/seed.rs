@@ -233,8 +233,7 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
     if let DbConn::Sqlite(c) = conn {
         // A bulk load leaves the full-text index in many segments (one per level of FTS5's
         // incremental merging), and every search term walks each of them: merge them into one
-        // (about 40 % more searches per second at a million articles). Then fresh statistics,
-        // so the planner knows the new sizes.
+        // (`bench/README.md`). Then fresh statistics, so the planner knows the new sizes.
         diesel::connection::SimpleConnection::batch_execute(
             c,
             "INSERT INTO articles_fts(articles_fts) VALUES('optimize'); ANALYZE",
@@ -243,8 +242,7 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
     if let DbConn::Pg(c) = conn {
         // VACUUM the loaded tables as well, as after any bulk load: it sets their visibility
         // maps, and it leaves autovacuum nothing to do on the new rows while a benchmark runs
-        // (a server started straight after a seed without it took 1.2 s to be ready, and the
-        // cached reads' p99 went from 5 to 17 ms, on two cores).
+        // (without it, start-up and the first measurements waited on autovacuum).
         // (Each its own statement: PostgreSQL runs several sent at once as one transaction,
         // and VACUUM cannot run in one.)
         for statement in [

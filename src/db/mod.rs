@@ -23,9 +23,8 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
 /// The page cache of each SQLite reader, in KiB. Every connection has a cache of its own, and
-/// SQLite's default (2 MB) holds too little of a search's index: at a million articles a fifth
-/// of a search's time went to copying pages in from the kernel again. Readers are few (four by
-/// default), so this costs about 16 MB more at most.
+/// SQLite's default holds too little of a search's index, which is then copied in from the
+/// kernel again and again; readers are few, so the cost is bounded (`bench/README.md`).
 const SQLITE_READER_CACHE_KIB: u32 = 6_000;
 
 /// A connection to either backend; queries are written once against it.
@@ -95,9 +94,8 @@ impl Connector {
                 let mut conn = PgConnection::establish(url)?;
                 // Every statement the API runs reads or writes a page of rows. A generic plan
                 // estimates a `LIMIT $n` at a tenth of the table, which can make a page look
-                // worth two parallel workers (starting them took 7 ms for a 0.8 ms page at a
-                // million articles) or worth compiling (JIT took 270 ms for a page that ran in
-                // 0.5 ms).
+                // worth parallel workers or JIT compilation that cost far more than the page
+                // (`bench/README.md`).
                 conn.batch_execute("SET max_parallel_workers_per_gather = 0; SET jit = off")?;
                 Ok(DbConn::Pg(conn))
             }
