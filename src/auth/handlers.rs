@@ -10,6 +10,7 @@ use crate::db::{self, DbConn};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::client::client_ip;
 use crate::http::json::ApiJson;
+use crate::ids::SessionId;
 use crate::users::{Role, User, model, normalize_email};
 
 /// Email and password.
@@ -65,7 +66,7 @@ fn session(
     state: &AppState,
     conn: &mut DbConn,
     user: model::UserRow,
-    family_id: &str,
+    family_id: &SessionId,
 ) -> ApiResult<TokenResponse> {
     let refresh_token = refresh::issue(conn, &user.id, family_id, state.config.refresh_token_ttl)?;
     let access_token = state
@@ -165,7 +166,7 @@ pub async fn login(
     let app = state.clone();
     let tokens = state
         .db
-        .write(move |conn| session(&app, conn, user, &db::new_id()))
+        .write(move |conn| session(&app, conn, user, &SessionId::new_v7()))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
@@ -282,7 +283,7 @@ pub async fn logout(
 )]
 #[get("/v1/auth/me")]
 pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
-    let id = auth.id;
+    let id = auth.user_id();
     let row = state
         .db
         .read(move |conn| Ok(model::find(conn, &id)?))

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use self::locate::QuoteLocation;
 use self::model::ReportRow;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::{ArticleId, ReportId};
 
 /// Where a report is in triage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -107,7 +108,8 @@ pub struct NewReport {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReportReceipt {
     /// The report's id.
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ReportId,
     /// Always `new`.
     pub status: ReportStatus,
     /// Whether the quote was found in the article.
@@ -119,9 +121,11 @@ pub struct ReportReceipt {
 /// A report as editors see it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Report {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ReportId,
     /// The article it is about.
-    pub article_id: String,
+    #[schema(value_type = String)]
+    pub article_id: ArticleId,
     pub quote: String,
     pub quote_found: bool,
     pub quote_location: Option<QuoteLocation>,
@@ -136,7 +140,8 @@ pub struct Report {
     pub reporter_erased_at: Option<DateTime<Utc>>,
     pub status: ReportStatus,
     /// For `duplicate`: the report this one repeats.
-    pub duplicate_of: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub duplicate_of: Option<ReportId>,
     /// Internal.
     pub editor_note: Option<String>,
     /// Shown in the article's corrections log once the report is accepted.
@@ -187,7 +192,8 @@ impl Report {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CorrectionEntry {
     /// The report's id.
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ReportId,
     /// What was corrected, in the newsroom's words.
     #[schema(example = "An earlier version said two bridges were closed; only one was.")]
     pub note: String,

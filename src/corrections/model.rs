@@ -5,13 +5,14 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::correction_reports as reports;
+use crate::ids::{ArticleId, ReportId};
 
 /// A row of `correction_reports`.
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = reports)]
 pub struct ReportRow {
-    pub id: String,
-    pub article_id: String,
+    pub id: ReportId,
+    pub article_id: ArticleId,
     pub quote: String,
     pub quote_found: bool,
     pub quote_field: Option<String>,
@@ -23,7 +24,7 @@ pub struct ReportRow {
     pub reporter_email: Option<String>,
     pub fingerprint: String,
     pub status: String,
-    pub duplicate_of: Option<String>,
+    pub duplicate_of: Option<ReportId>,
     pub editor_note: Option<String>,
     pub public_note: Option<String>,
     pub corrected_at: Option<NaiveDateTime>,
@@ -38,14 +39,14 @@ pub struct ReportRow {
 #[diesel(table_name = reports, treat_none_as_null = true)]
 pub struct Triage {
     pub status: String,
-    pub duplicate_of: Option<String>,
+    pub duplicate_of: Option<ReportId>,
     pub editor_note: Option<String>,
     pub public_note: Option<String>,
     pub corrected_at: Option<NaiveDateTime>,
 }
 
 /// The report with this id.
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ReportRow>> {
+pub fn find(conn: &mut DbConn, id: &ReportId) -> QueryResult<Option<ReportRow>> {
     reports::table.find(id).first(conn).optional()
 }
 
@@ -73,7 +74,7 @@ pub fn insert(conn: &mut DbConn, row: &ReportRow) -> QueryResult<()> {
 /// Applies triage if the row is still at `expected_version`.
 pub fn triage(
     conn: &mut DbConn,
-    id: &str,
+    id: &ReportId,
     expected_version: i64,
     change: &Triage,
     now: NaiveDateTime,
@@ -95,7 +96,7 @@ pub fn triage(
 /// Removes the reporter's name and email, keeping the report.
 pub fn erase_reporter(
     conn: &mut DbConn,
-    id: &str,
+    id: &ReportId,
     expected_version: i64,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -119,7 +120,7 @@ pub fn erase_reporter(
 pub fn list(
     conn: &mut DbConn,
     status: Option<&str>,
-    article_id: Option<&str>,
+    article_id: Option<&ArticleId>,
     quote_found: Option<bool>,
     after_id: Option<&str>,
     limit: i64,
@@ -132,7 +133,7 @@ pub fn list(
         query = query.filter(reports::status.eq(s.to_owned()));
     }
     if let Some(a) = article_id {
-        query = query.filter(reports::article_id.eq(a.to_owned()));
+        query = query.filter(reports::article_id.eq(a.clone()));
     }
     if let Some(f) = quote_found {
         query = query.filter(reports::quote_found.eq(f));
@@ -143,17 +144,22 @@ pub fn list(
     query.load(conn)
 }
 
-/// A public log entry: report id, public note, when it was published.
-pub type LogRow = (String, Option<String>, Option<NaiveDateTime>);
+/// A public log entry: the report, its public note, when it was published.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = reports)]
+pub struct LogRow {
+    pub id: ReportId,
+    pub public_note: Option<String>,
+    pub corrected_at: Option<NaiveDateTime>,
+}
 
-/// The public corrections log of an article: accepted reports with a public note, oldest first
-/// (id, public note, corrected at).
-pub fn public_log(conn: &mut DbConn, article_id: &str) -> QueryResult<Vec<LogRow>> {
+/// The public corrections log of an article: accepted reports with a public note, oldest first.
+pub fn public_log(conn: &mut DbConn, article_id: &ArticleId) -> QueryResult<Vec<LogRow>> {
     reports::table
         .filter(reports::article_id.eq(article_id))
         .filter(reports::status.eq("accepted"))
         .filter(reports::public_note.is_not_null())
         .order((reports::corrected_at.asc(), reports::id.asc()))
-        .select((reports::id, reports::public_note, reports::corrected_at))
+        .select(LogRow::as_select())
         .load(conn)
 }

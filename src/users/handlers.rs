@@ -13,6 +13,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::etag::{IfMatch, etag};
 use crate::http::json::ApiJson;
 use crate::http::pagination;
+use crate::ids::UserId;
 
 const CURSOR_KIND: &str = "users";
 
@@ -31,7 +32,8 @@ pub struct UserPage {
 pub struct DeleteUserQuery {
     /// The account that takes over the deleted one's articles and bylines (required when it
     /// has any).
-    pub reassign_to: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub reassign_to: Option<UserId>,
 }
 
 /// Filters and paging for the user list.
@@ -122,7 +124,7 @@ pub async fn list_users(
         .db
         .read(move |conn| Ok(model::list(conn, after.as_deref(), role, limit + 1)?))
         .await?;
-    let (rows, next_cursor) = pagination::paginate(rows, limit, CURSOR_KIND, |r| r.id.clone());
+    let (rows, next_cursor) = pagination::paginate(rows, limit, CURSOR_KIND, |r| r.id.to_string());
     let items = rows
         .into_iter()
         .map(User::try_from)
@@ -177,7 +179,7 @@ pub async fn get_user(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
-    let id = id.into_inner();
+    let id = UserId::from(id.into_inner());
     let row = state
         .db
         .read(move |conn| Ok(model::find(conn, &id)?))
@@ -229,7 +231,7 @@ pub async fn update_user(
         Some(p) => Some(crate::work::heavy(move || password::hash(&p)).await??),
         None => None,
     };
-    let id = id.into_inner();
+    let id = UserId::from(id.into_inner());
     let row = state
         .write_content(move |conn| {
             db::lock_admins(conn)?;
@@ -301,9 +303,9 @@ pub async fn delete_user(
     query: web::Query<DeleteUserQuery>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
-    let id = id.into_inner();
+    let id = UserId::from(id.into_inner());
     let reassign_to = query.into_inner().reassign_to;
-    if reassign_to.as_deref() == Some(id.as_str()) {
+    if reassign_to.as_ref() == Some(&id) {
         return Err(ApiError::field(
             "reassign_to",
             "must name another account than the one deleted",

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::auth::password;
 use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::ids::UserId;
 
 /// What a user may do: `admin` (everything, accounts), `editor` (publish, triage, edit
 /// anything), `writer` (own drafts, uploads, captions).
@@ -76,8 +77,8 @@ impl Role {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct User {
     /// The id (UUIDv7).
-    #[schema(example = "01936d1e-6a4b-7c3d-8e9f-0a1b2c3d4e5f")]
-    pub id: String,
+    #[schema(value_type = String, example = "01936d1e-6a4b-7c3d-8e9f-0a1b2c3d4e5f")]
+    pub id: UserId,
     /// The email the account logs in with.
     #[schema(example = "olena@newsroom.example")]
     pub email: String,
@@ -218,7 +219,7 @@ pub async fn create(db: &Db, input: NewUser) -> ApiResult<model::UserRow> {
     let password_hash = crate::work::heavy(move || password::hash(&password)).await??;
     let now = db::now();
     let row = model::NewUserRow {
-        id: db::new_id(),
+        id: UserId::new_v7(),
         email_normalized: normalize_email(&email),
         email,
         display_name,

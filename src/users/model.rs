@@ -5,11 +5,12 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::users;
+use crate::ids::UserId;
 
 /// A row of `users`.
 #[derive(Debug, Clone, Queryable)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub email_normalized: String,
     pub display_name: String,
@@ -25,7 +26,7 @@ pub struct UserRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUserRow {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub email_normalized: String,
     pub display_name: String,
@@ -48,7 +49,7 @@ pub struct UserChanges {
 }
 
 /// The user with this id.
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
+pub fn find(conn: &mut DbConn, id: &UserId) -> QueryResult<Option<UserRow>> {
     users::table.find(id).first(conn).optional()
 }
 
@@ -66,7 +67,7 @@ pub fn any_exists(conn: &mut DbConn) -> QueryResult<bool> {
 }
 
 /// How many enabled admins there are besides `except_id`.
-pub fn count_other_active_admins(conn: &mut DbConn, except_id: &str) -> QueryResult<i64> {
+pub fn count_other_active_admins(conn: &mut DbConn, except_id: &UserId) -> QueryResult<i64> {
     users::table
         .filter(users::role.eq("admin"))
         .filter(users::disabled.eq(false))
@@ -106,7 +107,7 @@ pub fn list(
 /// Applies `changes` if the row is still at `expected_version`; returns whether it was.
 pub fn update(
     conn: &mut DbConn,
-    id: &str,
+    id: &UserId,
     expected_version: i64,
     changes: &UserChanges,
     now: NaiveDateTime,
@@ -126,7 +127,7 @@ pub fn update(
 }
 
 /// What `id` has to their name: (articles they created, articles whose byline names them).
-pub fn work_of(conn: &mut DbConn, id: &str) -> QueryResult<(i64, i64)> {
+pub fn work_of(conn: &mut DbConn, id: &UserId) -> QueryResult<(i64, i64)> {
     use crate::db::schema::{article_authors, articles};
     let created = articles::table
         .filter(articles::created_by.eq(id))
@@ -141,7 +142,7 @@ pub fn work_of(conn: &mut DbConn, id: &str) -> QueryResult<(i64, i64)> {
 
 /// Hands `from`'s articles and bylines to `to`. A byline that names both keeps `to` only, in
 /// `to`'s place; the others put `to` where `from` stood.
-pub fn reassign_work(conn: &mut DbConn, from: &str, to: &str) -> QueryResult<()> {
+pub fn reassign_work(conn: &mut DbConn, from: &UserId, to: &UserId) -> QueryResult<()> {
     use crate::db::schema::{article_authors, articles};
     diesel::update(articles::table.filter(articles::created_by.eq(from)))
         .set(articles::created_by.eq(to))
@@ -163,7 +164,7 @@ pub fn reassign_work(conn: &mut DbConn, from: &str, to: &str) -> QueryResult<()>
 }
 
 /// Deletes the row if it is still at `expected_version`; returns whether it was.
-pub fn delete(conn: &mut DbConn, id: &str, expected_version: i64) -> QueryResult<bool> {
+pub fn delete(conn: &mut DbConn, id: &UserId, expected_version: i64) -> QueryResult<bool> {
     let deleted = diesel::delete(
         users::table
             .filter(users::id.eq(id))
