@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::client::client_ip;
 use crate::http::json::ApiJson;
 use crate::ids::SessionId;
-use crate::users::{Role, User, model, normalize_email};
+use crate::users::{User, model, normalize_email};
 
 /// Email and password.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,16 +69,14 @@ fn session(
     family_id: &SessionId,
 ) -> ApiResult<TokenResponse> {
     let refresh_token = refresh::issue(conn, &user.id, family_id, state.config.refresh_token_ttl)?;
-    let access_token = state
-        .jwt
-        .issue(&user.id, Role::parse(&user.role)?, family_id)?;
+    let access_token = state.jwt.issue(&user.id, user.role, family_id)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".to_owned(),
         expires_in: state.jwt.ttl().as_secs(),
         refresh_token,
         refresh_expires_in: state.config.refresh_token_ttl.as_secs(),
-        user: User::try_from(user)?,
+        user: User::from(user),
     })
 }
 
@@ -291,5 +289,5 @@ pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpRes
         .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".to_owned()))?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "private, no-cache"))
-        .json(User::try_from(row)?))
+        .json(User::from(row)))
 }

@@ -88,7 +88,7 @@ impl FromRequest for AuthUser {
                 .await?;
             match user {
                 Some(user) if !user.disabled && alive => Ok(Self {
-                    role: Role::parse(&user.role)?,
+                    role: user.role,
                     id: user.id.into_string(),
                 }),
                 Some(user) if !user.disabled => Err(ApiError::Unauthorized(

@@ -132,7 +132,7 @@ pub async fn report_correction(
                 reporter_name: name,
                 reporter_email: email,
                 fingerprint,
-                status: "new".to_owned(),
+                status: ReportStatus::New,
                 duplicate_of: None,
                 editor_note: None,
                 public_note: None,
@@ -292,7 +292,7 @@ pub async fn list_reports(
         .read(move |conn| {
             Ok(model::list(
                 conn,
-                query.status.map(ReportStatus::as_str),
+                query.status,
                 query.article_id.as_ref(),
                 query.quote_found,
                 after.as_deref(),
@@ -302,10 +302,7 @@ pub async fn list_reports(
         .await?;
     let (rows, next_cursor) =
         pagination::paginate(rows, limit, "corrections", |r| r.id.to_string());
-    let items = rows
-        .into_iter()
-        .map(Report::from_row)
-        .collect::<ApiResult<_>>()?;
+    let items = rows.into_iter().map(Report::from_row).collect();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .json(ReportPage { items, next_cursor }))
@@ -316,7 +313,7 @@ fn report_response(row: ReportRow) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .json(Report::from_row(row)?))
+        .json(Report::from_row(row)))
 }
 
 /// Read a report (editors and admins).
@@ -400,7 +397,7 @@ pub async fn triage_report(
         .write_content(move |conn| {
             let current = model::find(conn, &id)?.ok_or_else(report_not_found)?;
             if_match.check(current.version)?;
-            let from = ReportStatus::parse(&current.status)?;
+            let from = current.status;
             let to = request.status.unwrap_or(from);
             let mut errors = Vec::new();
             if !from.may_become(to) {
@@ -456,7 +453,7 @@ pub async fn triage_report(
                 (true, true) => current.corrected_at.or(Some(now)),
             };
             let change = Triage {
-                status: to.as_str().to_owned(),
+                status: to,
                 duplicate_of,
                 editor_note,
                 public_note: public_note.clone(),

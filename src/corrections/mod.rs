@@ -11,12 +11,24 @@ use utoipa::ToSchema;
 
 use self::locate::QuoteLocation;
 use self::model::ReportRow;
-use crate::error::{ApiError, ApiResult};
+
 use crate::ids::{ArticleId, ReportId};
 
 /// Where a report is in triage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
 #[serde(rename_all = "lowercase", try_from = "String")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ReportStatus {
     /// Not looked at yet.
     New,
@@ -35,13 +47,15 @@ impl TryFrom<String> for ReportStatus {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, String> {
-        Self::parse(&value).map_err(|_| {
+        Self::from_stored(&value).ok_or_else(|| {
             format!(
                 "unknown status `{value}`: expected new, triaged, accepted, rejected or duplicate"
             )
         })
     }
 }
+
+crate::db::text::text_enum!(ReportStatus, "report status");
 
 impl ReportStatus {
     /// As stored.
@@ -55,16 +69,17 @@ impl ReportStatus {
         }
     }
 
-    /// Reads a stored status.
-    pub fn parse(value: &str) -> ApiResult<Self> {
-        match value {
-            "new" => Ok(Self::New),
-            "triaged" => Ok(Self::Triaged),
-            "accepted" => Ok(Self::Accepted),
-            "rejected" => Ok(Self::Rejected),
-            "duplicate" => Ok(Self::Duplicate),
-            other => Err(ApiError::internal(format!("unknown report status {other}"))),
-        }
+    /// The status named `value` (as stored and shown), if any.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        [
+            Self::New,
+            Self::Triaged,
+            Self::Accepted,
+            Self::Rejected,
+            Self::Duplicate,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
     }
 
     /// The workflow: new → triaged → accepted | rejected | duplicate, and a decided report may
@@ -155,7 +170,7 @@ pub struct Report {
 
 impl Report {
     /// The editor view of a row.
-    pub fn from_row(row: ReportRow) -> ApiResult<Self> {
+    pub fn from_row(row: ReportRow) -> Self {
         let quote_location = match (row.quote_field, row.quote_start, row.quote_end) {
             (Some(field), Some(start), Some(end)) => Some(QuoteLocation {
                 field,
@@ -164,8 +179,8 @@ impl Report {
             }),
             _ => None,
         };
-        Ok(Self {
-            status: ReportStatus::parse(&row.status)?,
+        Self {
+            status: row.status,
             id: row.id,
             article_id: row.article_id,
             quote: row.quote,
@@ -184,7 +199,7 @@ impl Report {
             version: row.version,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
-        })
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::ReportStatus;
 use crate::db::DbConn;
 use crate::db::schema::correction_reports as reports;
 use crate::ids::{ArticleId, ReportId};
@@ -23,7 +24,7 @@ pub struct ReportRow {
     pub reporter_name: Option<String>,
     pub reporter_email: Option<String>,
     pub fingerprint: String,
-    pub status: String,
+    pub status: ReportStatus,
     pub duplicate_of: Option<ReportId>,
     pub editor_note: Option<String>,
     pub public_note: Option<String>,
@@ -38,7 +39,7 @@ pub struct ReportRow {
 #[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = reports, treat_none_as_null = true)]
 pub struct Triage {
-    pub status: String,
+    pub status: ReportStatus,
     pub duplicate_of: Option<ReportId>,
     pub editor_note: Option<String>,
     pub public_note: Option<String>,
@@ -119,7 +120,7 @@ pub fn erase_reporter(
 /// The triage queue: oldest first, after `after_id`.
 pub fn list(
     conn: &mut DbConn,
-    status: Option<&str>,
+    status: Option<ReportStatus>,
     article_id: Option<&ArticleId>,
     quote_found: Option<bool>,
     after_id: Option<&str>,
@@ -130,7 +131,7 @@ pub fn list(
         .limit(limit)
         .into_boxed();
     if let Some(s) = status {
-        query = query.filter(reports::status.eq(s.to_owned()));
+        query = query.filter(reports::status.eq(s));
     }
     if let Some(a) = article_id {
         query = query.filter(reports::article_id.eq(a.clone()));
@@ -157,7 +158,7 @@ pub struct LogRow {
 pub fn public_log(conn: &mut DbConn, article_id: &ArticleId) -> QueryResult<Vec<LogRow>> {
     reports::table
         .filter(reports::article_id.eq(article_id))
-        .filter(reports::status.eq("accepted"))
+        .filter(reports::status.eq(ReportStatus::Accepted))
         .filter(reports::public_note.is_not_null())
         .order((reports::corrected_at.asc(), reports::id.asc()))
         .select(LogRow::as_select())

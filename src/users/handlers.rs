@@ -71,7 +71,7 @@ fn user_response(
     row: model::UserRow,
 ) -> ApiResult<HttpResponse> {
     let tag = etag(row.version);
-    let user = User::try_from(row)?;
+    let user = User::from(row);
     let mut response = HttpResponse::build(status);
     response
         .insert_header((header::ETAG, tag))
@@ -119,16 +119,13 @@ pub async fn list_users(
         .as_deref()
         .map(|c| pagination::decode_cursor(CURSOR_KIND, c))
         .transpose()?;
-    let role = query.role.map(Role::as_str);
+    let role = query.role;
     let rows = state
         .db
         .read(move |conn| Ok(model::list(conn, after.as_deref(), role, limit + 1)?))
         .await?;
     let (rows, next_cursor) = pagination::paginate(rows, limit, CURSOR_KIND, |r| r.id.to_string());
-    let items = rows
-        .into_iter()
-        .map(User::try_from)
-        .collect::<ApiResult<_>>()?;
+    let items = rows.into_iter().map(User::from).collect();
     Ok(web::Json(UserPage { items, next_cursor }))
 }
 
@@ -239,9 +236,9 @@ pub async fn update_user(
             if_match.check(current.version)?;
             let stays_admin = update
                 .role
-                .map_or(current.role == "admin", |r| r == Role::Admin)
+                .map_or(current.role == Role::Admin, |r| r == Role::Admin)
                 && !update.disabled.unwrap_or(current.disabled);
-            let was_active_admin = current.role == "admin" && !current.disabled;
+            let was_active_admin = current.role == Role::Admin && !current.disabled;
             if was_active_admin && !stays_admin && model::count_other_active_admins(conn, &id)? == 0
             {
                 return Err(last_admin());
@@ -249,7 +246,7 @@ pub async fn update_user(
             let signs_out = password_hash.is_some() || update.disabled == Some(true);
             let changes = model::UserChanges {
                 display_name,
-                role: update.role.map(|r| r.as_str().to_owned()),
+                role: update.role,
                 password_hash,
                 disabled: update.disabled,
             };
@@ -316,7 +313,7 @@ pub async fn delete_user(
             db::lock_admins(conn)?;
             let current = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(current.version)?;
-            let active_admin = current.role == "admin" && !current.disabled;
+            let active_admin = current.role == Role::Admin && !current.disabled;
             if active_admin && model::count_other_active_admins(conn, &id)? == 0 {
                 return Err(last_admin());
             }

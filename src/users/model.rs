@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::users;
 use crate::ids::UserId;
+use crate::users::Role;
 
 /// A row of `users`.
 #[derive(Debug, Clone, Queryable)]
@@ -14,7 +15,7 @@ pub struct UserRow {
     pub email: String,
     pub email_normalized: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub password_hash: String,
     pub disabled: bool,
     pub version: i64,
@@ -30,7 +31,7 @@ pub struct NewUserRow {
     pub email: String,
     pub email_normalized: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub password_hash: String,
     pub disabled: bool,
     pub version: i64,
@@ -43,7 +44,7 @@ pub struct NewUserRow {
 #[diesel(table_name = users)]
 pub struct UserChanges {
     pub display_name: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub password_hash: Option<String>,
     pub disabled: Option<bool>,
 }
@@ -69,7 +70,7 @@ pub fn any_exists(conn: &mut DbConn) -> QueryResult<bool> {
 /// How many enabled admins there are besides `except_id`.
 pub fn count_other_active_admins(conn: &mut DbConn, except_id: &UserId) -> QueryResult<i64> {
     users::table
-        .filter(users::role.eq("admin"))
+        .filter(users::role.eq(Role::Admin))
         .filter(users::disabled.eq(false))
         .filter(users::id.ne(except_id))
         .count()
@@ -88,7 +89,7 @@ pub fn insert(conn: &mut DbConn, row: &NewUserRow) -> QueryResult<()> {
 pub fn list(
     conn: &mut DbConn,
     after: Option<&str>,
-    role: Option<&str>,
+    role: Option<Role>,
     limit: i64,
 ) -> QueryResult<Vec<UserRow>> {
     let mut query = users::table
@@ -99,7 +100,7 @@ pub fn list(
         query = query.filter(users::id.gt(after.to_owned()));
     }
     if let Some(role) = role {
-        query = query.filter(users::role.eq(role.to_owned()));
+        query = query.filter(users::role.eq(role));
     }
     query.load(conn)
 }
