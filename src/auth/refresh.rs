@@ -12,7 +12,9 @@ use crate::error::ApiError;
 use crate::ids::{RefreshTokenId, SessionId, UserId};
 
 /// A row of `refresh_tokens`.
-#[derive(Debug, Queryable)]
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct RefreshRow {
     pub id: RefreshTokenId,
     pub family_id: SessionId,
@@ -69,6 +71,7 @@ pub fn issue(
 pub fn find(conn: &mut DbConn, token: &str) -> QueryResult<Option<RefreshRow>> {
     refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash_token(token)))
+        .select(RefreshRow::as_select())
         .first(conn)
         .optional()
 }

@@ -8,8 +8,9 @@ use crate::db::schema::{article_images, articles, captions};
 use crate::ids::{ArticleId, CaptionId, ImageId, UserId};
 
 /// A row of `captions`.
-#[derive(Debug, Clone, Queryable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = captions)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct CaptionRow {
     pub id: CaptionId,
     pub image_id: ImageId,
@@ -35,13 +36,20 @@ pub fn texts_shown_in(conn: &mut DbConn, article_id: &ArticleId) -> QueryResult<
 
 /// The caption with this id.
 pub fn find(conn: &mut DbConn, id: &CaptionId) -> QueryResult<Option<CaptionRow>> {
-    captions::table.find(id).first(conn).optional()
+    captions::table
+        .find(id)
+        .select(CaptionRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The captions with these ids (articles still hold them as text, hence any `str`).
 pub fn find_many(conn: &mut DbConn, ids: &[impl AsRef<str>]) -> QueryResult<Vec<CaptionRow>> {
     let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
-    captions::table.filter(captions::id.eq_any(ids)).load(conn)
+    captions::table
+        .filter(captions::id.eq_any(ids))
+        .select(CaptionRow::as_select())
+        .load(conn)
 }
 
 /// Inserts a caption.
@@ -105,6 +113,7 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<CaptionRow>> {
     let mut query = captions::table
+        .select(CaptionRow::as_select())
         .order(captions::id.asc())
         .limit(limit)
         .into_boxed();

@@ -9,8 +9,9 @@ use crate::db::schema::correction_reports as reports;
 use crate::ids::{ArticleId, ReportId};
 
 /// A row of `correction_reports`.
-#[derive(Debug, Clone, Queryable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = reports)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct ReportRow {
     pub id: ReportId,
     pub article_id: ArticleId,
@@ -48,7 +49,11 @@ pub struct Triage {
 
 /// The report with this id.
 pub fn find(conn: &mut DbConn, id: &ReportId) -> QueryResult<Option<ReportRow>> {
-    reports::table.find(id).first(conn).optional()
+    reports::table
+        .find(id)
+        .select(ReportRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// An identical report (same fingerprint) made since `since`.
@@ -60,6 +65,7 @@ pub fn find_recent_duplicate(
     reports::table
         .filter(reports::fingerprint.eq(fingerprint))
         .filter(reports::created_at.ge(since))
+        .select(ReportRow::as_select())
         .first(conn)
         .optional()
 }
@@ -127,6 +133,7 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<ReportRow>> {
     let mut query = reports::table
+        .select(ReportRow::as_select())
         .order(reports::id.asc())
         .limit(limit)
         .into_boxed();
@@ -148,6 +155,7 @@ pub fn list(
 /// A public log entry: the report, its public note, when it was published.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = reports)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct LogRow {
     pub id: ReportId,
     pub public_note: Option<String>,

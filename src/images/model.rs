@@ -8,8 +8,9 @@ use crate::db::schema::{article_images, articles, images};
 use crate::ids::{ArticleId, ImageId, UserId};
 
 /// A row of `images`.
-#[derive(Debug, Clone, Queryable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = images)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct ImageRow {
     pub id: ImageId,
     pub content_hash: String,
@@ -41,13 +42,18 @@ pub struct ImageMeta {
 
 /// The image with this id.
 pub fn find(conn: &mut DbConn, id: &ImageId) -> QueryResult<Option<ImageRow>> {
-    images::table.find(id).first(conn).optional()
+    images::table
+        .find(id)
+        .select(ImageRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The image with these bytes.
 pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<ImageRow>> {
     images::table
         .filter(images::content_hash.eq(hash))
+        .select(ImageRow::as_select())
         .first(conn)
         .optional()
 }
@@ -55,7 +61,10 @@ pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<ImageRo
 /// The images with these ids (articles still hold them as text, hence any `str`).
 pub fn find_many(conn: &mut DbConn, ids: &[impl AsRef<str>]) -> QueryResult<Vec<ImageRow>> {
     let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
-    images::table.filter(images::id.eq_any(ids)).load(conn)
+    images::table
+        .filter(images::id.eq_any(ids))
+        .select(ImageRow::as_select())
+        .load(conn)
 }
 
 /// Inserts an image.
@@ -108,6 +117,7 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<ImageRow>> {
     let mut query = images::table
+        .select(ImageRow::as_select())
         .order(images::id.desc())
         .limit(limit)
         .into_boxed();
@@ -124,7 +134,9 @@ pub fn list(
 }
 
 /// An article that shows an image, named for the editor who wants to delete it.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct ShownIn {
     pub id: ArticleId,
     pub title: String,
@@ -139,7 +151,7 @@ pub fn used_by(conn: &mut DbConn, image_id: &ImageId) -> QueryResult<Vec<ShownIn
         .load(conn)?;
     articles::table
         .filter(articles::id.eq_any(&ids))
-        .select((articles::id, articles::title))
+        .select(ShownIn::as_select())
         .order(articles::id)
         .load(conn)
 }

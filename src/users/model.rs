@@ -9,7 +9,9 @@ use crate::ids::UserId;
 use crate::users::Role;
 
 /// A row of `users`.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct UserRow {
     pub id: UserId,
     pub email: String,
@@ -51,13 +53,18 @@ pub struct UserChanges {
 
 /// The user with this id.
 pub fn find(conn: &mut DbConn, id: &UserId) -> QueryResult<Option<UserRow>> {
-    users::table.find(id).first(conn).optional()
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The user with this normalised email.
 pub fn find_by_email(conn: &mut DbConn, email_normalized: &str) -> QueryResult<Option<UserRow>> {
     users::table
         .filter(users::email_normalized.eq(email_normalized))
+        .select(UserRow::as_select())
         .first(conn)
         .optional()
 }
@@ -93,6 +100,7 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<UserRow>> {
     let mut query = users::table
+        .select(UserRow::as_select())
         .order(users::id.asc())
         .limit(limit)
         .into_boxed();
