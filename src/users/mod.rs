@@ -229,7 +229,7 @@ pub async fn create(db: &Db, input: NewUser) -> ApiResult<model::UserRow> {
     let password = input.password;
     let password_hash = crate::work::heavy(move || password::hash(&password)).await??;
     let now = db::now();
-    let row = model::NewUserRow {
+    let row = model::UserRow {
         id: UserId::new_v7(),
         email_normalized: normalize_email(&email),
         email,

@@ -8,27 +8,11 @@ use crate::db::schema::users;
 use crate::ids::UserId;
 use crate::users::Role;
 
-/// A row of `users`.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A row of `users` (inserted as it is read).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct UserRow {
-    pub id: UserId,
-    pub email: String,
-    pub email_normalized: String,
-    pub display_name: String,
-    pub role: Role,
-    pub password_hash: String,
-    pub disabled: bool,
-    pub version: i64,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-/// A user to insert.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = users)]
-pub struct NewUserRow {
     pub id: UserId,
     pub email: String,
     pub email_normalized: String,
@@ -85,7 +69,7 @@ pub fn count_other_active_admins(conn: &mut DbConn, except_id: &UserId) -> Query
 }
 
 /// Inserts a user.
-pub fn insert(conn: &mut DbConn, row: &NewUserRow) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
     diesel::insert_into(users::table)
         .values(row)
         .execute(conn)
