@@ -84,6 +84,7 @@ macro_rules! id {
             }
         }
 
+        // Comparisons with text, for code that still holds ids as strings (articles).
         impl PartialEq<str> for $name {
             fn eq(&self, other: &str) -> bool {
                 self.0 == other
