@@ -11,6 +11,7 @@ pub mod corrections;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod images;
 pub mod metrics;
 pub mod openapi;

@@ -64,12 +64,7 @@ enum UserCommand {
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {
-    match value {
-        "admin" => Ok(Role::Admin),
-        "editor" => Ok(Role::Editor),
-        "writer" => Ok(Role::Writer),
-        _ => Err("must be admin, editor or writer".to_owned()),
-    }
+    Role::from_stored(value).ok_or_else(|| "must be admin, editor or writer".to_owned())
 }
 
 #[actix_web::main]

@@ -181,7 +181,7 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
     let mut conn = database.writer_conn()?;
     let conn: &mut DbConn = &mut conn;
     let author: String = users::table
-        .filter(users::role.eq("admin"))
+        .filter(users::role.eq(crate::users::Role::Admin))
         .order(users::id)
         .select(users::id)
         .first(conn)

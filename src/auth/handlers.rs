@@ -10,7 +10,8 @@ use crate::db::{self, DbConn};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::client::client_ip;
 use crate::http::json::ApiJson;
-use crate::users::{Role, User, model, normalize_email};
+use crate::ids::SessionId;
+use crate::users::{User, model, normalize_email};
 
 /// Email and password.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -65,19 +66,17 @@ fn session(
     state: &AppState,
     conn: &mut DbConn,
     user: model::UserRow,
-    family_id: &str,
+    family_id: &SessionId,
 ) -> ApiResult<TokenResponse> {
     let refresh_token = refresh::issue(conn, &user.id, family_id, state.config.refresh_token_ttl)?;
-    let access_token = state
-        .jwt
-        .issue(&user.id, Role::parse(&user.role)?, family_id)?;
+    let access_token = state.jwt.issue(&user.id, user.role, family_id)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".to_owned(),
         expires_in: state.jwt.ttl().as_secs(),
         refresh_token,
         refresh_expires_in: state.config.refresh_token_ttl.as_secs(),
-        user: User::try_from(user)?,
+        user: User::from(user),
     })
 }
 
@@ -165,7 +164,7 @@ pub async fn login(
     let app = state.clone();
     let tokens = state
         .db
-        .write(move |conn| session(&app, conn, user, &db::new_id()))
+        .write(move |conn| session(&app, conn, user, &SessionId::new_v7()))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
@@ -282,7 +281,7 @@ pub async fn logout(
 )]
 #[get("/v1/auth/me")]
 pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
-    let id = auth.id;
+    let id = auth.user_id();
     let row = state
         .db
         .read(move |conn| Ok(model::find(conn, &id)?))
@@ -290,5 +289,5 @@ pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpRes
         .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".to_owned()))?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "private, no-cache"))
-        .json(User::try_from(row)?))
+        .json(User::from(row)))
 }

@@ -13,6 +13,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::ids::{SessionId, UserId};
 use crate::users::{Role, model};
 
 /// The user behind a valid bearer token, as the database knows them now: a disabled or deleted
@@ -20,13 +21,18 @@ use crate::users::{Role, model};
 /// the very next request.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    /// The user's id.
+    /// The user's id (text while articles read it as text; see [`AuthUser::user_id`]).
     pub id: String,
     /// The user's current role.
     pub role: Role,
 }
 
 impl AuthUser {
+    /// The user's id, typed.
+    pub fn user_id(&self) -> UserId {
+        UserId::from(self.id.as_str())
+    }
+
     /// Fails with 403 unless the user has at least `role`.
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
         if self.role.includes(role) {
@@ -73,15 +79,17 @@ impl FromRequest for AuthUser {
             let (user, alive) = state
                 .db
                 .read(move |conn| {
-                    let user = model::find(conn, &claims.sub)?;
-                    let alive = refresh::session_alive(conn, &claims.sid, &claims.sub)?;
+                    // The token's claims are its text; checked, they name a user and a session.
+                    let (id, session) = (UserId::from(claims.sub), SessionId::from(claims.sid));
+                    let user = model::find(conn, &id)?;
+                    let alive = refresh::session_alive(conn, &session, &id)?;
                     Ok((user, alive))
                 })
                 .await?;
             match user {
                 Some(user) if !user.disabled && alive => Ok(Self {
-                    role: Role::parse(&user.role)?,
-                    id: user.id,
+                    role: user.role,
+                    id: user.id.into_string(),
                 }),
                 Some(user) if !user.disabled => Err(ApiError::Unauthorized(
                     "the session of this token has ended (logged out, or the password changed)"

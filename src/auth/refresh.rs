@@ -9,13 +9,16 @@ use diesel::prelude::*;
 use crate::db::schema::refresh_tokens;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
+use crate::ids::{RefreshTokenId, SessionId, UserId};
 
 /// A row of `refresh_tokens`.
-#[derive(Debug, Queryable)]
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct RefreshRow {
-    pub id: String,
-    pub family_id: String,
-    pub user_id: String,
+    pub id: RefreshTokenId,
+    pub family_id: SessionId,
+    pub user_id: UserId,
     pub token_hash: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -26,9 +29,9 @@ pub struct RefreshRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = refresh_tokens)]
 struct NewRefreshRow<'a> {
-    id: String,
-    family_id: &'a str,
-    user_id: &'a str,
+    id: RefreshTokenId,
+    family_id: &'a SessionId,
+    user_id: &'a UserId,
     token_hash: String,
     created_at: NaiveDateTime,
     expires_at: NaiveDateTime,
@@ -42,8 +45,8 @@ pub fn hash_token(token: &str) -> String {
 /// Makes a new token in `family_id`, stores its hash and returns the token.
 pub fn issue(
     conn: &mut DbConn,
-    user_id: &str,
-    family_id: &str,
+    user_id: &UserId,
+    family_id: &SessionId,
     ttl: std::time::Duration,
 ) -> Result<String, ApiError> {
     let mut bytes = [0u8; 32];
@@ -53,7 +56,7 @@ pub fn issue(
     let ttl = chrono::TimeDelta::from_std(ttl).map_err(ApiError::internal)?;
     diesel::insert_into(refresh_tokens::table)
         .values(NewRefreshRow {
-            id: db::new_id(),
+            id: RefreshTokenId::new_v7(),
             family_id,
             user_id,
             token_hash: hash_token(&token),
@@ -68,13 +71,14 @@ pub fn issue(
 pub fn find(conn: &mut DbConn, token: &str) -> QueryResult<Option<RefreshRow>> {
     refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash_token(token)))
+        .select(RefreshRow::as_select())
         .first(conn)
         .optional()
 }
 
 /// Marks a token used, unless it was used or revoked already (by a concurrent request);
 /// returns whether this call was the one that used it.
-pub fn mark_used(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+pub fn mark_used(conn: &mut DbConn, id: &RefreshTokenId) -> QueryResult<bool> {
     let n = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::id.eq(id))
@@ -88,7 +92,11 @@ pub fn mark_used(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
 
 /// Whether `user_id`'s session `family_id` is still alive: it has a token that is not revoked
 /// (logout, a password change, disabling the account and a reused token revoke them all).
-pub fn session_alive(conn: &mut DbConn, family_id: &str, user_id: &str) -> QueryResult<bool> {
+pub fn session_alive(
+    conn: &mut DbConn,
+    family_id: &SessionId,
+    user_id: &UserId,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
@@ -99,7 +107,7 @@ pub fn session_alive(conn: &mut DbConn, family_id: &str, user_id: &str) -> Query
 }
 
 /// Revokes every token of a family that is not revoked yet.
-pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> QueryResult<usize> {
+pub fn revoke_family(conn: &mut DbConn, family_id: &SessionId) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
@@ -110,7 +118,7 @@ pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> QueryResult<usize> {
 }
 
 /// Revokes every token of a user (when an admin disables the account or resets its password).
-pub fn revoke_user(conn: &mut DbConn, user_id: &str) -> QueryResult<usize> {
+pub fn revoke_user(conn: &mut DbConn, user_id: &UserId) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::etag::{IfMatch, read_response, tagged_json, tagged_response};
 use crate::http::json::ApiJson;
 use crate::http::pagination;
+use crate::ids::{ArticleId, CaptionId, ImageId};
 use crate::images;
 
 fn not_found() -> ApiError {
@@ -66,22 +67,22 @@ pub async fn create_caption(
             if images::model::find(conn, &new.image_id)?.is_none() {
                 errors.push(FieldError::new("image_id", "no image has this id"));
             }
-            match crate::articles::model::find(conn, &new.article_id)? {
+            match crate::articles::model::find(conn, new.article_id.as_str())? {
                 None => errors.push(FieldError::new("article_id", "no article has this id")),
-                Some(_) => editable(conn, &auth, &new.article_id)?,
+                Some(_) => editable(conn, &auth, new.article_id.as_str())?,
             }
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }
             let now = db::now();
             let row = CaptionRow {
-                id: db::new_id(),
+                id: CaptionId::new_v7(),
                 image_id: new.image_id,
                 article_id: new.article_id,
                 text,
                 credit,
                 illustrative: new.illustrative,
-                created_by: Some(auth.id.clone()),
+                created_by: Some(auth.user_id()),
                 version: 1,
                 created_at: now,
                 updated_at: now,
@@ -98,9 +99,11 @@ pub async fn create_caption(
 #[into_params(parameter_in = Query)]
 pub struct ListCaptionsQuery {
     /// Only captions of this image.
-    pub image_id: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub image_id: Option<ImageId>,
     /// Only captions of this article.
-    pub article_id: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub article_id: Option<ArticleId>,
     /// Page size, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -146,13 +149,13 @@ pub async fn list_captions(
         .read(move |conn| {
             let rows = model::list(
                 conn,
-                query.image_id.as_deref(),
-                query.article_id.as_deref(),
+                query.image_id.as_ref(),
+                query.article_id.as_ref(),
                 after.as_deref(),
                 (!staff).then_some(now),
                 limit + 1,
             )?;
-            let (rows, next) = pagination::paginate(rows, limit, "captions", |r| r.id.clone());
+            let (rows, next) = pagination::paginate(rows, limit, "captions", |r| r.id.to_string());
             let items = rows
                 .into_iter()
                 .map(|row| view(conn, row))
@@ -192,14 +195,14 @@ pub async fn get_caption(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let staff = auth.0.is_some();
-    let id = id.into_inner();
+    let id = CaptionId::from(id.into_inner());
     let now = db::now();
     let caption = state
         .db
         .read(move |conn| {
             let row = model::find(conn, &id)?.ok_or_else(not_found)?;
             if !staff {
-                let article = crate::articles::model::find(conn, &row.article_id)?;
+                let article = crate::articles::model::find(conn, row.article_id.as_str())?;
                 let public = article.is_some_and(|a| Status::of(&a, now) == Status::Published);
                 if !public {
                     return Err(not_found());
@@ -243,12 +246,12 @@ pub async fn update_caption(
     body: ApiJson<CaptionUpdate>,
 ) -> ApiResult<HttpResponse> {
     let update = body.0;
-    let id = id.into_inner();
+    let id = CaptionId::from(id.into_inner());
     let caption = state
         .write_content(move |conn| {
             let mut row = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(row.version)?;
-            editable(conn, &auth, &row.article_id)?;
+            editable(conn, &auth, row.article_id.as_str())?;
             let mut errors = Vec::new();
             let text = update.text.unwrap_or_else(|| row.text.clone());
             let credit = match update.credit {
@@ -297,12 +300,12 @@ pub async fn delete_caption(
     id: web::Path<String>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = CaptionId::from(id.into_inner());
     state
         .write_content(move |conn| {
             let row = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(row.version)?;
-            editable(conn, &auth, &row.article_id)?;
+            editable(conn, &auth, row.article_id.as_str())?;
             if model::in_use(conn, &id)? {
                 return Err(ApiError::Conflict(
                     "the article still shows this caption: remove it from the article first"

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use self::model::CaptionRow;
 use crate::error::FieldError;
+use crate::ids::{ArticleId, CaptionId, ImageId};
 
 /// The longest caption text.
 pub const MAX_TEXT_CHARS: usize = 1_000;
@@ -20,11 +21,14 @@ pub const MAX_CREDIT_CHARS: usize = 300;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Caption {
     /// The id (UUIDv7).
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: CaptionId,
     /// The image it describes.
-    pub image_id: String,
+    #[schema(value_type = String)]
+    pub image_id: ImageId,
     /// The article it belongs to.
-    pub article_id: String,
+    #[schema(value_type = String)]
+    pub article_id: ArticleId,
     /// The words under the image.
     #[schema(example = "Soldiers at a training ground, illustrative image.")]
     pub text: String,
@@ -66,9 +70,11 @@ impl Caption {
 #[serde(deny_unknown_fields)]
 pub struct NewCaption {
     /// The image.
-    pub image_id: String,
+    #[schema(value_type = String)]
+    pub image_id: ImageId,
     /// The article that uses the image.
-    pub article_id: String,
+    #[schema(value_type = String)]
+    pub article_id: ArticleId,
     /// The words (1–1,000 characters).
     #[schema(min_length = 1, max_length = 1000)]
     pub text: String,

@@ -5,25 +5,27 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{article_images, articles, captions};
+use crate::ids::{ArticleId, CaptionId, ImageId, UserId};
 
 /// A row of `captions`.
-#[derive(Debug, Clone, Queryable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = captions)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct CaptionRow {
-    pub id: String,
-    pub image_id: String,
-    pub article_id: String,
+    pub id: CaptionId,
+    pub image_id: ImageId,
+    pub article_id: ArticleId,
     pub text: String,
     pub credit: Option<String>,
     pub illustrative: bool,
-    pub created_by: Option<String>,
+    pub created_by: Option<UserId>,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
 /// The captions an article shows, in the order it shows them (featured image first).
-pub fn texts_shown_in(conn: &mut DbConn, article_id: &str) -> QueryResult<Vec<String>> {
+pub fn texts_shown_in(conn: &mut DbConn, article_id: &ArticleId) -> QueryResult<Vec<String>> {
     article_images::table
         .inner_join(captions::table.on(article_images::caption_id.eq(captions::id.nullable())))
         .filter(article_images::article_id.eq(article_id))
@@ -33,13 +35,21 @@ pub fn texts_shown_in(conn: &mut DbConn, article_id: &str) -> QueryResult<Vec<St
 }
 
 /// The caption with this id.
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CaptionRow>> {
-    captions::table.find(id).first(conn).optional()
+pub fn find(conn: &mut DbConn, id: &CaptionId) -> QueryResult<Option<CaptionRow>> {
+    captions::table
+        .find(id)
+        .select(CaptionRow::as_select())
+        .first(conn)
+        .optional()
 }
 
-/// The captions with these ids.
-pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<CaptionRow>> {
-    captions::table.filter(captions::id.eq_any(ids)).load(conn)
+/// The captions with these ids (articles still hold them as text, hence any `str`).
+pub fn find_many(conn: &mut DbConn, ids: &[impl AsRef<str>]) -> QueryResult<Vec<CaptionRow>> {
+    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+    captions::table
+        .filter(captions::id.eq_any(ids))
+        .select(CaptionRow::as_select())
+        .load(conn)
 }
 
 /// Inserts a caption.
@@ -74,7 +84,7 @@ pub fn update(
 }
 
 /// Deletes the row if it is still at `expected_version`.
-pub fn delete(conn: &mut DbConn, id: &str, expected_version: i64) -> QueryResult<bool> {
+pub fn delete(conn: &mut DbConn, id: &CaptionId, expected_version: i64) -> QueryResult<bool> {
     let n = diesel::delete(
         captions::table
             .filter(captions::id.eq(id))
@@ -85,7 +95,7 @@ pub fn delete(conn: &mut DbConn, id: &str, expected_version: i64) -> QueryResult
 }
 
 /// Whether an article shows the caption.
-pub fn in_use(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+pub fn in_use(conn: &mut DbConn, id: &CaptionId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         article_images::table.filter(article_images::caption_id.eq(id)),
     ))
@@ -96,21 +106,22 @@ pub fn in_use(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
 /// can read then.
 pub fn list(
     conn: &mut DbConn,
-    image_id: Option<&str>,
-    article_id: Option<&str>,
+    image_id: Option<&ImageId>,
+    article_id: Option<&ArticleId>,
     after_id: Option<&str>,
     public_at: Option<NaiveDateTime>,
     limit: i64,
 ) -> QueryResult<Vec<CaptionRow>> {
     let mut query = captions::table
+        .select(CaptionRow::as_select())
         .order(captions::id.asc())
         .limit(limit)
         .into_boxed();
     if let Some(id) = image_id {
-        query = query.filter(captions::image_id.eq(id.to_owned()));
+        query = query.filter(captions::image_id.eq(id.clone()));
     }
     if let Some(id) = article_id {
-        query = query.filter(captions::article_id.eq(id.to_owned()));
+        query = query.filter(captions::article_id.eq(id.clone()));
     }
     if let Some(id) = after_id {
         query = query.filter(captions::id.gt(id.to_owned()));

@@ -17,6 +17,7 @@ use crate::http::client::client_ip;
 use crate::http::etag::{IfMatch, etag};
 use crate::http::json::ApiJson;
 use crate::http::pagination;
+use crate::ids::{ArticleId, ReportId};
 use crate::users::{Role, check_email};
 
 /// Identical reports from one client within this window are stored once.
@@ -94,7 +95,8 @@ pub async fn report_correction(
             let article = articles::model::find_by_key(conn, &key)?
                 .filter(|a| Status::of(a, now) == Status::Published)
                 .ok_or_else(article_not_found)?;
-            let captions = crate::captions::model::texts_shown_in(conn, &article.id)?;
+            let article_id = ArticleId::from(article.id.as_str());
+            let captions = crate::captions::model::texts_shown_in(conn, &article_id)?;
             let mut fields = vec![
                 ("title", article.title.as_str()),
                 ("standfirst", article.standfirst.as_str()),
@@ -103,7 +105,7 @@ pub async fn report_correction(
             fields.extend(captions.iter().map(|c| ("caption", c.as_str())));
             let location = locate::locate(&quote, &fields);
             if honeypot {
-                return Ok(receipt_of(db::new_id(), location));
+                return Ok(receipt_of(ReportId::new_v7(), location));
             }
             let fingerprint = fingerprint(&[
                 &article.id,
@@ -118,8 +120,8 @@ pub async fn report_correction(
             }
             let to_i32 = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
             let row = ReportRow {
-                id: db::new_id(),
-                article_id: article.id,
+                id: ReportId::new_v7(),
+                article_id,
                 quote,
                 quote_found: location.is_some(),
                 quote_field: location.as_ref().map(|l| l.field.clone()),
@@ -130,7 +132,7 @@ pub async fn report_correction(
                 reporter_name: name,
                 reporter_email: email,
                 fingerprint,
-                status: "new".to_owned(),
+                status: ReportStatus::New,
                 duplicate_of: None,
                 editor_note: None,
                 public_note: None,
@@ -149,7 +151,7 @@ pub async fn report_correction(
         .json(receipt))
 }
 
-fn receipt_of(id: String, location: Option<locate::QuoteLocation>) -> ReportReceipt {
+fn receipt_of(id: ReportId, location: Option<locate::QuoteLocation>) -> ReportReceipt {
     ReportReceipt {
         id,
         status: ReportStatus::New,
@@ -168,15 +170,15 @@ fn fingerprint(parts: &[&str]) -> String {
     hasher.finalize().to_hex().to_string()
 }
 
-/// The public log of an article.
+/// The public log of an article (articles still name it by text).
 pub fn log_of(conn: &mut DbConn, article_id: &str) -> ApiResult<Vec<CorrectionEntry>> {
-    Ok(model::public_log(conn, article_id)?
+    Ok(model::public_log(conn, &ArticleId::from(article_id))?
         .into_iter()
-        .filter_map(|(id, note, at)| {
+        .filter_map(|row| {
             Some(CorrectionEntry {
-                id,
-                note: note?,
-                corrected_at: at?.and_utc(),
+                id: row.id,
+                note: row.public_note?,
+                corrected_at: row.corrected_at?.and_utc(),
             })
         })
         .collect())
@@ -238,7 +240,8 @@ pub struct QueueQuery {
     /// Only reports in this status.
     pub status: Option<ReportStatus>,
     /// Only reports on this article.
-    pub article_id: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub article_id: Option<ArticleId>,
     /// Only reports whose quote was (or was not) found.
     pub quote_found: Option<bool>,
     /// Page size, 1–100 (default 20).
@@ -289,19 +292,17 @@ pub async fn list_reports(
         .read(move |conn| {
             Ok(model::list(
                 conn,
-                query.status.map(ReportStatus::as_str),
-                query.article_id.as_deref(),
+                query.status,
+                query.article_id.as_ref(),
                 query.quote_found,
                 after.as_deref(),
                 limit + 1,
             )?)
         })
         .await?;
-    let (rows, next_cursor) = pagination::paginate(rows, limit, "corrections", |r| r.id.clone());
-    let items = rows
-        .into_iter()
-        .map(Report::from_row)
-        .collect::<ApiResult<_>>()?;
+    let (rows, next_cursor) =
+        pagination::paginate(rows, limit, "corrections", |r| r.id.to_string());
+    let items = rows.into_iter().map(Report::from_row).collect();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .json(ReportPage { items, next_cursor }))
@@ -312,7 +313,7 @@ fn report_response(row: ReportRow) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .json(Report::from_row(row)?))
+        .json(Report::from_row(row)))
 }
 
 /// Read a report (editors and admins).
@@ -335,7 +336,7 @@ pub async fn get_report(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Editor)?;
-    let id = id.into_inner();
+    let id = ReportId::from(id.into_inner());
     let row = state
         .db
         .read(move |conn| model::find(conn, &id)?.ok_or_else(report_not_found))
@@ -351,7 +352,8 @@ pub struct TriageRequest {
     /// reopened to triaged.
     pub status: Option<ReportStatus>,
     /// For `duplicate`: the id of another report on the same article.
-    pub duplicate_of: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub duplicate_of: Option<ReportId>,
     /// Internal note (`null` clears it).
     #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<String>, max_length = 5000)]
@@ -390,12 +392,12 @@ pub async fn triage_report(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Editor)?;
     let request = body.0;
-    let id = id.into_inner();
+    let id = ReportId::from(id.into_inner());
     let row = state
         .write_content(move |conn| {
             let current = model::find(conn, &id)?.ok_or_else(report_not_found)?;
             if_match.check(current.version)?;
-            let from = ReportStatus::parse(&current.status)?;
+            let from = current.status;
             let to = request.status.unwrap_or(from);
             let mut errors = Vec::new();
             if !from.may_become(to) {
@@ -451,7 +453,7 @@ pub async fn triage_report(
                 (true, true) => current.corrected_at.or(Some(now)),
             };
             let change = Triage {
-                status: to.as_str().to_owned(),
+                status: to,
                 duplicate_of,
                 editor_note,
                 public_note: public_note.clone(),
@@ -462,12 +464,12 @@ pub async fn triage_report(
             }
             // What readers see of the article changed: a new ETag, and a line in its history.
             if was_public != is_public || (is_public && public_note != current.public_note) {
-                let version = articles::model::touch(conn, &current.article_id, now)?;
+                let version = articles::model::touch(conn, current.article_id.as_str(), now)?;
                 articles::model::insert_revision(
                     conn,
                     &articles::model::NewRevision {
                         id: db::new_id(),
-                        article_id: &current.article_id,
+                        article_id: current.article_id.as_str(),
                         version,
                         editor_id: Some(&auth.id),
                         action: "correction",
@@ -508,7 +510,7 @@ pub async fn erase_reporter(
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
-    let id = id.into_inner();
+    let id = ReportId::from(id.into_inner());
     state
         .db
         .write(move |conn| {

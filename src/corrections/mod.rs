@@ -11,11 +11,24 @@ use utoipa::ToSchema;
 
 use self::locate::QuoteLocation;
 use self::model::ReportRow;
-use crate::error::{ApiError, ApiResult};
+
+use crate::ids::{ArticleId, ReportId};
 
 /// Where a report is in triage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
 #[serde(rename_all = "lowercase", try_from = "String")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ReportStatus {
     /// Not looked at yet.
     New,
@@ -34,13 +47,15 @@ impl TryFrom<String> for ReportStatus {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, String> {
-        Self::parse(&value).map_err(|_| {
+        Self::from_stored(&value).ok_or_else(|| {
             format!(
                 "unknown status `{value}`: expected new, triaged, accepted, rejected or duplicate"
             )
         })
     }
 }
+
+crate::db::text::text_enum!(ReportStatus, "report status");
 
 impl ReportStatus {
     /// As stored.
@@ -54,16 +69,17 @@ impl ReportStatus {
         }
     }
 
-    /// Reads a stored status.
-    pub fn parse(value: &str) -> ApiResult<Self> {
-        match value {
-            "new" => Ok(Self::New),
-            "triaged" => Ok(Self::Triaged),
-            "accepted" => Ok(Self::Accepted),
-            "rejected" => Ok(Self::Rejected),
-            "duplicate" => Ok(Self::Duplicate),
-            other => Err(ApiError::internal(format!("unknown report status {other}"))),
-        }
+    /// The status named `value` (as stored and shown), if any.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        [
+            Self::New,
+            Self::Triaged,
+            Self::Accepted,
+            Self::Rejected,
+            Self::Duplicate,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
     }
 
     /// The workflow: new → triaged → accepted | rejected | duplicate, and a decided report may
@@ -107,7 +123,8 @@ pub struct NewReport {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReportReceipt {
     /// The report's id.
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ReportId,
     /// Always `new`.
     pub status: ReportStatus,
     /// Whether the quote was found in the article.
@@ -119,9 +136,11 @@ pub struct ReportReceipt {
 /// A report as editors see it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Report {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ReportId,
     /// The article it is about.
-    pub article_id: String,
+    #[schema(value_type = String)]
+    pub article_id: ArticleId,
     pub quote: String,
     pub quote_found: bool,
     pub quote_location: Option<QuoteLocation>,
@@ -136,7 +155,8 @@ pub struct Report {
     pub reporter_erased_at: Option<DateTime<Utc>>,
     pub status: ReportStatus,
     /// For `duplicate`: the report this one repeats.
-    pub duplicate_of: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub duplicate_of: Option<ReportId>,
     /// Internal.
     pub editor_note: Option<String>,
     /// Shown in the article's corrections log once the report is accepted.
@@ -150,7 +170,7 @@ pub struct Report {
 
 impl Report {
     /// The editor view of a row.
-    pub fn from_row(row: ReportRow) -> ApiResult<Self> {
+    pub fn from_row(row: ReportRow) -> Self {
         let quote_location = match (row.quote_field, row.quote_start, row.quote_end) {
             (Some(field), Some(start), Some(end)) => Some(QuoteLocation {
                 field,
@@ -159,8 +179,8 @@ impl Report {
             }),
             _ => None,
         };
-        Ok(Self {
-            status: ReportStatus::parse(&row.status)?,
+        Self {
+            status: row.status,
             id: row.id,
             article_id: row.article_id,
             quote: row.quote,
@@ -179,7 +199,7 @@ impl Report {
             version: row.version,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
-        })
+        }
     }
 }
 
@@ -187,7 +207,8 @@ impl Report {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CorrectionEntry {
     /// The report's id.
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ReportId,
     /// What was corrected, in the newsroom's words.
     #[schema(example = "An earlier version said two bridges were closed; only one was.")]
     pub note: String,

@@ -3,15 +3,18 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::ReportStatus;
 use crate::db::DbConn;
 use crate::db::schema::correction_reports as reports;
+use crate::ids::{ArticleId, ReportId};
 
 /// A row of `correction_reports`.
-#[derive(Debug, Clone, Queryable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = reports)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct ReportRow {
-    pub id: String,
-    pub article_id: String,
+    pub id: ReportId,
+    pub article_id: ArticleId,
     pub quote: String,
     pub quote_found: bool,
     pub quote_field: Option<String>,
@@ -22,8 +25,8 @@ pub struct ReportRow {
     pub reporter_name: Option<String>,
     pub reporter_email: Option<String>,
     pub fingerprint: String,
-    pub status: String,
-    pub duplicate_of: Option<String>,
+    pub status: ReportStatus,
+    pub duplicate_of: Option<ReportId>,
     pub editor_note: Option<String>,
     pub public_note: Option<String>,
     pub corrected_at: Option<NaiveDateTime>,
@@ -37,16 +40,20 @@ pub struct ReportRow {
 #[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = reports, treat_none_as_null = true)]
 pub struct Triage {
-    pub status: String,
-    pub duplicate_of: Option<String>,
+    pub status: ReportStatus,
+    pub duplicate_of: Option<ReportId>,
     pub editor_note: Option<String>,
     pub public_note: Option<String>,
     pub corrected_at: Option<NaiveDateTime>,
 }
 
 /// The report with this id.
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ReportRow>> {
-    reports::table.find(id).first(conn).optional()
+pub fn find(conn: &mut DbConn, id: &ReportId) -> QueryResult<Option<ReportRow>> {
+    reports::table
+        .find(id)
+        .select(ReportRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// An identical report (same fingerprint) made since `since`.
@@ -58,6 +65,7 @@ pub fn find_recent_duplicate(
     reports::table
         .filter(reports::fingerprint.eq(fingerprint))
         .filter(reports::created_at.ge(since))
+        .select(ReportRow::as_select())
         .first(conn)
         .optional()
 }
@@ -73,7 +81,7 @@ pub fn insert(conn: &mut DbConn, row: &ReportRow) -> QueryResult<()> {
 /// Applies triage if the row is still at `expected_version`.
 pub fn triage(
     conn: &mut DbConn,
-    id: &str,
+    id: &ReportId,
     expected_version: i64,
     change: &Triage,
     now: NaiveDateTime,
@@ -95,7 +103,7 @@ pub fn triage(
 /// Removes the reporter's name and email, keeping the report.
 pub fn erase_reporter(
     conn: &mut DbConn,
-    id: &str,
+    id: &ReportId,
     expected_version: i64,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -118,21 +126,22 @@ pub fn erase_reporter(
 /// The triage queue: oldest first, after `after_id`.
 pub fn list(
     conn: &mut DbConn,
-    status: Option<&str>,
-    article_id: Option<&str>,
+    status: Option<ReportStatus>,
+    article_id: Option<&ArticleId>,
     quote_found: Option<bool>,
     after_id: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<ReportRow>> {
     let mut query = reports::table
+        .select(ReportRow::as_select())
         .order(reports::id.asc())
         .limit(limit)
         .into_boxed();
     if let Some(s) = status {
-        query = query.filter(reports::status.eq(s.to_owned()));
+        query = query.filter(reports::status.eq(s));
     }
     if let Some(a) = article_id {
-        query = query.filter(reports::article_id.eq(a.to_owned()));
+        query = query.filter(reports::article_id.eq(a.clone()));
     }
     if let Some(f) = quote_found {
         query = query.filter(reports::quote_found.eq(f));
@@ -143,17 +152,23 @@ pub fn list(
     query.load(conn)
 }
 
-/// A public log entry: report id, public note, when it was published.
-pub type LogRow = (String, Option<String>, Option<NaiveDateTime>);
+/// A public log entry: the report, its public note, when it was published.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = reports)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct LogRow {
+    pub id: ReportId,
+    pub public_note: Option<String>,
+    pub corrected_at: Option<NaiveDateTime>,
+}
 
-/// The public corrections log of an article: accepted reports with a public note, oldest first
-/// (id, public note, corrected at).
-pub fn public_log(conn: &mut DbConn, article_id: &str) -> QueryResult<Vec<LogRow>> {
+/// The public corrections log of an article: accepted reports with a public note, oldest first.
+pub fn public_log(conn: &mut DbConn, article_id: &ArticleId) -> QueryResult<Vec<LogRow>> {
     reports::table
         .filter(reports::article_id.eq(article_id))
-        .filter(reports::status.eq("accepted"))
+        .filter(reports::status.eq(ReportStatus::Accepted))
         .filter(reports::public_note.is_not_null())
         .order((reports::corrected_at.asc(), reports::id.asc()))
-        .select((reports::id, reports::public_note, reports::corrected_at))
+        .select(LogRow::as_select())
         .load(conn)
 }

@@ -1,6 +1,7 @@
 //! Database access: one connection type over SQLite and PostgreSQL, pools, migrations.
 
 pub mod schema;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

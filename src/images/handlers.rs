@@ -22,6 +22,7 @@ use crate::http::base::public_base;
 use crate::http::etag::{IfMatch, not_modified, read_response, tagged_json, tagged_response};
 use crate::http::json::ApiJson;
 use crate::http::pagination;
+use crate::ids::{ImageId, UserId};
 use crate::users::Role;
 
 /// Cache headers of bytes anyone may fetch. The bytes behind an id never change, but whether
@@ -271,7 +272,7 @@ pub async fn upload_image(
     };
     let now = db::now();
     let row = ImageRow {
-        id: db::new_id(),
+        id: ImageId::new_v7(),
         content_hash: hash.clone(),
         content_type: cleaned.format.mime().to_owned(),
         width: i32::try_from(width).unwrap_or(i32::MAX),
@@ -282,7 +283,7 @@ pub async fn upload_image(
         credit: meta.credit,
         license: meta.license,
         source_url: meta.source_url,
-        uploaded_by: Some(auth.id),
+        uploaded_by: Some(auth.user_id()),
         version: 1,
         created_at: now,
         updated_at: now,
@@ -313,7 +314,8 @@ pub struct ListImagesQuery {
     #[param(rename = "type")]
     pub content_type: Option<String>,
     /// Only images this user uploaded.
-    pub uploaded_by: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub uploaded_by: Option<UserId>,
     /// Page size, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -360,12 +362,12 @@ pub async fn list_images(
                 conn,
                 before.as_deref(),
                 query.content_type.as_deref(),
-                query.uploaded_by.as_deref(),
+                query.uploaded_by.as_ref(),
                 limit + 1,
             )?)
         })
         .await?;
-    let (rows, next_cursor) = pagination::paginate(rows, limit, "images", |r| r.id.clone());
+    let (rows, next_cursor) = pagination::paginate(rows, limit, "images", |r| r.id.to_string());
     let base = public_base(&req, &state.config);
     let items = rows
         .into_iter()
@@ -378,7 +380,7 @@ pub async fn list_images(
 
 /// Loads an image the caller may see: staff see all; the public only images a published
 /// article shows (the embargo).
-async fn visible(state: &AppState, id: String, staff: bool) -> ApiResult<(ImageRow, bool)> {
+async fn visible(state: &AppState, id: ImageId, staff: bool) -> ApiResult<(ImageRow, bool)> {
     let now = db::now();
     state
         .db
@@ -414,7 +416,7 @@ pub async fn get_image(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let staff = auth.0.is_some();
-    let (row, public) = visible(&state, id.into_inner(), staff).await?;
+    let (row, public) = visible(&state, id.into_inner().into(), staff).await?;
     let image = Image::from_row(row, Some(&public_base(&req, &state.config)));
     let image = if staff { image } else { image.for_public() };
     let (body, tag) = tagged_json(image.version, &image)?;
@@ -470,7 +472,7 @@ pub async fn image_file(
         ));
     }
     let staff = auth.0.is_some();
-    let (row, public) = visible(&state, id.into_inner(), staff).await?;
+    let (row, public) = visible(&state, id.into_inner().into(), staff).await?;
     let format = super::format_of_mime(&row.content_type)
         .ok_or_else(|| ApiError::internal(format!("unknown stored type {}", row.content_type)))?;
     let width = query.w.filter(|w| i64::from(*w) < i64::from(row.width));
@@ -538,7 +540,7 @@ pub async fn update_image(
     body: ApiJson<ImageUpdate>,
 ) -> ApiResult<HttpResponse> {
     let update = body.0;
-    let id = id.into_inner();
+    let id = ImageId::from(id.into_inner());
     let row = state
         .write_content(move |conn| {
             let current = model::find(conn, &id)?.ok_or_else(not_found)?;
@@ -613,7 +615,7 @@ pub async fn delete_image(
     id: web::Path<String>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = ImageId::from(id.into_inner());
     let row = state
         .write_content(move |conn| {
             let current = model::find(conn, &id)?.ok_or_else(not_found)?;
@@ -623,7 +625,7 @@ pub async fn delete_image(
             if !users.is_empty() {
                 let list = users
                     .iter()
-                    .map(|(id, title)| format!("{id} ({title})"))
+                    .map(|article| format!("{} ({})", article.id, article.title))
                     .collect::<Vec<_>>()
                     .join(", ");
                 return Err(ApiError::Conflict(format!(

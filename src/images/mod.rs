@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use self::model::ImageRow;
 use crate::error::FieldError;
+use crate::ids::{ImageId, UserId};
 
 /// The widths a rendition may have.
 pub const RENDITION_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
@@ -51,7 +52,8 @@ pub struct Rendition {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Image {
     /// The id (UUIDv7).
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ImageId,
     /// `image/jpeg`, `image/png`, `image/webp` or `image/gif`, from the bytes themselves.
     #[schema(value_type = crate::openapi::closed::ImageContentType)]
     pub content_type: String,
@@ -78,7 +80,8 @@ pub struct Image {
     /// Smaller renditions (only widths below the original's).
     pub renditions: Vec<Rendition>,
     /// Who uploaded it (staff only; `null` for the public).
-    pub uploaded_by: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub uploaded_by: Option<UserId>,
     /// Increases with every change; the ETag is made from it.
     pub version: i64,
     /// When it was uploaded.
@@ -89,6 +92,7 @@ pub struct Image {
 
 /// An image where an article shows it, with everything a page needs to render it: the URLs and
 /// true sizes of the original and its renditions, the alt text, and this use's caption and credit.
+// Its ids stay text while articles, which build it, hold them as text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Picture {
     /// The image's id.
@@ -123,8 +127,8 @@ impl Picture {
         let width = u32::try_from(image.width).unwrap_or(0);
         let height = u32::try_from(image.height).unwrap_or(0);
         Self {
-            image_id: image.id.clone(),
-            caption_id: caption.map(|c| c.id.clone()),
+            image_id: image.id.to_string(),
+            caption_id: caption.map(|c| c.id.to_string()),
             url: file_url(Some(base), &image.id, None),
             width,
             height,

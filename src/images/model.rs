@@ -5,12 +5,14 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{article_images, articles, images};
+use crate::ids::{ArticleId, ImageId, UserId};
 
 /// A row of `images`.
-#[derive(Debug, Clone, Queryable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = images)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct ImageRow {
-    pub id: String,
+    pub id: ImageId,
     pub content_hash: String,
     pub content_type: String,
     pub width: i32,
@@ -21,7 +23,7 @@ pub struct ImageRow {
     pub credit: Option<String>,
     pub license: Option<String>,
     pub source_url: Option<String>,
-    pub uploaded_by: Option<String>,
+    pub uploaded_by: Option<UserId>,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -39,21 +41,30 @@ pub struct ImageMeta {
 }
 
 /// The image with this id.
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ImageRow>> {
-    images::table.find(id).first(conn).optional()
+pub fn find(conn: &mut DbConn, id: &ImageId) -> QueryResult<Option<ImageRow>> {
+    images::table
+        .find(id)
+        .select(ImageRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The image with these bytes.
 pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<ImageRow>> {
     images::table
         .filter(images::content_hash.eq(hash))
+        .select(ImageRow::as_select())
         .first(conn)
         .optional()
 }
 
-/// The images with these ids.
-pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<ImageRow>> {
-    images::table.filter(images::id.eq_any(ids)).load(conn)
+/// The images with these ids (articles still hold them as text, hence any `str`).
+pub fn find_many(conn: &mut DbConn, ids: &[impl AsRef<str>]) -> QueryResult<Vec<ImageRow>> {
+    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+    images::table
+        .filter(images::id.eq_any(ids))
+        .select(ImageRow::as_select())
+        .load(conn)
 }
 
 /// Inserts an image.
@@ -67,7 +78,7 @@ pub fn insert(conn: &mut DbConn, row: &ImageRow) -> QueryResult<()> {
 /// Writes new metadata if the row is still at `expected_version`.
 pub fn update(
     conn: &mut DbConn,
-    id: &str,
+    id: &ImageId,
     expected_version: i64,
     meta: &ImageMeta,
     now: NaiveDateTime,
@@ -87,7 +98,7 @@ pub fn update(
 }
 
 /// Deletes the row if it is still at `expected_version`.
-pub fn delete(conn: &mut DbConn, id: &str, expected_version: i64) -> QueryResult<bool> {
+pub fn delete(conn: &mut DbConn, id: &ImageId, expected_version: i64) -> QueryResult<bool> {
     let n = diesel::delete(
         images::table
             .filter(images::id.eq(id))
@@ -102,10 +113,11 @@ pub fn list(
     conn: &mut DbConn,
     before_id: Option<&str>,
     content_type: Option<&str>,
-    uploaded_by: Option<&str>,
+    uploaded_by: Option<&UserId>,
     limit: i64,
 ) -> QueryResult<Vec<ImageRow>> {
     let mut query = images::table
+        .select(ImageRow::as_select())
         .order(images::id.desc())
         .limit(limit)
         .into_boxed();
@@ -116,42 +128,51 @@ pub fn list(
         query = query.filter(images::content_type.eq(t.to_owned()));
     }
     if let Some(u) = uploaded_by {
-        query = query.filter(images::uploaded_by.eq(u.to_owned()));
+        query = query.filter(images::uploaded_by.eq(u.clone()));
     }
     query.load(conn)
 }
 
-/// Articles (id, title) that show the image.
-pub fn used_by(conn: &mut DbConn, image_id: &str) -> QueryResult<Vec<(String, String)>> {
-    let ids: Vec<String> = article_images::table
+/// An article that shows an image, named for the editor who wants to delete it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct ShownIn {
+    pub id: ArticleId,
+    pub title: String,
+}
+
+/// Articles that show the image, by id.
+pub fn used_by(conn: &mut DbConn, image_id: &ImageId) -> QueryResult<Vec<ShownIn>> {
+    let ids: Vec<ArticleId> = article_images::table
         .filter(article_images::image_id.eq(image_id))
         .select(article_images::article_id)
         .distinct()
         .load(conn)?;
     articles::table
         .filter(articles::id.eq_any(&ids))
-        .select((articles::id, articles::title))
+        .select(ShownIn::as_select())
         .order(articles::id)
         .load(conn)
 }
 
 /// Whether a published or scheduled article shows the image.
-pub fn shown_in_published(conn: &mut DbConn, image_id: &str) -> QueryResult<bool> {
+pub fn shown_in_published(conn: &mut DbConn, image_id: &ImageId) -> QueryResult<bool> {
     shown_in_published_by(conn, image_id, None)
 }
 
 /// Whether an article the public can read at `now` shows the image.
-pub fn is_public(conn: &mut DbConn, image_id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn is_public(conn: &mut DbConn, image_id: &ImageId, now: NaiveDateTime) -> QueryResult<bool> {
     shown_in_published_by(conn, image_id, Some(now))
 }
 
 /// Whether an article published (by `now`, when given) shows the image.
 fn shown_in_published_by(
     conn: &mut DbConn,
-    image_id: &str,
+    image_id: &ImageId,
     now: Option<NaiveDateTime>,
 ) -> QueryResult<bool> {
-    let ids: Vec<String> = article_images::table
+    let ids: Vec<ArticleId> = article_images::table
         .filter(article_images::image_id.eq(image_id))
         .select(article_images::article_id)
         .load(conn)?;

@@ -13,6 +13,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::etag::{IfMatch, etag};
 use crate::http::json::ApiJson;
 use crate::http::pagination;
+use crate::ids::UserId;
 
 const CURSOR_KIND: &str = "users";
 
@@ -31,7 +32,8 @@ pub struct UserPage {
 pub struct DeleteUserQuery {
     /// The account that takes over the deleted one's articles and bylines (required when it
     /// has any).
-    pub reassign_to: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub reassign_to: Option<UserId>,
 }
 
 /// Filters and paging for the user list.
@@ -69,7 +71,7 @@ fn user_response(
     row: model::UserRow,
 ) -> ApiResult<HttpResponse> {
     let tag = etag(row.version);
-    let user = User::try_from(row)?;
+    let user = User::from(row);
     let mut response = HttpResponse::build(status);
     response
         .insert_header((header::ETAG, tag))
@@ -117,16 +119,13 @@ pub async fn list_users(
         .as_deref()
         .map(|c| pagination::decode_cursor(CURSOR_KIND, c))
         .transpose()?;
-    let role = query.role.map(Role::as_str);
+    let role = query.role;
     let rows = state
         .db
         .read(move |conn| Ok(model::list(conn, after.as_deref(), role, limit + 1)?))
         .await?;
-    let (rows, next_cursor) = pagination::paginate(rows, limit, CURSOR_KIND, |r| r.id.clone());
-    let items = rows
-        .into_iter()
-        .map(User::try_from)
-        .collect::<ApiResult<_>>()?;
+    let (rows, next_cursor) = pagination::paginate(rows, limit, CURSOR_KIND, |r| r.id.to_string());
+    let items = rows.into_iter().map(User::from).collect();
     Ok(web::Json(UserPage { items, next_cursor }))
 }
 
@@ -177,7 +176,7 @@ pub async fn get_user(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
-    let id = id.into_inner();
+    let id = UserId::from(id.into_inner());
     let row = state
         .db
         .read(move |conn| Ok(model::find(conn, &id)?))
@@ -229,7 +228,7 @@ pub async fn update_user(
         Some(p) => Some(crate::work::heavy(move || password::hash(&p)).await??),
         None => None,
     };
-    let id = id.into_inner();
+    let id = UserId::from(id.into_inner());
     let row = state
         .write_content(move |conn| {
             db::lock_admins(conn)?;
@@ -237,9 +236,9 @@ pub async fn update_user(
             if_match.check(current.version)?;
             let stays_admin = update
                 .role
-                .map_or(current.role == "admin", |r| r == Role::Admin)
+                .map_or(current.role == Role::Admin, |r| r == Role::Admin)
                 && !update.disabled.unwrap_or(current.disabled);
-            let was_active_admin = current.role == "admin" && !current.disabled;
+            let was_active_admin = current.role == Role::Admin && !current.disabled;
             if was_active_admin && !stays_admin && model::count_other_active_admins(conn, &id)? == 0
             {
                 return Err(last_admin());
@@ -247,7 +246,7 @@ pub async fn update_user(
             let signs_out = password_hash.is_some() || update.disabled == Some(true);
             let changes = model::UserChanges {
                 display_name,
-                role: update.role.map(|r| r.as_str().to_owned()),
+                role: update.role,
                 password_hash,
                 disabled: update.disabled,
             };
@@ -301,9 +300,9 @@ pub async fn delete_user(
     query: web::Query<DeleteUserQuery>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Admin)?;
-    let id = id.into_inner();
+    let id = UserId::from(id.into_inner());
     let reassign_to = query.into_inner().reassign_to;
-    if reassign_to.as_deref() == Some(id.as_str()) {
+    if reassign_to.as_ref() == Some(&id) {
         return Err(ApiError::field(
             "reassign_to",
             "must name another account than the one deleted",
@@ -314,7 +313,7 @@ pub async fn delete_user(
             db::lock_admins(conn)?;
             let current = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(current.version)?;
-            let active_admin = current.role == "admin" && !current.disabled;
+            let active_admin = current.role == Role::Admin && !current.disabled;
             if active_admin && model::count_other_active_admins(conn, &id)? == 0 {
                 return Err(last_admin());
             }

@@ -10,11 +10,24 @@ use utoipa::ToSchema;
 use crate::auth::password;
 use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::ids::UserId;
 
 /// What a user may do: `admin` (everything, accounts), `editor` (publish, triage, edit
 /// anything), `writer` (own drafts, uploads, captions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
 #[serde(rename_all = "lowercase", try_from = "String")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Role {
     /// Everything, including accounts.
     Admin,
@@ -29,10 +42,16 @@ impl TryFrom<String> for Role {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, String> {
-        [Self::Admin, Self::Editor, Self::Writer]
-            .into_iter()
-            .find(|r| r.as_str() == value)
+        Self::from_stored(&value)
             .ok_or_else(|| format!("unknown role `{value}`: expected admin, editor or writer"))
+    }
+}
+
+crate::db::text::text_enum!(Role, "role");
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -46,16 +65,11 @@ impl Role {
         }
     }
 
-    /// Reads a stored role.
-    pub fn parse(value: &str) -> ApiResult<Self> {
-        match value {
-            "admin" => Ok(Self::Admin),
-            "editor" => Ok(Self::Editor),
-            "writer" => Ok(Self::Writer),
-            other => Err(ApiError::internal(format!(
-                "unknown role in the database: {other}"
-            ))),
-        }
+    /// The role named `value` (as stored and shown), if any.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        [Self::Admin, Self::Editor, Self::Writer]
+            .into_iter()
+            .find(|r| r.as_str() == value)
     }
 
     fn rank(self) -> u8 {
@@ -76,8 +90,8 @@ impl Role {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct User {
     /// The id (UUIDv7).
-    #[schema(example = "01936d1e-6a4b-7c3d-8e9f-0a1b2c3d4e5f")]
-    pub id: String,
+    #[schema(value_type = String, example = "01936d1e-6a4b-7c3d-8e9f-0a1b2c3d4e5f")]
+    pub id: UserId,
     /// The email the account logs in with.
     #[schema(example = "olena@newsroom.example")]
     pub email: String,
@@ -94,19 +108,17 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<model::UserRow> for User {
-    type Error = ApiError;
-
-    fn try_from(row: model::UserRow) -> ApiResult<Self> {
-        Ok(Self {
-            role: Role::parse(&row.role)?,
+impl From<model::UserRow> for User {
+    fn from(row: model::UserRow) -> Self {
+        Self {
+            role: row.role,
             id: row.id,
             email: row.email,
             display_name: row.display_name,
             disabled: row.disabled,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
-        })
+        }
     }
 }
 
@@ -217,12 +229,12 @@ pub async fn create(db: &Db, input: NewUser) -> ApiResult<model::UserRow> {
     let password = input.password;
     let password_hash = crate::work::heavy(move || password::hash(&password)).await??;
     let now = db::now();
-    let row = model::NewUserRow {
-        id: db::new_id(),
+    let row = model::UserRow {
+        id: UserId::new_v7(),
         email_normalized: normalize_email(&email),
         email,
         display_name,
-        role: input.role.as_str().to_owned(),
+        role: input.role,
         password_hash,
         disabled: false,
         version: 1,

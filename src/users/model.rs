@@ -5,31 +5,19 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::users;
+use crate::ids::UserId;
+use crate::users::Role;
 
-/// A row of `users`.
-#[derive(Debug, Clone, Queryable)]
-pub struct UserRow {
-    pub id: String,
-    pub email: String,
-    pub email_normalized: String,
-    pub display_name: String,
-    pub role: String,
-    pub password_hash: String,
-    pub disabled: bool,
-    pub version: i64,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-/// A user to insert.
-#[derive(Debug, Insertable)]
+/// A row of `users` (inserted as it is read).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
-pub struct NewUserRow {
-    pub id: String,
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct UserRow {
+    pub id: UserId,
     pub email: String,
     pub email_normalized: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub password_hash: String,
     pub disabled: bool,
     pub version: i64,
@@ -42,20 +30,25 @@ pub struct NewUserRow {
 #[diesel(table_name = users)]
 pub struct UserChanges {
     pub display_name: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub password_hash: Option<String>,
     pub disabled: Option<bool>,
 }
 
 /// The user with this id.
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
-    users::table.find(id).first(conn).optional()
+pub fn find(conn: &mut DbConn, id: &UserId) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The user with this normalised email.
 pub fn find_by_email(conn: &mut DbConn, email_normalized: &str) -> QueryResult<Option<UserRow>> {
     users::table
         .filter(users::email_normalized.eq(email_normalized))
+        .select(UserRow::as_select())
         .first(conn)
         .optional()
 }
@@ -66,9 +59,9 @@ pub fn any_exists(conn: &mut DbConn) -> QueryResult<bool> {
 }
 
 /// How many enabled admins there are besides `except_id`.
-pub fn count_other_active_admins(conn: &mut DbConn, except_id: &str) -> QueryResult<i64> {
+pub fn count_other_active_admins(conn: &mut DbConn, except_id: &UserId) -> QueryResult<i64> {
     users::table
-        .filter(users::role.eq("admin"))
+        .filter(users::role.eq(Role::Admin))
         .filter(users::disabled.eq(false))
         .filter(users::id.ne(except_id))
         .count()
@@ -76,7 +69,7 @@ pub fn count_other_active_admins(conn: &mut DbConn, except_id: &str) -> QueryRes
 }
 
 /// Inserts a user.
-pub fn insert(conn: &mut DbConn, row: &NewUserRow) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
     diesel::insert_into(users::table)
         .values(row)
         .execute(conn)
@@ -87,10 +80,11 @@ pub fn insert(conn: &mut DbConn, row: &NewUserRow) -> QueryResult<()> {
 pub fn list(
     conn: &mut DbConn,
     after: Option<&str>,
-    role: Option<&str>,
+    role: Option<Role>,
     limit: i64,
 ) -> QueryResult<Vec<UserRow>> {
     let mut query = users::table
+        .select(UserRow::as_select())
         .order(users::id.asc())
         .limit(limit)
         .into_boxed();
@@ -98,7 +92,7 @@ pub fn list(
         query = query.filter(users::id.gt(after.to_owned()));
     }
     if let Some(role) = role {
-        query = query.filter(users::role.eq(role.to_owned()));
+        query = query.filter(users::role.eq(role));
     }
     query.load(conn)
 }
@@ -106,7 +100,7 @@ pub fn list(
 /// Applies `changes` if the row is still at `expected_version`; returns whether it was.
 pub fn update(
     conn: &mut DbConn,
-    id: &str,
+    id: &UserId,
     expected_version: i64,
     changes: &UserChanges,
     now: NaiveDateTime,
@@ -126,7 +120,7 @@ pub fn update(
 }
 
 /// What `id` has to their name: (articles they created, articles whose byline names them).
-pub fn work_of(conn: &mut DbConn, id: &str) -> QueryResult<(i64, i64)> {
+pub fn work_of(conn: &mut DbConn, id: &UserId) -> QueryResult<(i64, i64)> {
     use crate::db::schema::{article_authors, articles};
     let created = articles::table
         .filter(articles::created_by.eq(id))
@@ -141,7 +135,7 @@ pub fn work_of(conn: &mut DbConn, id: &str) -> QueryResult<(i64, i64)> {
 
 /// Hands `from`'s articles and bylines to `to`. A byline that names both keeps `to` only, in
 /// `to`'s place; the others put `to` where `from` stood.
-pub fn reassign_work(conn: &mut DbConn, from: &str, to: &str) -> QueryResult<()> {
+pub fn reassign_work(conn: &mut DbConn, from: &UserId, to: &UserId) -> QueryResult<()> {
     use crate::db::schema::{article_authors, articles};
     diesel::update(articles::table.filter(articles::created_by.eq(from)))
         .set(articles::created_by.eq(to))
@@ -163,7 +157,7 @@ pub fn reassign_work(conn: &mut DbConn, from: &str, to: &str) -> QueryResult<()>
 }
 
 /// Deletes the row if it is still at `expected_version`; returns whether it was.
-pub fn delete(conn: &mut DbConn, id: &str, expected_version: i64) -> QueryResult<bool> {
+pub fn delete(conn: &mut DbConn, id: &UserId, expected_version: i64) -> QueryResult<bool> {
     let deleted = diesel::delete(
         users::table
             .filter(users::id.eq(id))
