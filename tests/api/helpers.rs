@@ -1,5 +1,7 @@
 //! The test harness: a real server on a free port, with its own database, spoken to over HTTP.
 
+mod client;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -413,39 +415,4 @@ pub fn problem_fields(problem: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Creates an article through the API (201, with its `Location`); returns it.
-pub async fn create_article(app: &TestApp, token: &str, body: &Value) -> Value {
-    let res = app
-        .post("/v1/articles")
-        .bearer(token)
-        .json(body)
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    assert_eq!(
-        res.header("location"),
-        Some(format!("/v1/articles/{}", res.json()["id"].as_str().unwrap()).as_str())
-    );
-    res.json()
-}
-
-/// Creates an article (see [`create_article`]) and returns its id.
-pub async fn new_article_id(app: &TestApp, token: &str, body: &Value) -> String {
-    create_article(app, token, body).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Publishes an article now through the API; returns it.
-pub async fn publish_article(app: &TestApp, token: &str, id: &str) -> Value {
-    let res = app
-        .post(&format!("/v1/articles/{id}/publish"))
-        .bearer(token)
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    res.json()
 }

@@ -154,8 +154,8 @@ async fn lists_read_stored_summaries_that_no_change_leaves_stale(backend: Backen
             "body": [{"type": "paragraph", "text": "Councillors met at noon."}],
             "tags": ["harbour", format!("tag-{i}")],
         });
-        let id = new_article_id(&app, &tokens.access, &body).await;
-        publish_article(&app, &admin, &id).await;
+        let id = app.new_article_id(&tokens.access, &body).await;
+        app.publish_article(&admin, &id).await;
         ids.push(id);
     }
     let database = Db::open(&app.db.url, 1).unwrap();
@@ -169,11 +169,12 @@ async fn lists_read_stored_summaries_that_no_change_leaves_stale(backend: Backen
 
     // Each change shows in the very next read of every list, with every other summary stored.
     let edit = app
-        .patch(&format!("/v1/articles/{}", ids[0]))
-        .bearer(&admin)
-        .header("if-match", "*")
-        .json(&json!({"title": "Council sells its ferry"}))
-        .send()
+        .update_article(
+            &admin,
+            &ids[0],
+            "*",
+            &json!({"title": "Council sells its ferry"}),
+        )
         .await;
     assert_eq!(edit.status, 200, "{}", edit.text);
     let newest = pages.get("/v1/articles?tag=harbour").await.1;
@@ -187,11 +188,7 @@ async fn lists_read_stored_summaries_that_no_change_leaves_stale(backend: Backen
 
     until_stored(&database).await;
     let retag = app
-        .patch(&format!("/v1/articles/{}", ids[1]))
-        .bearer(&admin)
-        .header("if-match", "*")
-        .json(&json!({"tags": ["pier"]}))
-        .send()
+        .update_article(&admin, &ids[1], "*", &json!({"tags": ["pier"]}))
         .await;
     assert_eq!(retag.status, 200, "{}", retag.text);
     let page = pages.get("/v1/articles").await.1;
@@ -207,11 +204,12 @@ async fn lists_read_stored_summaries_that_no_change_leaves_stale(backend: Backen
     let user_path = format!("/v1/users/{writer}");
     let user_tag = app.etag(&user_path, Some(&admin)).await;
     let renamed = app
-        .patch(&user_path)
-        .bearer(&admin)
-        .header("if-match", &user_tag)
-        .json(&json!({"display_name": "Ana Renamed"}))
-        .send()
+        .update_user(
+            &admin,
+            &writer,
+            &user_tag,
+            &json!({"display_name": "Ana Renamed"}),
+        )
         .await;
     assert_eq!(renamed.status, 200, "{}", renamed.text);
     for path in [
@@ -262,8 +260,8 @@ async fn articles_without_a_summary_row_are_listed(backend: Backend) {
             "body": [{"type": "paragraph", "text": "Councillors met at noon."}],
             "tags": ["harbour"],
         });
-        let id = new_article_id(&app, &admin, &body).await;
-        publish_article(&app, &admin, &id).await;
+        let id = app.new_article_id(&admin, &body).await;
+        app.publish_article(&admin, &id).await;
     }
     let database = Db::open(&app.db.url, 1).unwrap();
     until_stored(&database).await;
@@ -299,7 +297,7 @@ async fn a_change_while_a_summary_renders_leaves_it_stale() {
     let app = spawn_app(&backend).await;
     let admin = app.admin_token().await;
     let body = json!({"title": "Old headline", "body": [{"type": "paragraph", "text": "Text."}]});
-    let id = new_article_id(&app, &admin, &body).await;
+    let id = app.new_article_id(&admin, &body).await;
     let test_db = app.stop().await;
     let connect = || diesel::PgConnection::establish(&test_db.url).unwrap();
     let change = |id: String| {
@@ -395,7 +393,7 @@ async fn a_summary_that_cannot_be_rendered_does_not_stop_the_others(backend: Bac
     let mut ids = Vec::new();
     for title in ["Ferry timetable changes", "Pier reopens"] {
         let body = json!({"title": title, "body": [{"type": "paragraph", "text": "Text."}]});
-        let id = new_article_id(&app, &admin, &body).await;
+        let id = app.new_article_id(&admin, &body).await;
         ids.push(id);
     }
     let test_db = app.stop().await;
