@@ -1,16 +1,16 @@
 //! The test harness: a real server on a free port, with its own database, spoken to over HTTP.
 
 mod client;
+mod db;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use actix_web::dev::ServerHandle;
 use actix_web::http::Method;
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use masthead::{Application, Config};
 use serde_json::{Value, json};
+
+pub use db::TestDb;
 
 /// The JWT secret every test server uses, so tests can forge tokens against it.
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
@@ -70,82 +70,6 @@ macro_rules! backend_tests {
     };
 }
 
-/// A database of a test's own, removed when dropped.
-pub struct TestDb {
-    pub url: String,
-    dir: PathBuf,
-    postgres: Option<(String, String)>,
-}
-
-impl TestDb {
-    pub fn new(backend: &Backend) -> Self {
-        let unique = uuid::Uuid::now_v7().simple().to_string();
-        let dir = std::env::temp_dir().join(format!("masthead-test-{unique}"));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        match backend {
-            Backend::Sqlite => Self {
-                url: format!("sqlite://{}", dir.join("masthead.db").display()),
-                dir,
-                postgres: None,
-            },
-            Backend::Postgres(server_url) => {
-                let name = format!("masthead_test_{unique}");
-                let mut conn = PgConnection::establish(server_url)
-                    .unwrap_or_else(|e| panic!("cannot connect to TEST_DATABASE_URL: {e}"));
-                conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
-                    .expect("create test database");
-                Self {
-                    url: with_database(server_url, &name),
-                    dir,
-                    postgres: Some((server_url.clone(), name)),
-                }
-            }
-        }
-    }
-
-    /// A second handle on the same database (for a second server), which removes nothing.
-    pub fn alias(other: &TestDb) -> Self {
-        Self {
-            url: other.url.clone(),
-            dir: other.dir.join("second-instance"),
-            postgres: None,
-        }
-    }
-
-    /// The test's scratch directory (also the server's data directory).
-    pub fn dir(&self) -> &std::path::Path {
-        &self.dir
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((server_url, name)) = &self.postgres
-            && let Ok(mut conn) = PgConnection::establish(server_url)
-        {
-            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// `url` with its database name replaced.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[scheme_end..].find('/') {
-        Some(i) => &base[..scheme_end + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
 /// A running server and a client for it.
 pub struct TestApp {
     pub base: String,
@@ -187,7 +111,7 @@ pub async fn spawn_app(backend: &Backend) -> TestApp {
 
 /// Starts a server with some settings changed.
 pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> TestApp {
-    let db = TestDb::new(backend);
+    let db = TestDb::migrated(backend);
     let map = settings(&db, overrides);
     start(db, map).await
 }
