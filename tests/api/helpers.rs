@@ -1,5 +1,6 @@
 //! The test harness: a real server on a free port, with its own database, spoken to over HTTP.
 
+mod auth;
 mod client;
 mod db;
 
@@ -10,6 +11,8 @@ use actix_web::http::Method;
 use masthead::{Application, Config};
 use serde_json::{Value, json};
 
+use auth::Signer;
+pub use auth::USER_PASSWORD;
 pub use db::TestDb;
 
 /// The JWT secret every test server uses, so tests can forge tokens against it.
@@ -76,6 +79,8 @@ pub struct TestApp {
     pub db: TestDb,
     handle: ServerHandle,
     client: awc::Client,
+    /// Signs tokens as the server does, when its settings allow (see [`Signer`]).
+    signer: Option<Signer>,
 }
 
 /// The settings every test server starts with; `overrides` may change or remove (`""`) any.
@@ -113,11 +118,13 @@ pub async fn spawn_app(backend: &Backend) -> TestApp {
 pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> TestApp {
     let db = TestDb::migrated(backend);
     let map = settings(&db, overrides);
+    auth::seed_admin(&map);
     start(db, map).await
 }
 
 /// Starts a server on an existing test database with these settings.
 pub async fn start(db: TestDb, map: HashMap<String, String>) -> TestApp {
+    let signer = Signer::from_settings(&map);
     let config = Config::from_lookup(|k| map.get(k).cloned()).expect("valid test config");
     let app = Application::build(config).await.expect("server builds");
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -131,6 +138,7 @@ pub async fn start(db: TestDb, map: HashMap<String, String>) -> TestApp {
             .timeout(std::time::Duration::from_secs(30))
             .disable_redirects()
             .finish(),
+        signer,
     }
 }
 
@@ -185,9 +193,17 @@ impl TestApp {
         Tokens::from(&res.json())
     }
 
-    /// The bootstrap admin's access token.
+    /// The bootstrap admin's access token: signed by the harness for a new session, or (when
+    /// the server's settings do not allow that) from a login.
     pub async fn admin_token(&self) -> String {
-        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.access
+        match &self.signer {
+            Some(signer) => {
+                let mut conn = signer.connect();
+                let (id, role) = auth::find_user(&mut conn, ADMIN_EMAIL);
+                signer.tokens(&mut conn, &id, &role).access
+            }
+            None => self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.access,
+        }
     }
 
     /// Creates an account through the API; returns its id.
@@ -208,14 +224,24 @@ impl TestApp {
         res.json()["id"].as_str().expect("id").to_owned()
     }
 
-    /// Makes a user with `role` and logs them in.
+    /// Makes a user with `role` (password [`USER_PASSWORD`]) and a session for them: stored
+    /// and signed by the harness, or (when the server's settings do not allow that) through
+    /// the API.
     pub async fn user_with_role(&self, role: &str) -> (String, Tokens) {
-        let admin = self.admin_token().await;
         let email = format!("{role}-{}@newsroom.example", uuid::Uuid::now_v7().simple());
-        let id = self
-            .create_user(&admin, &email, "a long enough passphrase", role)
-            .await;
-        (id, self.login(&email, "a long enough passphrase").await)
+        match &self.signer {
+            Some(signer) => {
+                let mut conn = signer.connect();
+                let id = auth::insert_user(&mut conn, &email, role, USER_PASSWORD);
+                let tokens = signer.tokens(&mut conn, &id, role);
+                (id, tokens)
+            }
+            None => {
+                let admin = self.admin_token().await;
+                let id = self.create_user(&admin, &email, USER_PASSWORD, role).await;
+                (id, self.login(&email, USER_PASSWORD).await)
+            }
+        }
     }
 }
 
