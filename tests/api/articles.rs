@@ -314,8 +314,11 @@ async fn drafts_and_scheduled_stories_never_leak(backend: Backend) {
     );
 
     // Its time comes, and it is public by itself: nothing ran but the clock.
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(3_500)).await;
-    let page = app.get("/v1/articles?q=zucchini").send().await.json();
+    let page = eventually("the scheduled story to come out", || async {
+        let page = app.get("/v1/articles?q=zucchini").send().await.json();
+        (page["items"].as_array().unwrap().len() == 2).then_some(page)
+    })
+    .await;
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     let id = scheduled["id"].as_str().unwrap();
     let now_public = app.get(&format!("/v1/articles/{id}")).send().await;
@@ -574,8 +577,12 @@ async fn filters_narrow_the_public_list(backend: Backend) {
         .await;
     app.publish_article(&admin, mine["id"].as_str().unwrap())
         .await;
-    let cut = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    let cut_at = chrono::Utc::now();
+    let cut = cut_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    eventually("the clock to pass the cut", || async {
+        (chrono::Utc::now() > cut_at + chrono::TimeDelta::milliseconds(1)).then_some(())
+    })
+    .await;
     app.publish_article(&admin, other["id"].as_str().unwrap())
         .await;
     let mine_id = vec![mine["id"].as_str().unwrap().to_owned()];

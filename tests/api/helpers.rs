@@ -330,6 +330,26 @@ impl Resp {
     }
 }
 
+/// Polls `check` (every 10 ms, for at most 20 s) until it gives a value; panics naming `what`
+/// if it never does. For what a test waits on: a clock passing, a background task's work.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited 20 s for {what}"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 /// Asserts a problem document with this status and kind; returns it.
 #[track_caller]
 pub fn assert_problem(res: &Resp, status: u16, kind: &str) -> Value {
