@@ -31,10 +31,51 @@ fn ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn the_whole_life_of_a_story(backend: Backend) {
-    let app = spawn_app(&backend).await;
+/// The newsroom behind one story: its writer and an editor.
+struct Desk {
+    writer_id: String,
+    writer: Tokens,
+    editor: Tokens,
+}
+
+async fn desk(app: &TestApp) -> Desk {
     let (writer_id, writer) = app.user_with_role("writer").await;
     let (_, editor) = app.user_with_role("editor").await;
+    Desk {
+        writer_id,
+        writer,
+        editor,
+    }
+}
+
+/// The writer's story, drafted and retitled, as the tests below start from it.
+async fn retitled_draft(app: &TestApp, desk: &Desk) -> String {
+    let id = app
+        .new_article_id(
+            &desk.writer.access,
+            &story(
+                "Bridge repairs start in the old town",
+                "Engineers found corrosion.",
+            ),
+        )
+        .await;
+    let edited = app
+        .update_article(
+            &desk.writer.access,
+            &id,
+            "*",
+            &json!({"title": "Bridge repairs start in the old town on Monday"}),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.text);
+    id
+}
+
+async fn a_writer_drafts_a_story_and_edits_it_with_if_match(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let Desk {
+        writer_id, writer, ..
+    } = desk(&app).await;
 
     // A writer drafts it.
     let draft = app
@@ -99,6 +140,18 @@ async fn the_whole_life_of_a_story(backend: Backend) {
     let now = app.get_as(&writer.access, &path).await.json();
     assert_eq!(now["standfirst"], "A standfirst written for the tests.");
     assert_eq!(now["version"], 2);
+}
+
+async fn an_editor_publishes_it_and_the_public_reads_it(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let desk = desk(&app).await;
+    let id = retitled_draft(&app, &desk).await;
+    let Desk {
+        writer_id,
+        writer,
+        editor,
+    } = desk;
+    let path = format!("/v1/articles/{id}");
 
     // Writers do not publish; editors do.
     let refused = app.publish(&writer.access, &id).await;
@@ -161,6 +214,18 @@ async fn the_whole_life_of_a_story(backend: Backend) {
         )
         .await;
     assert_problem(&writer_late, 403, "forbidden");
+}
+
+async fn unpublished_it_is_gone_and_the_log_tells_who_did_what(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let desk = desk(&app).await;
+    let id = retitled_draft(&app, &desk).await;
+    let Desk {
+        writer_id, editor, ..
+    } = desk;
+    let path = format!("/v1/articles/{id}");
+    app.publish_article(&editor.access, &id).await;
+    let etag = app.etag(&path, None).await;
 
     // Unpublished: gone from every public read. (A JSON `null` body means no body.)
     let taken_down = app
@@ -967,7 +1032,9 @@ async fn search_tiers_hold_when_many_headlines_match(backend: Backend) {
 }
 
 backend_tests!(
-    the_whole_life_of_a_story,
+    a_writer_drafts_a_story_and_edits_it_with_if_match,
+    an_editor_publishes_it_and_the_public_reads_it,
+    unpublished_it_is_gone_and_the_log_tells_who_did_what,
     drafts_and_scheduled_stories_never_leak,
     walking_the_list_visits_every_story_once_while_news_breaks,
     body_html_cannot_carry_markup_or_script,
