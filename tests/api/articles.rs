@@ -565,7 +565,7 @@ async fn slugs_are_readable_unique_and_old_ones_keep_working(backend: Backend) {
     let renamed = app
         .update_article(
             &editor,
-            &id,
+            id,
             current.header("etag").unwrap(),
             &json!({"slug": "bridge-size-surprises"}),
         )
@@ -875,9 +875,9 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
         .create_article(&editor, &json!({"title": "Editor's draft", "body": body}))
         .await;
     let id = a["id"].as_str().unwrap();
-    assert_problem(&app.publish(&writer.access, &id).await, 403, "forbidden");
+    assert_problem(&app.publish(&writer.access, id).await, 403, "forbidden");
     let res = app
-        .update_article(&writer.access, &id, "\"v1\"", &json!({"title": "Hijacked"}))
+        .update_article(&writer.access, id, "\"v1\"", &json!({"title": "Hijacked"}))
         .await;
     assert_problem(&res, 403, "forbidden");
     let past = app
@@ -891,7 +891,7 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
         problem_fields(&assert_problem(&past, 422, "validation")),
         vec!["at"]
     );
-    let unpublish_draft = app.unpublish(&editor, &id).await;
+    let unpublish_draft = app.unpublish(&editor, id).await;
     assert_problem(&unpublish_draft, 409, "conflict");
     let after = app
         .get_as(&editor, &format!("/v1/articles/{id}"))

@@ -11,7 +11,7 @@ use crate::helpers::*;
 async fn login_gives_tokens_and_me_answers(backend: Backend) {
     let app = spawn_app(&backend).await;
     let res = app
-        .try_login("  CHIEF@Newsroom.Example ", &ADMIN_PASSWORD)
+        .try_login("  CHIEF@Newsroom.Example ", ADMIN_PASSWORD)
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.header("cache-control"), Some("no-store"));
@@ -31,9 +31,9 @@ async fn login_gives_tokens_and_me_answers(backend: Backend) {
 
 async fn wrong_email_and_wrong_password_get_the_same_answer(backend: Backend) {
     let app = spawn_app(&backend).await;
-    let wrong_password = app.try_login(&ADMIN_EMAIL, "not the passphrase").await;
+    let wrong_password = app.try_login(ADMIN_EMAIL, "not the passphrase").await;
     let unknown_email = app
-        .try_login("nobody@newsroom.example", &ADMIN_PASSWORD)
+        .try_login("nobody@newsroom.example", ADMIN_PASSWORD)
         .await;
     let a = assert_problem(&wrong_password, 401, "unauthorized");
     let b = assert_problem(&unknown_email, 401, "unauthorized");

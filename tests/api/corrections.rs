@@ -183,7 +183,7 @@ async fn an_accepted_correction_joins_the_public_record(backend: Backend) {
         json!({"status": "triaged", "editor_note": "Checked the council minutes."}),
         json!({"status": "accepted", "public_note": "An earlier version gave the wrong day of the vote; it was Wednesday."}),
     ] {
-        let res = app.update_correction(&editor, &rid, &tag, &change).await;
+        let res = app.update_correction(&editor, rid, &tag, &change).await;
         assert_eq!(res.status, 200, "{}", res.text);
         tag = res.header("etag").unwrap().to_owned();
     }
