@@ -151,7 +151,7 @@ async fn draft(app: &TestApp, token: &str, title: &str, body: Value) -> Value {
 }
 
 async fn patch_article(app: &TestApp, token: &str, id: &str, change: Value) -> Resp {
-    app.update_article(token, &id, "*", &change).await
+    app.update_article(token, id, "*", &change).await
 }
 
 async fn location_is_stripped_pixels_kept_and_orientation_applied(backend: Backend) {
@@ -277,11 +277,19 @@ async fn a_rendition_is_made_once_under_concurrent_requests(backend: Backend) {
     assert!(results.iter().all(|r| r.0 == 200 && r.1 == results[0].1));
 }
 
-async fn captions_belong_to_each_use_and_the_embargo_holds(backend: Backend) {
-    let app = spawn_app(&backend).await;
+/// A photo (with alt text and credit) used in two drafts, each use with a caption of its own:
+/// featured in the first, in the body of the second.
+struct TwoUses {
+    editor: String,
+    image_id: String,
+    articles: [String; 2],
+    captions: Vec<Value>,
+}
+
+async fn a_photo_in_two_drafts(app: &TestApp) -> TwoUses {
     let editor = app.admin_token().await;
     let photo = upload(
-        &app,
+        app,
         &editor,
         &[
             ("file", Some("p.jpg"), &jpeg_with_gps(640, 480, 1)),
@@ -293,14 +301,14 @@ async fn captions_belong_to_each_use_and_the_embargo_holds(backend: Backend) {
     .json();
     let image_id = photo["id"].as_str().unwrap().to_owned();
     let first = draft(
-        &app,
+        app,
         &editor,
         "Troops arrive",
         json!([{"type": "paragraph", "text": "Text."}]),
     )
     .await;
     let second = draft(
-        &app,
+        app,
         &editor,
         "Analysis of the deployment",
         json!([{"type": "paragraph", "text": "Text."}]),
@@ -326,6 +334,33 @@ async fn captions_belong_to_each_use_and_the_embargo_holds(backend: Backend) {
         assert_eq!(res.status, 201, "{}", res.text);
         captions.push(res.json());
     }
+    let featured =
+        |c: &Value| json!({"featured_image": {"image_id": image_id, "caption_id": c["id"]}});
+    assert_eq!(
+        patch_article(app, &editor, a1, featured(&captions[0]))
+            .await
+            .status,
+        200
+    );
+    let body_use = json!({"body": [{"type": "paragraph", "text": "Text."}, {"type": "image", "image_id": image_id, "caption_id": captions[1]["id"]}]});
+    let res = patch_article(app, &editor, a2, body_use).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    TwoUses {
+        editor,
+        image_id,
+        articles: [a1.to_owned(), a2.to_owned()],
+        captions,
+    }
+}
+
+async fn each_use_has_its_own_caption_and_credit(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let TwoUses {
+        editor,
+        image_id,
+        articles: [a1, _],
+        captions,
+    } = a_photo_in_two_drafts(&app).await;
     assert_eq!(
         captions[0]["effective_credit"],
         "Photo via Wikimedia Commons"
@@ -337,21 +372,23 @@ async fn captions_belong_to_each_use_and_the_embargo_holds(backend: Backend) {
 
     let featured =
         |c: &Value| json!({"featured_image": {"image_id": image_id, "caption_id": c["id"]}});
-    assert_eq!(
-        patch_article(&app, &editor, a1, featured(&captions[0]))
-            .await
-            .status,
-        200
-    );
-    let body_use = json!({"body": [{"type": "paragraph", "text": "Text."}, {"type": "image", "image_id": image_id, "caption_id": captions[1]["id"]}]});
-    let res = patch_article(&app, &editor, a2, body_use).await;
-    assert_eq!(res.status, 200, "{}", res.text);
     // A caption of the other article cannot be borrowed.
-    let borrowed = patch_article(&app, &editor, a1, featured(&captions[1])).await;
+    let borrowed = patch_article(&app, &editor, &a1, featured(&captions[1])).await;
     assert_eq!(
         problem_fields(&assert_problem(&borrowed, 422, "validation")),
         vec!["featured_image.caption_id"]
     );
+}
+
+async fn the_embargo_holds_until_publication(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let TwoUses {
+        editor,
+        image_id,
+        articles: [a1, a2],
+        captions,
+    } = a_photo_in_two_drafts(&app).await;
+    let (a1, a2) = (a1.as_str(), a2.as_str());
 
     // Embargo: nothing is public before publication.
     assert_problem(
@@ -379,7 +416,7 @@ async fn captions_belong_to_each_use_and_the_embargo_holds(backend: Backend) {
     );
 
     for id in [a1, a2] {
-        let res = app.publish(&editor, &id).await;
+        let res = app.publish(&editor, id).await;
         assert_eq!(res.status, 200, "{}", res.text);
     }
     let one = app.get(&format!("/v1/articles/{a1}")).send().await.json();
@@ -476,7 +513,7 @@ async fn no_photo_goes_out_without_alt_text_and_credit(backend: Backend) {
     )
     .await;
     let article = a["id"].as_str().unwrap();
-    let res = app.publish(&editor, &article).await;
+    let res = app.publish(&editor, article).await;
     let problem = assert_problem(&res, 422, "validation");
     let messages: Vec<&str> = problem["errors"]
         .as_array()
@@ -503,13 +540,13 @@ async fn no_photo_goes_out_without_alt_text_and_credit(backend: Backend) {
     let fixed = app
         .update_image(
             &editor,
-            &id,
+            id,
             &tag,
             &json!({"alt_text": "A street at night", "credit": "Staff photographer"}),
         )
         .await;
     assert_eq!(fixed.status, 200, "{}", fixed.text);
-    let res = app.publish(&editor, &article).await;
+    let res = app.publish(&editor, article).await;
     assert_eq!(res.status, 200, "{}", res.text);
 }
 
@@ -668,7 +705,7 @@ async fn an_unused_image_is_deleted_with_its_files(backend: Backend) {
         .send()
         .await;
     assert_problem(&no_match, 428, "precondition-required");
-    let res = app.delete_image(&editor, &id, "\"v1\"").await;
+    let res = app.delete_image(&editor, id, "\"v1\"").await;
     assert_eq!(res.status, 204, "{}", res.text);
     assert!(walk(&app.db.dir().join("media")).is_empty());
     assert_problem(
@@ -848,7 +885,7 @@ async fn a_withdrawn_image_is_404_and_was_cached_only_briefly(backend: Backend) 
     )
     .await;
     let article_id = article["id"].as_str().unwrap();
-    let res = app.publish(&editor, &article_id).await;
+    let res = app.publish(&editor, article_id).await;
     assert_eq!(res.status, 200, "{}", res.text);
 
     let mut etags = Vec::new();
@@ -874,7 +911,7 @@ async fn a_withdrawn_image_is_404_and_was_cached_only_briefly(backend: Backend) 
     }
 
     // The takedown.
-    let res = app.unpublish(&editor, &article_id).await;
+    let res = app.unpublish(&editor, article_id).await;
     assert_eq!(res.status, 200, "{}", res.text);
     for (path, etag) in &etags {
         assert_problem(&app.get(path).send().await, 404, "not-found");
@@ -913,7 +950,8 @@ backend_tests!(
     a_new_credit_is_a_new_etag_for_every_page_that_shows_it,
     location_is_stripped_pixels_kept_and_orientation_applied,
     a_rendition_is_made_once_under_concurrent_requests,
-    captions_belong_to_each_use_and_the_embargo_holds,
+    each_use_has_its_own_caption_and_credit,
+    the_embargo_holds_until_publication,
     no_photo_goes_out_without_alt_text_and_credit,
     bad_uploads_are_refused_and_store_nothing,
     an_unused_image_is_deleted_with_its_files,
