@@ -16,7 +16,7 @@ async fn counts(app: &TestApp, token: &str) -> Vec<usize> {
         "/v1/images?limit=100",
         "/v1/corrections?limit=100",
     ] {
-        let res = app.get(path).bearer(token).send().await;
+        let res = app.get_as(token, path).await;
         assert_eq!(res.status, 200, "{path}: {}", res.text);
         out.push(res.json()["items"].as_array().map_or(0, Vec::len));
     }
@@ -26,13 +26,13 @@ async fn counts(app: &TestApp, token: &str) -> Vec<usize> {
 async fn control_characters_and_impossible_times_are_refused_everywhere(backend: Backend) {
     let app = spawn_app(&backend).await;
     let admin = app.admin_token().await;
-    let id = new_article_id(
-        &app,
-        &admin,
-        &json!({"title": "Target", "body": [{"type": "paragraph", "text": "Words."}]}),
-    )
-    .await;
-    publish_article(&app, &admin, &id).await;
+    let id = app
+        .new_article_id(
+            &admin,
+            &json!({"title": "Target", "body": [{"type": "paragraph", "text": "Words."}]}),
+        )
+        .await;
+    app.publish_article(&admin, &id).await;
     let before = counts(&app, &admin).await;
 
     let cursor = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
@@ -110,12 +110,7 @@ async fn control_characters_and_impossible_times_are_refused_everywhere(backend:
         "/v1/captions/%00",
         "/v1/users/%00",
     ] {
-        let res = app
-            .delete(path)
-            .bearer(&admin)
-            .header("if-match", "*")
-            .send()
-            .await;
+        let res = app.remove(&admin, path, "*").await;
         assert!(
             (400..500).contains(&res.status),
             "DELETE {path}: {}",
@@ -192,19 +187,16 @@ async fn control_characters_and_impossible_times_are_refused_everywhere(backend:
         );
     }
     // A NUL in a triage's duplicate_of, with If-Match.
-    let report = app
-        .post(&format!("/v1/articles/{id}/corrections"))
-        .json(&json!({"quote": "Words"}))
-        .send()
-        .await;
+    let report = app.report_correction(&id, &json!({"quote": "Words"})).await;
     assert_eq!(report.status, 202, "{}", report.text);
     let report_id = report.json()["id"].as_str().unwrap().to_owned();
     let res = app
-        .patch(&format!("/v1/corrections/{report_id}"))
-        .bearer(&admin)
-        .header("if-match", "*")
-        .json(&json!({"status": "duplicate", "duplicate_of": nul}))
-        .send()
+        .update_correction(
+            &admin,
+            &report_id,
+            "*",
+            &json!({"status": "duplicate", "duplicate_of": nul}),
+        )
         .await;
     assert_eq!(
         problem_fields(&assert_problem(&res, 422, "validation")),

@@ -31,21 +31,62 @@ fn ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn the_whole_life_of_a_story(backend: Backend) {
-    let app = spawn_app(&backend).await;
+/// The newsroom behind one story: its writer and an editor.
+struct Desk {
+    writer_id: String,
+    writer: Tokens,
+    editor: Tokens,
+}
+
+async fn desk(app: &TestApp) -> Desk {
     let (writer_id, writer) = app.user_with_role("writer").await;
     let (_, editor) = app.user_with_role("editor").await;
+    Desk {
+        writer_id,
+        writer,
+        editor,
+    }
+}
+
+/// The writer's story, drafted and retitled, as the tests below start from it.
+async fn retitled_draft(app: &TestApp, desk: &Desk) -> String {
+    let id = app
+        .new_article_id(
+            &desk.writer.access,
+            &story(
+                "Bridge repairs start in the old town",
+                "Engineers found corrosion.",
+            ),
+        )
+        .await;
+    let edited = app
+        .update_article(
+            &desk.writer.access,
+            &id,
+            "*",
+            &json!({"title": "Bridge repairs start in the old town on Monday"}),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.text);
+    id
+}
+
+async fn a_writer_drafts_a_story_and_edits_it_with_if_match(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let Desk {
+        writer_id, writer, ..
+    } = desk(&app).await;
 
     // A writer drafts it.
-    let draft = create_article(
-        &app,
-        &writer.access,
-        &story(
-            "Bridge repairs start in the old town",
-            "Engineers found corrosion.",
-        ),
-    )
-    .await;
+    let draft = app
+        .create_article(
+            &writer.access,
+            &story(
+                "Bridge repairs start in the old town",
+                "Engineers found corrosion.",
+            ),
+        )
+        .await;
     let id = draft["id"].as_str().unwrap().to_owned();
     assert_eq!(draft["status"], "draft");
     assert_eq!(draft["slug"], "bridge-repairs-start-in-the-old-town");
@@ -59,9 +100,7 @@ async fn the_whole_life_of_a_story(backend: Backend) {
     );
     let path = format!("/v1/articles/{id}");
     let v1 = app
-        .get(&path)
-        .bearer(&writer.access)
-        .send()
+        .get_as(&writer.access, &path)
         .await
         .header("etag")
         .unwrap()
@@ -72,21 +111,23 @@ async fn the_whole_life_of_a_story(backend: Backend) {
 
     // The writer edits with If-Match; a second tab with the old ETag loses the race.
     let edited = app
-        .patch(&path)
-        .bearer(&writer.access)
-        .header("if-match", &v1)
-        .json(&json!({"title": "Bridge repairs start in the old town on Monday"}))
-        .send()
+        .update_article(
+            &writer.access,
+            &id,
+            &v1,
+            &json!({"title": "Bridge repairs start in the old town on Monday"}),
+        )
         .await;
     assert_eq!(edited.status, 200, "{}", edited.text);
     let v2 = edited.header("etag").unwrap().to_owned();
     assert_ne!(v1, v2);
     let stale = app
-        .patch(&path)
-        .bearer(&writer.access)
-        .header("if-match", &v1)
-        .json(&json!({"standfirst": "This edit must not land."}))
-        .send()
+        .update_article(
+            &writer.access,
+            &id,
+            &v1,
+            &json!({"standfirst": "This edit must not land."}),
+        )
         .await;
     assert_problem(&stale, 412, "precondition-failed");
     let no_precondition = app
@@ -96,25 +137,29 @@ async fn the_whole_life_of_a_story(backend: Backend) {
         .send()
         .await;
     assert_problem(&no_precondition, 428, "precondition-required");
-    let now = app.get(&path).bearer(&writer.access).send().await.json();
+    let now = app.get_as(&writer.access, &path).await.json();
     assert_eq!(now["standfirst"], "A standfirst written for the tests.");
     assert_eq!(now["version"], 2);
+}
+
+async fn an_editor_publishes_it_and_the_public_reads_it(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let desk = desk(&app).await;
+    let id = retitled_draft(&app, &desk).await;
+    let Desk {
+        writer_id,
+        writer,
+        editor,
+    } = desk;
+    let path = format!("/v1/articles/{id}");
 
     // Writers do not publish; editors do.
-    let refused = app
-        .post(&format!("{path}/publish"))
-        .bearer(&writer.access)
-        .send()
-        .await;
+    let refused = app.publish(&writer.access, &id).await;
     assert_problem(&refused, 403, "forbidden");
-    let published = publish_article(&app, &editor.access, &id).await;
+    let published = app.publish_article(&editor.access, &id).await;
     assert_eq!(published["status"], "published");
     assert!(published["published_at"].is_string());
-    let again = app
-        .post(&format!("{path}/publish"))
-        .bearer(&editor.access)
-        .send()
-        .await;
+    let again = app.publish(&editor.access, &id).await;
     assert_problem(&again, 409, "conflict");
 
     // The public reads it by slug and by id, with cache headers, and revalidates for free.
@@ -161,20 +206,30 @@ async fn the_whole_life_of_a_story(backend: Backend) {
 
     // An editor changes published text; writers no longer may.
     let writer_late = app
-        .patch(&path)
-        .bearer(&writer.access)
-        .header("if-match", &etag)
-        .json(&json!({"standfirst": "Too late for a writer."}))
-        .send()
+        .update_article(
+            &writer.access,
+            &id,
+            &etag,
+            &json!({"standfirst": "Too late for a writer."}),
+        )
         .await;
     assert_problem(&writer_late, 403, "forbidden");
+}
+
+async fn unpublished_it_is_gone_and_the_log_tells_who_did_what(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let desk = desk(&app).await;
+    let id = retitled_draft(&app, &desk).await;
+    let Desk {
+        writer_id, editor, ..
+    } = desk;
+    let path = format!("/v1/articles/{id}");
+    app.publish_article(&editor.access, &id).await;
+    let etag = app.etag(&path, None).await;
 
     // Unpublished: gone from every public read. (A JSON `null` body means no body.)
     let taken_down = app
-        .post(&format!("{path}/unpublish"))
-        .bearer(&editor.access)
-        .json(&Value::Null)
-        .send()
+        .post_json(&editor.access, &format!("{path}/unpublish"), &Value::Null)
         .await;
     assert_eq!(taken_down.status, 200, "{}", taken_down.text);
     assert_eq!(taken_down.json()["status"], "draft");
@@ -208,9 +263,7 @@ async fn the_whole_life_of_a_story(backend: Backend) {
 
     // The revision log tells who did what, newest first.
     let log = app
-        .get(&format!("{path}/revisions"))
-        .bearer(&editor.access)
-        .send()
+        .get_as(&editor.access, &format!("{path}/revisions"))
         .await
         .json();
     let actions: Vec<&str> = log["items"]
@@ -225,64 +278,52 @@ async fn the_whole_life_of_a_story(backend: Backend) {
 
     // Archive, then delete with If-Match.
     let archived = app
-        .post(&format!("{path}/unpublish"))
-        .bearer(&editor.access)
-        .json(&json!({"archive": true}))
-        .send()
+        .post_json(
+            &editor.access,
+            &format!("{path}/unpublish"),
+            &json!({"archive": true}),
+        )
         .await;
     assert_eq!(archived.json()["status"], "archived");
     let tag = archived.header("etag").unwrap().to_owned();
-    let gone = app
-        .delete(&path)
-        .bearer(&editor.access)
-        .header("if-match", &tag)
-        .send()
-        .await;
+    let gone = app.delete_article(&editor.access, &id, &tag).await;
     assert_eq!(gone.status, 204, "{}", gone.text);
-    assert_problem(
-        &app.get(&path).bearer(&editor.access).send().await,
-        404,
-        "not-found",
-    );
+    assert_problem(&app.get_as(&editor.access, &path).await, 404, "not-found");
 }
 
 async fn drafts_and_scheduled_stories_never_leak(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
-    let draft = create_article(
-        &app,
-        &editor,
-        &story(
-            "Secret draft about the budget",
-            "Zucchini festival cancelled.",
-        ),
-    )
-    .await;
-    let scheduled = create_article(
-        &app,
-        &editor,
-        &story("Embargoed report on schools", "Zucchini harvest doubled."),
-    )
-    .await;
+    let draft = app
+        .create_article(
+            &editor,
+            &story(
+                "Secret draft about the budget",
+                "Zucchini festival cancelled.",
+            ),
+        )
+        .await;
+    let scheduled = app
+        .create_article(
+            &editor,
+            &story("Embargoed report on schools", "Zucchini harvest doubled."),
+        )
+        .await;
     let at = (chrono::Utc::now() + chrono::TimeDelta::seconds(3)).to_rfc3339();
     let res = app
-        .post(&format!(
-            "/v1/articles/{}/publish",
-            scheduled["id"].as_str().unwrap()
-        ))
-        .bearer(&editor)
-        .json(&json!({"at": at}))
-        .send()
+        .post_json(
+            &editor,
+            &format!("/v1/articles/{}/publish", scheduled["id"].as_str().unwrap()),
+            &json!({"at": at}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json()["status"], "scheduled");
-    let public = create_article(
-        &app,
-        &editor,
-        &story("Market opens", "Zucchini prices fall."),
-    )
-    .await;
-    publish_article(&app, &editor, public["id"].as_str().unwrap()).await;
+    let public = app
+        .create_article(&editor, &story("Market opens", "Zucchini prices fall."))
+        .await;
+    app.publish_article(&editor, public["id"].as_str().unwrap())
+        .await;
 
     for path in [
         "/v1/articles".to_owned(),
@@ -319,16 +360,12 @@ async fn drafts_and_scheduled_stories_never_leak(backend: Backend) {
     }
     // Staff see them when they ask.
     let drafts = app
-        .get("/v1/articles?status=draft")
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, "/v1/articles?status=draft")
         .await
         .json();
     assert_eq!(ids(&drafts), vec![draft["id"].as_str().unwrap().to_owned()]);
     let upcoming = app
-        .get("/v1/articles?status=scheduled")
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, "/v1/articles?status=scheduled")
         .await
         .json();
     assert_eq!(
@@ -342,8 +379,11 @@ async fn drafts_and_scheduled_stories_never_leak(backend: Backend) {
     );
 
     // Its time comes, and it is public by itself: nothing ran but the clock.
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(3_500)).await;
-    let page = app.get("/v1/articles?q=zucchini").send().await.json();
+    let page = eventually("the scheduled story to come out", || async {
+        let page = app.get("/v1/articles?q=zucchini").send().await.json();
+        (page["items"].as_array().unwrap().len() == 2).then_some(page)
+    })
+    .await;
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     let id = scheduled["id"].as_str().unwrap();
     let now_public = app.get(&format!("/v1/articles/{id}")).send().await;
@@ -356,9 +396,14 @@ async fn walking_the_list_visits_every_story_once_while_news_breaks(backend: Bac
     let editor = app.admin_token().await;
     let mut expected = HashSet::new();
     for i in 0..120 {
-        let a = create_article(&app, &editor, &json!({"title": format!("Story number {i}"), "tags": ["walk"], "body": [{"type": "paragraph", "text": "Text."}]})).await;
+        let a = app
+            .create_article(
+                &editor,
+                &json!({"title": format!("Story number {i}"), "tags": ["walk"], "body": [{"type": "paragraph", "text": "Text."}]}),
+            )
+            .await;
         let id = a["id"].as_str().unwrap().to_owned();
-        publish_article(&app, &editor, &id).await;
+        app.publish_article(&editor, &id).await;
         expected.insert(id);
     }
     let mut seen = Vec::new();
@@ -377,8 +422,14 @@ async fn walking_the_list_visits_every_story_once_while_news_breaks(backend: Bac
         page_number += 1;
         if page_number % 4 == 0 {
             // Breaking news lands while the reader is paging.
-            let a = create_article(&app, &editor, &json!({"title": format!("Breaking {page_number}"), "body": [{"type": "paragraph", "text": "New."}]})).await;
-            publish_article(&app, &editor, a["id"].as_str().unwrap()).await;
+            let a = app
+                .create_article(
+                    &editor,
+                    &json!({"title": format!("Breaking {page_number}"), "body": [{"type": "paragraph", "text": "New."}]}),
+                )
+                .await;
+            app.publish_article(&editor, a["id"].as_str().unwrap())
+                .await;
         }
         match page["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
@@ -407,7 +458,7 @@ async fn body_html_cannot_carry_markup_or_script(backend: Backend) {
             {"type": "paragraph", "text": "[safe label](https://news.example/a?b=1&c=2) **<script>**"}
         ]
     });
-    let a = create_article(&app, &editor, &attack).await;
+    let a = app.create_article(&editor, &attack).await;
     let html = a["body_html"].as_str().unwrap();
     for bad in [
         "<script",
@@ -465,10 +516,10 @@ async fn body_html_cannot_carry_markup_or_script(backend: Backend) {
         "https://a.example/\" onmouseover=\"x",
     ] {
         let res = app
-            .post("/v1/articles")
-            .bearer(&editor)
-            .json(&json!({"title": "Links", "body": [{"type": "paragraph", "text": format!("[x]({link})")}]}))
-            .send()
+            .post_article(
+                &editor,
+                &json!({"title": "Links", "body": [{"type": "paragraph", "text": format!("[x]({link})")}]}),
+            )
             .await;
         let problem = assert_problem(&res, 422, "validation");
         assert_eq!(problem_fields(&problem), vec!["body[0].text"], "{link}");
@@ -478,34 +529,46 @@ async fn body_html_cannot_carry_markup_or_script(backend: Backend) {
 async fn slugs_are_readable_unique_and_old_ones_keep_working(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
-    let ua = create_article(&app, &editor, &json!({"title": "Зеленський: міжнародна реакція недостатня", "language": "uk", "body": [{"type": "paragraph", "text": "Текст."}]})).await;
+    let ua = app
+        .create_article(
+            &editor,
+            &json!({"title": "Зеленський: міжнародна реакція недостатня", "language": "uk", "body": [{"type": "paragraph", "text": "Текст."}]}),
+        )
+        .await;
     assert_eq!(ua["slug"], "zelenskii-mizhnarodna-reaktsiia-nedostatnia");
-    let de = create_article(&app, &editor, &json!({"title": "Größe der Brücke überrascht", "language": "de", "body": [{"type": "paragraph", "text": "Text."}]})).await;
+    let de = app
+        .create_article(
+            &editor,
+            &json!({"title": "Größe der Brücke überrascht", "language": "de", "body": [{"type": "paragraph", "text": "Text."}]}),
+        )
+        .await;
     assert_eq!(de["slug"], "grosse-der-brucke-uberrascht");
-    let twin = create_article(&app, &editor, &json!({"title": "Größe der Brücke überrascht", "body": [{"type": "paragraph", "text": "Text."}]})).await;
+    let twin = app
+        .create_article(
+            &editor,
+            &json!({"title": "Größe der Brücke überrascht", "body": [{"type": "paragraph", "text": "Text."}]}),
+        )
+        .await;
     assert_eq!(twin["slug"], "grosse-der-brucke-uberrascht-2");
 
     let duplicate = app
-        .post("/v1/articles")
-        .bearer(&editor)
-        .json(&json!({"title": "Another", "slug": "grosse-der-brucke-uberrascht", "body": [{"type": "paragraph", "text": "Text."}]}))
-        .send()
+        .post_article(
+            &editor,
+            &json!({"title": "Another", "slug": "grosse-der-brucke-uberrascht", "body": [{"type": "paragraph", "text": "Text."}]}),
+        )
         .await;
     assert_problem(&duplicate, 409, "conflict");
 
     let id = de["id"].as_str().unwrap();
-    publish_article(&app, &editor, id).await;
-    let current = app
-        .get(&format!("/v1/articles/{id}"))
-        .bearer(&editor)
-        .send()
-        .await;
+    app.publish_article(&editor, id).await;
+    let current = app.get_as(&editor, &format!("/v1/articles/{id}")).await;
     let renamed = app
-        .patch(&format!("/v1/articles/{id}"))
-        .bearer(&editor)
-        .header("if-match", current.header("etag").unwrap())
-        .json(&json!({"slug": "bridge-size-surprises"}))
-        .send()
+        .update_article(
+            &editor,
+            id,
+            current.header("etag").unwrap(),
+            &json!({"slug": "bridge-size-surprises"}),
+        )
         .await;
     assert_eq!(renamed.status, 200, "{}", renamed.text);
     let old = app
@@ -517,11 +580,12 @@ async fn slugs_are_readable_unique_and_old_ones_keep_working(backend: Backend) {
     assert_eq!(old.json()["id"], id);
     // The old slug stays reserved for the article that had it.
     let grab = app
-        .patch(&format!("/v1/articles/{}", twin["id"].as_str().unwrap()))
-        .bearer(&editor)
-        .header("if-match", "*")
-        .json(&json!({"slug": "grosse-der-brucke-uberrascht"}))
-        .send()
+        .update_article(
+            &editor,
+            twin["id"].as_str().unwrap(),
+            "*",
+            &json!({"slug": "grosse-der-brucke-uberrascht"}),
+        )
         .await;
     assert_problem(&grab, 409, "conflict");
 }
@@ -556,7 +620,7 @@ async fn concurrent_writers_neither_collide_nor_lose_edits(backend: Backend) {
     for r in futures_util::future::join_all(edits).await {
         assert_eq!(r.status, 200, "{}", r.text);
     }
-    let now = app.get(&path).bearer(&editor).send().await.json();
+    let now = app.get_as(&editor, &path).await.json();
     assert_eq!(now["version"], 9, "every edit made a version");
 }
 
@@ -564,12 +628,28 @@ async fn filters_narrow_the_public_list(backend: Backend) {
     let app = spawn_app(&backend).await;
     let admin = app.admin_token().await;
     let (reporter_id, reporter) = app.user_with_role("writer").await;
-    let mine = create_article(&app, &reporter.access, &json!({"title": "Harbour report", "section": "economy", "tags": ["Harbour"], "language": "uk", "body": [{"type": "paragraph", "text": "Ships."}]})).await;
-    let other = create_article(&app, &admin, &json!({"title": "Theatre review", "section": "culture", "tags": ["stage"], "body": [{"type": "paragraph", "text": "Actors."}]})).await;
-    publish_article(&app, &admin, mine["id"].as_str().unwrap()).await;
-    let cut = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
-    publish_article(&app, &admin, other["id"].as_str().unwrap()).await;
+    let mine = app
+        .create_article(
+            &reporter.access,
+            &json!({"title": "Harbour report", "section": "economy", "tags": ["Harbour"], "language": "uk", "body": [{"type": "paragraph", "text": "Ships."}]}),
+        )
+        .await;
+    let other = app
+        .create_article(
+            &admin,
+            &json!({"title": "Theatre review", "section": "culture", "tags": ["stage"], "body": [{"type": "paragraph", "text": "Actors."}]}),
+        )
+        .await;
+    app.publish_article(&admin, mine["id"].as_str().unwrap())
+        .await;
+    let cut_at = chrono::Utc::now();
+    let cut = cut_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    eventually("the clock to pass the cut", || async {
+        (chrono::Utc::now() > cut_at + chrono::TimeDelta::milliseconds(1)).then_some(())
+    })
+    .await;
+    app.publish_article(&admin, other["id"].as_str().unwrap())
+        .await;
     let mine_id = vec![mine["id"].as_str().unwrap().to_owned()];
     let other_id = vec![other["id"].as_str().unwrap().to_owned()];
 
@@ -643,12 +723,12 @@ async fn excerpts_never_exceed_500_characters_or_cut_words(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
     let long = "Reconstruction ".repeat(80);
-    let a = create_article(
-        &app,
-        &editor,
-        &json!({"title": "Long", "body": [{"type": "paragraph", "text": long}]}),
-    )
-    .await;
+    let a = app
+        .create_article(
+            &editor,
+            &json!({"title": "Long", "body": [{"type": "paragraph", "text": long}]}),
+        )
+        .await;
     let excerpt = a["excerpt"].as_str().unwrap();
     assert!(excerpt.chars().count() <= 500, "{}", excerpt.len());
     assert!(
@@ -658,13 +738,18 @@ async fn excerpts_never_exceed_500_characters_or_cut_words(backend: Backend) {
             .ends_with("Reconstruction"),
         "{excerpt}"
     );
-    let custom = create_article(&app, &editor, &json!({"title": "Custom", "excerpt": "Hand written.", "body": [{"type": "paragraph", "text": "Body."}]})).await;
+    let custom = app
+        .create_article(
+            &editor,
+            &json!({"title": "Custom", "excerpt": "Hand written.", "body": [{"type": "paragraph", "text": "Body."}]}),
+        )
+        .await;
     assert_eq!(custom["excerpt"], "Hand written.");
     let too_long = app
-        .post("/v1/articles")
-        .bearer(&editor)
-        .json(&json!({"title": "Custom", "excerpt": "x".repeat(501), "body": [{"type": "paragraph", "text": "Body."}]}))
-        .send()
+        .post_article(
+            &editor,
+            &json!({"title": "Custom", "excerpt": "x".repeat(501), "body": [{"type": "paragraph", "text": "Body."}]}),
+        )
         .await;
     assert_eq!(
         problem_fields(&assert_problem(&too_long, 422, "validation")),
@@ -731,12 +816,7 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
         ),
     ];
     for (input, field) in cases {
-        let res = app
-            .post("/v1/articles")
-            .bearer(&editor)
-            .json(&input)
-            .send()
-            .await;
+        let res = app.post_article(&editor, &input).await;
         let problem = assert_problem(&res, 422, "validation");
         let fields = problem_fields(&problem);
         assert!(
@@ -746,12 +826,7 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
     }
     let huge =
         json!({"title": "Huge", "body": [{"type": "paragraph", "text": "x".repeat(1_100_000)}]});
-    let res = app
-        .post("/v1/articles")
-        .bearer(&editor)
-        .json(&huge)
-        .send()
-        .await;
+    let res = app.post_article(&editor, &huge).await;
     assert_problem(&res, 413, "payload-too-large");
     let anonymous = app
         .post("/v1/articles")
@@ -761,12 +836,7 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
     assert_problem(&anonymous, 401, "unauthorized");
 
     // Nothing of that was stored.
-    let all = app
-        .get("/v1/articles?status=any")
-        .bearer(&editor)
-        .send()
-        .await
-        .json();
+    let all = app.get_as(&editor, "/v1/articles?status=any").await.json();
     assert!(ids(&all).is_empty(), "{all}");
 
     for path in [
@@ -801,58 +871,37 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
     );
 
     // A writer cannot publish or edit someone else's draft; nothing changes.
-    let a = create_article(
-        &app,
-        &editor,
-        &json!({"title": "Editor's draft", "body": body}),
-    )
-    .await;
+    let a = app
+        .create_article(&editor, &json!({"title": "Editor's draft", "body": body}))
+        .await;
     let id = a["id"].as_str().unwrap();
-    assert_problem(
-        &app.post(&format!("/v1/articles/{id}/publish"))
-            .bearer(&writer.access)
-            .send()
-            .await,
-        403,
-        "forbidden",
-    );
+    assert_problem(&app.publish(&writer.access, id).await, 403, "forbidden");
     let res = app
-        .patch(&format!("/v1/articles/{id}"))
-        .bearer(&writer.access)
-        .header("if-match", "\"v1\"")
-        .json(&json!({"title": "Hijacked"}))
-        .send()
+        .update_article(&writer.access, id, "\"v1\"", &json!({"title": "Hijacked"}))
         .await;
     assert_problem(&res, 403, "forbidden");
     let past = app
-        .post(&format!("/v1/articles/{id}/publish"))
-        .bearer(&editor)
-        .json(&json!({"at": "2001-01-01T00:00:00Z"}))
-        .send()
+        .post_json(
+            &editor,
+            &format!("/v1/articles/{id}/publish"),
+            &json!({"at": "2001-01-01T00:00:00Z"}),
+        )
         .await;
     assert_eq!(
         problem_fields(&assert_problem(&past, 422, "validation")),
         vec!["at"]
     );
-    let unpublish_draft = app
-        .post(&format!("/v1/articles/{id}/unpublish"))
-        .bearer(&editor)
-        .send()
-        .await;
+    let unpublish_draft = app.unpublish(&editor, id).await;
     assert_problem(&unpublish_draft, 409, "conflict");
     let after = app
-        .get(&format!("/v1/articles/{id}"))
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, &format!("/v1/articles/{id}"))
         .await
         .json();
     assert_eq!(after["version"], 1);
     assert_eq!(after["title"], "Editor's draft");
     assert_eq!(after["status"], "draft");
     let log = app
-        .get(&format!("/v1/articles/{id}/revisions"))
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, &format!("/v1/articles/{id}/revisions"))
         .await
         .json();
     assert_eq!(log["items"].as_array().unwrap().len(), 1);
@@ -866,14 +915,14 @@ async fn search_ranks_recent_matches_and_pages_through_every_match(backend: Back
     let editor = app.admin_token().await;
     let mut older = Vec::new();
     for n in 0..104 {
-        let a = create_article(
-            &app,
-            &editor,
-            &story(&format!("Routine item {n}"), "The lighthouse keeper waved."),
-        )
-        .await;
+        let a = app
+            .create_article(
+                &editor,
+                &story(&format!("Routine item {n}"), "The lighthouse keeper waved."),
+            )
+            .await;
         let id = a["id"].as_str().unwrap().to_owned();
-        publish_article(&app, &editor, &id).await;
+        app.publish_article(&editor, &id).await;
         older.push(id);
     }
     let publish_story = |title: &'static str, standfirst: &'static str, words: &'static str| {
@@ -882,9 +931,9 @@ async fn search_ranks_recent_matches_and_pages_through_every_match(backend: Back
         async move {
             let mut body = story(title, words);
             body["standfirst"] = json!(standfirst);
-            let a = create_article(app, editor, &body).await;
+            let a = app.create_article(editor, &body).await;
             let id = a["id"].as_str().unwrap().to_owned();
-            publish_article(app, editor, &id).await;
+            app.publish_article(editor, &id).await;
             id
         }
     };
@@ -954,9 +1003,9 @@ async fn search_tiers_hold_when_many_headlines_match(backend: Backend) {
         async move {
             let mut body = story(&title, words);
             body["standfirst"] = json!(standfirst);
-            let a = create_article(app, editor, &body).await;
+            let a = app.create_article(editor, &body).await;
             let id = a["id"].as_str().unwrap().to_owned();
-            publish_article(app, editor, &id).await;
+            app.publish_article(editor, &id).await;
             id
         }
     };
@@ -983,7 +1032,9 @@ async fn search_tiers_hold_when_many_headlines_match(backend: Backend) {
 }
 
 backend_tests!(
-    the_whole_life_of_a_story,
+    a_writer_drafts_a_story_and_edits_it_with_if_match,
+    an_editor_publishes_it_and_the_public_reads_it,
+    unpublished_it_is_gone_and_the_log_tells_who_did_what,
     drafts_and_scheduled_stories_never_leak,
     walking_the_list_visits_every_story_once_while_news_breaks,
     body_html_cannot_carry_markup_or_script,
@@ -1023,9 +1074,9 @@ async fn postgres_search_reaches_past_the_recent_index() {
     let publish = |title: String, words: &'static str| {
         let (app, editor) = (&app, &editor);
         async move {
-            let a = create_article(app, editor, &story(&title, words)).await;
+            let a = app.create_article(editor, &story(&title, words)).await;
             let id = a["id"].as_str().unwrap().to_owned();
-            publish_article(app, editor, &id).await;
+            app.publish_article(editor, &id).await;
             id
         }
     };

@@ -11,9 +11,7 @@ use crate::helpers::*;
 async fn login_gives_tokens_and_me_answers(backend: Backend) {
     let app = spawn_app(&backend).await;
     let res = app
-        .post("/v1/auth/login")
-        .json(&json!({"email": "  CHIEF@Newsroom.Example ", "password": ADMIN_PASSWORD}))
-        .send()
+        .try_login("  CHIEF@Newsroom.Example ", ADMIN_PASSWORD)
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.header("cache-control"), Some("no-store"));
@@ -25,11 +23,7 @@ async fn login_gives_tokens_and_me_answers(backend: Backend) {
     assert_eq!(body["user"]["role"], "admin");
     assert!(body["user"].get("password_hash").is_none());
 
-    let me = app
-        .get("/v1/auth/me")
-        .bearer(body["access_token"].as_str().unwrap())
-        .send()
-        .await;
+    let me = app.me(body["access_token"].as_str().unwrap()).await;
     assert_eq!(me.status, 200, "{}", me.text);
     assert_eq!(me.json()["id"], body["user"]["id"]);
     assert_eq!(me.json()["email"], ADMIN_EMAIL);
@@ -37,15 +31,9 @@ async fn login_gives_tokens_and_me_answers(backend: Backend) {
 
 async fn wrong_email_and_wrong_password_get_the_same_answer(backend: Backend) {
     let app = spawn_app(&backend).await;
-    let wrong_password = app
-        .post("/v1/auth/login")
-        .json(&json!({"email": ADMIN_EMAIL, "password": "not the passphrase"}))
-        .send()
-        .await;
+    let wrong_password = app.try_login(ADMIN_EMAIL, "not the passphrase").await;
     let unknown_email = app
-        .post("/v1/auth/login")
-        .json(&json!({"email": "nobody@newsroom.example", "password": ADMIN_PASSWORD}))
-        .send()
+        .try_login("nobody@newsroom.example", ADMIN_PASSWORD)
         .await;
     let a = assert_problem(&wrong_password, 401, "unauthorized");
     let b = assert_problem(&unknown_email, 401, "unauthorized");
@@ -58,74 +46,35 @@ async fn refresh_rotates_and_a_reused_token_revokes_its_family(backend: Backend)
     let first = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let other_session = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
-    let res = app
-        .post("/v1/auth/refresh")
-        .json(&json!({"refresh_token": first.refresh}))
-        .send()
-        .await;
+    let res = app.refresh(&first.refresh).await;
     assert_eq!(res.status, 200, "{}", res.text);
     let second = Tokens::from(&res.json());
     assert_ne!(second.refresh, first.refresh, "the refresh token rotates");
-    assert_eq!(
-        app.get("/v1/auth/me")
-            .bearer(&second.access)
-            .send()
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.me(&second.access).await.status, 200);
 
     // The spent token comes back: someone has a copy. The whole family dies.
-    let reuse = app
-        .post("/v1/auth/refresh")
-        .json(&json!({"refresh_token": first.refresh}))
-        .send()
-        .await;
+    let reuse = app.refresh(&first.refresh).await;
     assert_problem(&reuse, 401, "unauthorized");
-    let after = app
-        .post("/v1/auth/refresh")
-        .json(&json!({"refresh_token": second.refresh}))
-        .send()
-        .await;
+    let after = app.refresh(&second.refresh).await;
     assert_problem(&after, 401, "unauthorized");
 
     // Another login's session is untouched.
-    let other = app
-        .post("/v1/auth/refresh")
-        .json(&json!({"refresh_token": other_session.refresh}))
-        .send()
-        .await;
+    let other = app.refresh(&other_session.refresh).await;
     assert_eq!(other.status, 200, "{}", other.text);
 
-    let garbage = app
-        .post("/v1/auth/refresh")
-        .json(&json!({"refresh_token": "not-a-token"}))
-        .send()
-        .await;
+    let garbage = app.refresh("not-a-token").await;
     assert_problem(&garbage, 401, "unauthorized");
 }
 
 async fn logout_revokes_the_session(backend: Backend) {
     let app = spawn_app(&backend).await;
     let tokens = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let res = app
-        .post("/v1/auth/logout")
-        .json(&json!({"refresh_token": tokens.refresh}))
-        .send()
-        .await;
+    let res = app.logout(&tokens.refresh).await;
     assert_eq!(res.status, 204, "{}", res.text);
-    let refresh = app
-        .post("/v1/auth/refresh")
-        .json(&json!({"refresh_token": tokens.refresh}))
-        .send()
-        .await;
+    let refresh = app.refresh(&tokens.refresh).await;
     assert_problem(&refresh, 401, "unauthorized");
     // Logging out with an unknown token reveals nothing.
-    let unknown = app
-        .post("/v1/auth/logout")
-        .json(&json!({"refresh_token": "whatever"}))
-        .send()
-        .await;
+    let unknown = app.logout("whatever").await;
     assert_eq!(unknown.status, 204);
 }
 
@@ -136,7 +85,7 @@ async fn access_tokens_die_with_their_session(backend: Backend) {
     let (id, desk) = app.user_with_role("editor").await;
     let me = |token: String| {
         let app = &app;
-        async move { app.get("/v1/auth/me").bearer(&token).send().await }
+        async move { app.me(&token).await }
     };
     let email = me(desk.access.clone()).await.json()["email"]
         .as_str()
@@ -146,11 +95,7 @@ async fn access_tokens_die_with_their_session(backend: Backend) {
     let phone = app.login(&email, "a long enough passphrase").await;
 
     // Logout: that session's access token is refused at once, the others still work.
-    let res = app
-        .post("/v1/auth/logout")
-        .json(&json!({"refresh_token": laptop.refresh}))
-        .send()
-        .await;
+    let res = app.logout(&laptop.refresh).await;
     assert_eq!(res.status, 204);
     let refused = me(laptop.access.clone()).await;
     let problem = assert_problem(&refused, 401, "unauthorized");
@@ -162,21 +107,13 @@ async fn access_tokens_die_with_their_session(backend: Backend) {
     assert_eq!(me(desk.access.clone()).await.status, 200);
 
     // A rotated refresh token keeps the session (and its new access token) alive.
-    let rotated = app
-        .post("/v1/auth/refresh")
-        .json(&json!({"refresh_token": phone.refresh}))
-        .send()
-        .await;
+    let rotated = app.refresh(&phone.refresh).await;
     assert_eq!(rotated.status, 200, "{}", rotated.text);
     let phone2 = Tokens::from(&rotated.json());
     assert_eq!(me(phone.access.clone()).await.status, 200);
     assert_eq!(me(phone2.access.clone()).await.status, 200);
     // Presenting the spent one again revokes the family: both access tokens die.
-    let reused = app
-        .post("/v1/auth/refresh")
-        .json(&json!({"refresh_token": phone.refresh}))
-        .send()
-        .await;
+    let reused = app.refresh(&phone.refresh).await;
     assert_problem(&reused, 401, "unauthorized");
     assert_eq!(me(phone2.access.clone()).await.status, 401);
     assert_eq!(me(desk.access.clone()).await.status, 200);
@@ -185,11 +122,12 @@ async fn access_tokens_die_with_their_session(backend: Backend) {
     let admin = app.admin_token().await;
     let tag = app.etag(&format!("/v1/users/{id}"), Some(&admin)).await;
     let res = app
-        .patch(&format!("/v1/users/{id}"))
-        .bearer(&admin)
-        .header("if-match", &tag)
-        .json(&json!({"password": "a brand new passphrase"}))
-        .send()
+        .update_user(
+            &admin,
+            &id,
+            &tag,
+            &json!({"password": "a brand new passphrase"}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(me(desk.access.clone()).await.status, 401);
@@ -230,7 +168,7 @@ fn sign(alg: Algorithm, secret: &str, claims: &Value) -> String {
 async fn forged_expired_and_foreign_tokens_get_401(backend: Backend) {
     let app = spawn_app(&backend).await;
     let token = app.admin_token().await;
-    let me = app.get("/v1/auth/me").bearer(&token).send().await;
+    let me = app.me(&token).await;
     // The user and the session (refresh-token family) the server put in its own token.
     let payload: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
@@ -245,10 +183,7 @@ async fn forged_expired_and_foreign_tokens_get_401(backend: Backend) {
 
     // The control: a token we sign exactly as the server does is accepted.
     let good = sign(Algorithm::HS256, SECRET, &claims(&admin_id, &[]));
-    assert_eq!(
-        app.get("/v1/auth/me").bearer(&good).send().await.status,
-        200
-    );
+    assert_eq!(app.me(&good).await.status, 200);
 
     let now = chrono::Utc::now().timestamp();
     let header_none = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
@@ -348,7 +283,7 @@ async fn forged_expired_and_foreign_tokens_get_401(backend: Backend) {
         ),
     ];
     for (name, token) in cases {
-        let res = app.get("/v1/auth/me").bearer(&token).send().await;
+        let res = app.me(&token).await;
         assert_eq!(res.status, 401, "{name}: {}", res.text);
         assert_problem(&res, 401, "unauthorized");
     }
@@ -367,83 +302,51 @@ async fn a_disabled_account_is_locked_out_at_once(backend: Backend) {
     let app = spawn_app(&backend).await;
     let admin = app.admin_token().await;
     let (id, editor) = app.user_with_role("editor").await;
-    assert_eq!(
-        app.get("/v1/auth/me")
-            .bearer(&editor.access)
-            .send()
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.me(&editor.access).await.status, 200);
 
-    let current = app
-        .get(&format!("/v1/users/{id}"))
-        .bearer(&admin)
-        .send()
-        .await;
+    let current = app.get_as(&admin, &format!("/v1/users/{id}")).await;
     let etag = current.header("etag").unwrap().to_owned();
     let res = app
-        .patch(&format!("/v1/users/{id}"))
-        .bearer(&admin)
-        .header("if-match", &etag)
-        .json(&json!({"disabled": true}))
-        .send()
+        .update_user(&admin, &id, &etag, &json!({"disabled": true}))
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json()["disabled"], true);
 
-    let me = app.get("/v1/auth/me").bearer(&editor.access).send().await;
+    let me = app.me(&editor.access).await;
     assert_problem(&me, 401, "unauthorized");
-    let refresh = app
-        .post("/v1/auth/refresh")
-        .json(&json!({"refresh_token": editor.refresh}))
-        .send()
-        .await;
+    let refresh = app.refresh(&editor.refresh).await;
     assert_problem(&refresh, 401, "unauthorized");
     let email = current.json()["email"].as_str().unwrap().to_owned();
-    let login = app
-        .post("/v1/auth/login")
-        .json(&json!({"email": email, "password": "a long enough passphrase"}))
-        .send()
-        .await;
+    let login = app.try_login(&email, "a long enough passphrase").await;
     assert_problem(&login, 403, "forbidden");
 }
 
 async fn a_writer_or_editor_calling_admin_endpoints_gets_403(backend: Backend) {
     let app = spawn_app(&backend).await;
-    let admin_id = app
-        .get("/v1/auth/me")
-        .bearer(&app.admin_token().await)
-        .send()
-        .await
-        .json()["id"]
+    let admin_id = app.me(&app.admin_token().await).await.json()["id"]
         .as_str()
         .unwrap()
         .to_owned();
     for role in ["writer", "editor"] {
         let (_, tokens) = app.user_with_role(role).await;
-        let list = app.get("/v1/users").bearer(&tokens.access).send().await;
+        let list = app.get_as(&tokens.access, "/v1/users").await;
         let problem = assert_problem(&list, 403, "forbidden");
         assert!(
             problem["detail"].as_str().unwrap().contains("admin"),
             "{problem}"
         );
         let create = app
-            .post("/v1/users")
-            .bearer(&tokens.access)
-            .json(&json!({"email": "x@newsroom.example", "password": "a long enough passphrase", "role": "admin"}))
-            .send()
+            .post_json(
+                &tokens.access,
+                "/v1/users",
+                &json!({"email": "x@newsroom.example", "password": "a long enough passphrase", "role": "admin"}),
+            )
             .await;
         assert_problem(&create, 403, "forbidden");
-        let delete = app
-            .delete(&format!("/v1/users/{admin_id}"))
-            .bearer(&tokens.access)
-            .header("if-match", "*")
-            .send()
-            .await;
+        let delete = app.delete_user(&tokens.access, &admin_id, "*").await;
         assert_problem(&delete, 403, "forbidden");
         // Their own account is theirs to read.
-        let me = app.get("/v1/auth/me").bearer(&tokens.access).send().await;
+        let me = app.me(&tokens.access).await;
         assert_eq!(me.json()["role"], role);
     }
 }
@@ -459,13 +362,9 @@ async fn tokens_survive_a_restart_with_a_generated_secret(backend: Backend) {
     assert!(secret_file.exists(), "the generated secret is kept");
 
     let app = start(db, map).await;
-    let me = app.get("/v1/auth/me").bearer(&tokens.access).send().await;
+    let me = app.me(&tokens.access).await;
     assert_eq!(me.status, 200, "{}", me.text);
-    let refresh = app
-        .post("/v1/auth/refresh")
-        .json(&json!({"refresh_token": tokens.refresh}))
-        .send()
-        .await;
+    let refresh = app.refresh(&tokens.refresh).await;
     assert_eq!(refresh.status, 200, "{}", refresh.text);
 }
 

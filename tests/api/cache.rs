@@ -19,7 +19,7 @@ async fn warm(app: &TestApp, path: &str) {
 
 async fn new_article(app: &TestApp, token: &str, title: &str) -> String {
     let body = json!({"title": title, "body": [{"type": "paragraph", "text": "Councillors met at noon."}]});
-    new_article_id(app, token, &body).await
+    app.new_article_id(token, &body).await
 }
 
 fn titles(page: &Value) -> Vec<String> {
@@ -35,7 +35,7 @@ async fn every_change_shows_in_the_very_next_public_read(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
     let id = new_article(&app, &editor, "First version").await;
-    publish_article(&app, &editor, &id).await;
+    app.publish_article(&editor, &id).await;
     let path = format!("/v1/articles/{id}");
 
     // Warm the cache, and prove the next read is served from it.
@@ -57,11 +57,7 @@ async fn every_change_shows_in_the_very_next_public_read(backend: Backend) {
 
     // Edit.
     let res = app
-        .patch(&path)
-        .bearer(&editor)
-        .header("if-match", "*")
-        .json(&json!({"title": "Second version"}))
-        .send()
+        .update_article(&editor, &id, "*", &json!({"title": "Second version"}))
         .await;
     assert_eq!(res.status, 200);
     assert_eq!(
@@ -75,26 +71,24 @@ async fn every_change_shows_in_the_very_next_public_read(backend: Backend) {
 
     // A correction entry.
     let report = app
-        .post(&format!("{path}/corrections"))
-        .json(&json!({"quote": "at noon", "suggestion": "At one o'clock."}))
-        .send()
+        .report_correction(
+            &id,
+            &json!({"quote": "at noon", "suggestion": "At one o'clock."}),
+        )
         .await
         .json();
     let rpath = format!("/v1/corrections/{}", report["id"].as_str().unwrap());
     let t = app
-        .patch(&rpath)
-        .bearer(&editor)
-        .header("if-match", "*")
-        .json(&json!({"status": "triaged"}))
-        .send()
+        .update(&editor, &rpath, "*", &json!({"status": "triaged"}))
         .await;
     assert_eq!(t.status, 200);
     let accepted = app
-        .patch(&rpath)
-        .bearer(&editor)
-        .header("if-match", "*")
-        .json(&json!({"status": "accepted", "public_note": "The meeting began at one o'clock."}))
-        .send()
+        .update(
+            &editor,
+            &rpath,
+            "*",
+            &json!({"status": "accepted", "public_note": "The meeting began at one o'clock."}),
+        )
         .await;
     assert_eq!(accepted.status, 200);
     let read = app.get(&path).send().await;
@@ -113,17 +107,13 @@ async fn every_change_shows_in_the_very_next_public_read(backend: Backend) {
     );
 
     // Unpublish.
-    let res = app
-        .post(&format!("{path}/unpublish"))
-        .bearer(&editor)
-        .send()
-        .await;
+    let res = app.unpublish(&editor, &id).await;
     assert_eq!(res.status, 200);
     assert_problem(&app.get(&path).send().await, 404, "not-found");
     assert!(titles(&app.get("/v1/articles").send().await.json()).is_empty());
 
     // Publish again.
-    publish_article(&app, &editor, &id).await;
+    app.publish_article(&editor, &id).await;
     assert_eq!(app.get(&path).send().await.status, 200);
     assert_eq!(
         titles(&app.get("/v1/articles").send().await.json()),
@@ -135,14 +125,15 @@ async fn a_scheduled_story_appears_when_its_time_comes(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
     let live = new_article(&app, &editor, "Already out").await;
-    publish_article(&app, &editor, &live).await;
+    app.publish_article(&editor, &live).await;
     let later = new_article(&app, &editor, "Embargoed until soon").await;
     let at = chrono::Utc::now() + chrono::TimeDelta::milliseconds(2_500);
     let res = app
-        .post(&format!("/v1/articles/{later}/publish"))
-        .bearer(&editor)
-        .json(&json!({"at": at.to_rfc3339()}))
-        .send()
+        .post_json(
+            &editor,
+            &format!("/v1/articles/{later}/publish"),
+            &json!({"at": at.to_rfc3339()}),
+        )
         .await;
     assert_eq!(res.status, 200);
     // Cached before the time…
@@ -182,7 +173,7 @@ async fn a_write_through_one_instance_shows_on_another_within_a_second(backend: 
     let second = start(second_db, map).await;
     let editor = first.admin_token().await;
     let id = new_article(&first, &editor, "Shared story").await;
-    publish_article(&first, &editor, &id).await;
+    first.publish_article(&editor, &id).await;
     let path = format!("/v1/articles/{id}");
     // The second instance notices the publication within a poll (250 ms); a response it stored
     // before that would be dropped then, and this test is not about that.
@@ -203,11 +194,12 @@ async fn a_write_through_one_instance_shows_on_another_within_a_second(backend: 
     );
     // Edit through the first; the second sees it within a second.
     let res = first
-        .patch(&path)
-        .bearer(&editor)
-        .header("if-match", "*")
-        .json(&json!({"title": "Shared story, updated"}))
-        .send()
+        .update_article(
+            &editor,
+            &id,
+            "*",
+            &json!({"title": "Shared story, updated"}),
+        )
         .await;
     assert_eq!(res.status, 200);
     let started = std::time::Instant::now();
@@ -238,11 +230,7 @@ async fn a_write_through_one_instance_shows_on_another_within_a_second(backend: 
         actix_web::rt::time::sleep(Duration::from_millis(25)).await;
     }
     // And an unpublish through the second is gone from the first.
-    let res = second
-        .post(&format!("{path}/unpublish"))
-        .bearer(&editor)
-        .send()
-        .await;
+    let res = second.unpublish(&editor, &id).await;
     assert_eq!(res.status, 200);
     let started = std::time::Instant::now();
     while first.get(&path).send().await.status != 404 {
@@ -261,7 +249,7 @@ async fn only_urls_asked_for_again_are_stored(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
     let id = new_article(&app, &editor, "Often read").await;
-    publish_article(&app, &editor, &id).await;
+    app.publish_article(&editor, &id).await;
     let path = format!("/v1/articles/{id}");
     for n in 0..5 {
         let once = app.get(&format!("{path}?n={n}")).send().await;
@@ -289,7 +277,7 @@ async fn revalidations_alone_fill_the_cache(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
     let id = new_article(&app, &editor, "Revalidated by the edge").await;
-    publish_article(&app, &editor, &id).await;
+    app.publish_article(&editor, &id).await;
     let path = format!("/v1/articles/{id}");
     let etag = app
         .get(&path)
@@ -324,7 +312,7 @@ async fn an_instance_does_not_drop_its_cache_again_for_its_own_write(backend: Ba
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
     let id = new_article(&app, &editor, "Read straight after it is published").await;
-    publish_article(&app, &editor, &id).await;
+    app.publish_article(&editor, &id).await;
     let path = format!("/v1/articles/{id}");
     warm(&app, &path).await;
     // Several polls of the watcher (every 250 ms).
@@ -340,7 +328,7 @@ async fn a_burst_for_a_new_url_renders_it_once(backend: Backend) {
     let editor = app.admin_token().await;
     for n in 0..30 {
         let id = new_article(&app, &editor, &format!("Flood update {n}")).await;
-        publish_article(&app, &editor, &id).await;
+        app.publish_article(&editor, &id).await;
     }
     // A page heavy enough that the burst arrives while it renders.
     let path = "/v1/articles?limit=100";
@@ -363,7 +351,7 @@ async fn a_burst_for_a_new_url_renders_it_once(backend: Backend) {
     assert_eq!(etags.len(), 1);
     // What a waiter is served is never older than a write that came before it.
     let id = new_article(&app, &editor, "Flood update final").await;
-    publish_article(&app, &editor, &id).await;
+    app.publish_article(&editor, &id).await;
     let after = app.get(path).send().await;
     assert_eq!(after.json()["items"][0]["title"], "Flood update final");
 }
@@ -375,7 +363,7 @@ async fn a_renamed_author_is_a_new_etag_for_articles_and_lists(backend: Backend)
     let admin = app.admin_token().await;
     let (writer, tokens) = app.user_with_role("editor").await;
     let id = new_article(&app, &tokens.access, "Harbour wall repaired").await;
-    publish_article(&app, &admin, &id).await;
+    app.publish_article(&admin, &id).await;
     let article_path = format!("/v1/articles/{id}");
     let list_path = "/v1/articles";
     let tags: Vec<String> = {
@@ -400,11 +388,12 @@ async fn a_renamed_author_is_a_new_etag_for_articles_and_lists(backend: Backend)
     let user_path = format!("/v1/users/{writer}");
     let user_tag = app.etag(&user_path, Some(&admin)).await;
     let renamed = app
-        .patch(&user_path)
-        .bearer(&admin)
-        .header("if-match", &user_tag)
-        .json(&json!({"display_name": "Ana Renamed"}))
-        .send()
+        .update_user(
+            &admin,
+            &writer,
+            &user_tag,
+            &json!({"display_name": "Ana Renamed"}),
+        )
         .await;
     assert_eq!(renamed.status, 200, "{}", renamed.text);
 
@@ -435,9 +424,9 @@ async fn a_search_shows_known_cards_only_until_content_changes(backend: Backend)
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
     let older = new_article(&app, &editor, "Quarry blast rattles windows").await;
-    publish_article(&app, &editor, &older).await;
+    app.publish_article(&editor, &older).await;
     let newer = new_article(&app, &editor, "Quarry expansion approved").await;
-    publish_article(&app, &editor, &newer).await;
+    app.publish_article(&editor, &newer).await;
     let search = |n: u32| format!("/v1/articles?q=quarry&n={n}");
     assert_eq!(
         titles(&app.get(&search(1)).send().await.json()),
@@ -468,11 +457,12 @@ async fn a_search_shows_known_cards_only_until_content_changes(backend: Backend)
     // An edit through the API is a new generation: every card is read again, the edited one
     // rendered from its article (the edit left its summary stale), the other as stored now.
     let res = app
-        .patch(&format!("/v1/articles/{older}"))
-        .bearer(&editor)
-        .header("if-match", "*")
-        .json(&json!({"title": "Quarry blast: windows rattled"}))
-        .send()
+        .update_article(
+            &editor,
+            &older,
+            "*",
+            &json!({"title": "Quarry blast: windows rattled"}),
+        )
         .await;
     assert_eq!(res.status, 200);
     assert_eq!(
@@ -491,11 +481,7 @@ async fn a_search_shows_known_cards_only_until_content_changes(backend: Backend)
             "Quarry blast: windows rattled"
         ]
     );
-    let res = app
-        .post(&format!("/v1/articles/{newer}/unpublish"))
-        .bearer(&editor)
-        .send()
-        .await;
+    let res = app.unpublish(&editor, &newer).await;
     assert_eq!(res.status, 200);
     assert_eq!(
         titles(&app.get(&search(5)).send().await.json()),

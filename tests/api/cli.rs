@@ -150,12 +150,7 @@ async fn user_create_makes_an_account_that_can_log_in(backend: Backend) {
     let tokens = app
         .login("night.desk@newsroom.example", "from the environment")
         .await;
-    let me = app
-        .get("/v1/auth/me")
-        .bearer(&tokens.access)
-        .send()
-        .await
-        .json();
+    let me = app.me(&tokens.access).await.json();
     assert_eq!(me["role"], "editor");
     assert_eq!(me["display_name"], "Night Desk");
     app.login("writer@newsroom.example", "from standard input")

@@ -8,13 +8,12 @@ use crate::helpers::*;
 const BODY: &str = "The council approved the budget on Tuesday. \u{201C}We will rebuild the bridge by spring,\u{201D} the mayor said.";
 
 async fn published(app: &TestApp, token: &str, title: &str) -> Value {
-    let created = create_article(
-        app,
-        token,
+    let created = app.create_article(token,
         &json!({"title": title, "standfirst": "The city plans for next year.", "body": [{"type": "paragraph", "text": BODY}]}),
     )
     .await;
-    publish_article(app, token, created["id"].as_str().unwrap()).await
+    app.publish_article(token, created["id"].as_str().unwrap())
+        .await
 }
 
 fn report(quote: &str) -> Value {
@@ -66,25 +65,19 @@ async fn a_quote_is_found_whatever_its_whitespace(backend: Backend) {
     // Editors see where, and who.
     let id = receipt["id"].as_str().unwrap();
     let seen = app
-        .get(&format!("/v1/corrections/{id}"))
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, &format!("/v1/corrections/{id}"))
         .await
         .json();
     assert_eq!(seen["quote_location"], receipt["quote_location"]);
     assert_eq!(seen["reporter_email"], "reader.one@mail.example");
     let queue = app
-        .get("/v1/corrections?status=new")
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, "/v1/corrections?status=new")
         .await
         .json();
     assert_eq!(queue["items"].as_array().unwrap().len(), 2);
     assert_eq!(queue["items"][0]["id"], receipt["id"], "oldest first");
     let not_found = app
-        .get("/v1/corrections?quote_found=false")
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, "/v1/corrections?quote_found=false")
         .await
         .json();
     assert_eq!(not_found["items"].as_array().unwrap().len(), 1);
@@ -110,12 +103,7 @@ async fn the_sixth_report_in_a_minute_waits(backend: Backend) {
     assert_problem(&sixth, 429, "too-many-requests");
     let wait: u64 = sixth.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
-    let stored = app
-        .get("/v1/corrections")
-        .bearer(&editor)
-        .send()
-        .await
-        .json();
+    let stored = app.get_as(&editor, "/v1/corrections").await.json();
     assert_eq!(stored["items"].as_array().unwrap().len(), 5);
 }
 
@@ -169,12 +157,7 @@ async fn bots_and_repeats_are_not_stored_twice(backend: Backend) {
         first["id"], again["id"],
         "an identical report is stored once"
     );
-    let stored = app
-        .get("/v1/corrections")
-        .bearer(&editor)
-        .send()
-        .await
-        .json();
+    let stored = app.get_as(&editor, "/v1/corrections").await.json();
     assert_eq!(stored["items"].as_array().unwrap().len(), 1);
 }
 
@@ -191,9 +174,7 @@ async fn an_accepted_correction_joins_the_public_record(backend: Backend) {
     let rid = receipt["id"].as_str().unwrap();
     let path = format!("/v1/corrections/{rid}");
     let mut tag = app
-        .get(&path)
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, &path)
         .await
         .header("etag")
         .unwrap()
@@ -202,13 +183,7 @@ async fn an_accepted_correction_joins_the_public_record(backend: Backend) {
         json!({"status": "triaged", "editor_note": "Checked the council minutes."}),
         json!({"status": "accepted", "public_note": "An earlier version gave the wrong day of the vote; it was Wednesday."}),
     ] {
-        let res = app
-            .patch(&path)
-            .bearer(&editor)
-            .header("if-match", &tag)
-            .json(&change)
-            .send()
-            .await;
+        let res = app.update_correction(&editor, rid, &tag, &change).await;
         assert_eq!(res.status, 200, "{}", res.text);
         tag = res.header("etag").unwrap().to_owned();
     }
@@ -241,29 +216,19 @@ async fn an_accepted_correction_joins_the_public_record(backend: Backend) {
     let typo = send(&app, &id, &report("the bridge"), None).await.json();
     let tpath = format!("/v1/corrections/{}", typo["id"].as_str().unwrap());
     let t1 = app
-        .get(&tpath)
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, &tpath)
         .await
         .header("etag")
         .unwrap()
         .to_owned();
     let t2 = app
-        .patch(&tpath)
-        .bearer(&editor)
-        .header("if-match", &t1)
-        .json(&json!({"status": "triaged"}))
-        .send()
+        .update(&editor, &tpath, &t1, &json!({"status": "triaged"}))
         .await
         .header("etag")
         .unwrap()
         .to_owned();
     let res = app
-        .patch(&tpath)
-        .bearer(&editor)
-        .header("if-match", &t2)
-        .json(&json!({"status": "accepted"}))
-        .send()
+        .update(&editor, &tpath, &t2, &json!({"status": "accepted"}))
         .await;
     assert_eq!(res.status, 200);
     assert_eq!(
@@ -291,9 +256,7 @@ async fn an_accepted_correction_joins_the_public_record(backend: Backend) {
     }
     // The article's history shows the correction.
     let revisions = app
-        .get(&format!("/v1/articles/{id}/revisions"))
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, &format!("/v1/articles/{id}/revisions"))
         .await
         .json();
     assert_eq!(revisions["items"][0]["action"], "correction");
@@ -301,22 +264,14 @@ async fn an_accepted_correction_joins_the_public_record(backend: Backend) {
     // An admin erases the reporter's data; the report stays.
     let editor_only = app.user_with_role("editor").await.1;
     assert_problem(
-        &app.delete(&format!("{path}/reporter"))
-            .bearer(&editor_only.access)
-            .header("if-match", &tag)
-            .send()
+        &app.remove(&editor_only.access, &format!("{path}/reporter"), &tag)
             .await,
         403,
         "forbidden",
     );
-    let erased = app
-        .delete(&format!("{path}/reporter"))
-        .bearer(&editor)
-        .header("if-match", &tag)
-        .send()
-        .await;
+    let erased = app.remove(&editor, &format!("{path}/reporter"), &tag).await;
     assert_eq!(erased.status, 204, "{}", erased.text);
-    let kept = app.get(&path).bearer(&editor).send().await.json();
+    let kept = app.get_as(&editor, &path).await.json();
     assert_eq!(kept["reporter_email"], Value::Null);
     assert_eq!(kept["reporter_name"], Value::Null);
     assert!(kept["reporter_erased_at"].is_string());
@@ -329,10 +284,10 @@ async fn bad_reports_and_bad_triage_are_refused(backend: Backend) {
     let article = published(&app, &editor, "Strict").await;
     let id = article["id"].as_str().unwrap().to_owned();
     let draft = app
-        .post("/v1/articles")
-        .bearer(&editor)
-        .json(&json!({"title": "Unpublished scoop", "body": [{"type": "paragraph", "text": "Secret."}]}))
-        .send()
+        .post_article(
+            &editor,
+            &json!({"title": "Unpublished scoop", "body": [{"type": "paragraph", "text": "Secret."}]}),
+        )
         .await
         .json();
     let on_draft = send(&app, draft["id"].as_str().unwrap(), &report("Secret"), None).await;
@@ -379,11 +334,7 @@ async fn bad_reports_and_bad_triage_are_refused(backend: Backend) {
         );
     }
     assert!(
-        app.get("/v1/corrections")
-            .bearer(&editor)
-            .send()
-            .await
-            .json()["items"]
+        app.get_as(&editor, "/v1/corrections").await.json()["items"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -393,9 +344,7 @@ async fn bad_reports_and_bad_triage_are_refused(backend: Backend) {
     let rid = first["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/corrections/{rid}");
     let tag = app
-        .get(&path)
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, &path)
         .await
         .header("etag")
         .unwrap()
@@ -463,19 +412,12 @@ async fn bad_reports_and_bad_triage_are_refused(backend: Backend) {
     // Writers do not triage.
     let writer = app.user_with_role("writer").await.1;
     assert_problem(
-        &app.get("/v1/corrections")
-            .bearer(&writer.access)
-            .send()
-            .await,
+        &app.get_as(&writer.access, "/v1/corrections").await,
         403,
         "forbidden",
     );
     assert_problem(
-        &app.patch(&path)
-            .bearer(&writer.access)
-            .header("if-match", &tag)
-            .json(&json!({"status": "rejected"}))
-            .send()
+        &app.update_correction(&writer.access, &rid, &tag, &json!({"status": "rejected"}))
             .await,
         403,
         "forbidden",
@@ -487,7 +429,7 @@ async fn bad_reports_and_bad_triage_are_refused(backend: Backend) {
     );
 
     // Nothing of that changed the report.
-    let now = app.get(&path).bearer(&editor).send().await.json();
+    let now = app.get_as(&editor, &path).await.json();
     assert_eq!(now["status"], "triaged");
     assert_eq!(now["duplicate_of"], Value::Null);
 
@@ -501,11 +443,7 @@ async fn bad_reports_and_bad_triage_are_refused(backend: Backend) {
     assert_eq!(dup.status, 200, "{}", dup.text);
     let tag = dup.header("etag").unwrap().to_owned();
     let reopened = app
-        .patch(&path)
-        .bearer(&editor)
-        .header("if-match", &tag)
-        .json(&json!({"status": "triaged"}))
-        .send()
+        .update_correction(&editor, &rid, &tag, &json!({"status": "triaged"}))
         .await;
     assert_eq!(reopened.status, 200);
     assert_eq!(reopened.json()["duplicate_of"], Value::Null);

@@ -189,16 +189,17 @@ async fn when_postgres_drops_its_connections_only_the_request_that_finds_out_fai
         return;
     };
     let token = app.admin_token().await;
-    let article = create_article(
-        &app,
-        &token,
-        &json!({
-            "title": "Ferry timetable changes",
-            "body": [{"type": "paragraph", "text": "Winter sailings start on Monday."}],
-        }),
-    )
-    .await;
-    publish_article(&app, &token, article["id"].as_str().unwrap()).await;
+    let article = app
+        .create_article(
+            &token,
+            &json!({
+                "title": "Ferry timetable changes",
+                "body": [{"type": "paragraph", "text": "Winter sailings start on Monday."}],
+            }),
+        )
+        .await;
+    app.publish_article(&token, article["id"].as_str().unwrap())
+        .await;
     // Uncached reads, so each goes to the database; several, so the pool holds live connections.
     let read = |n: u32| app.get(&format!("/v1/articles?q=ferry&n={n}")).send();
     for n in 0..4 {

@@ -42,9 +42,7 @@ async fn photo_story(app: &TestApp, editor: &str, title: &str) -> (Value, String
         body_image.text
     );
     let body_image_id = body_image.json()["id"].as_str().unwrap().to_owned();
-    let id = new_article_id(
-        app,
-        editor,
+    let id = app.new_article_id(editor,
         &json!({
             "title": title,
             "standfirst": "The harbour reopens.",
@@ -57,28 +55,26 @@ async fn photo_story(app: &TestApp, editor: &str, title: &str) -> (Value, String
     )
     .await;
     let caption = app
-        .post("/v1/captions")
-        .bearer(editor)
-        .json(&json!({"image_id": image_id, "article_id": id,
+        .post_json(
+            editor,
+            "/v1/captions",
+            &json!({"image_id": image_id, "article_id": id,
                       "text": "The harbour at dusk on Sunday.", "credit": "Harbour authority",
-                      "illustrative": true}))
-        .send()
+                      "illustrative": true}),
+        )
         .await;
     assert_eq!(caption.status, 201, "{}", caption.text);
     let caption_id = caption.json()["id"].as_str().unwrap().to_owned();
     let res = app
-        .patch(&format!("/v1/articles/{id}"))
-        .bearer(editor)
-        .header("if-match", "*")
-        .json(&json!({"featured_image": {"image_id": image_id, "caption_id": caption_id}}))
-        .send()
+        .update_article(
+            editor,
+            &id,
+            "*",
+            &json!({"featured_image": {"image_id": image_id, "caption_id": caption_id}}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
-    (
-        publish_article(app, editor, &id).await,
-        image_id,
-        caption_id,
-    )
+    (app.publish_article(editor, &id).await, image_id, caption_id)
 }
 
 /// Reads `path` as a browser on `origin` would (no origin: a server or a crawler).
@@ -97,8 +93,13 @@ async fn cors_is_decided_for_each_request_whatever_the_cache_holds(backend: Back
     )
     .await;
     let editor = app.admin_token().await;
-    let id = new_article_id(&app, &editor, &json!({"title": "Open late", "body": [{"type": "paragraph", "text": "Doors close at ten."}]})).await;
-    let article = publish_article(&app, &editor, &id).await;
+    let id = app
+        .new_article_id(
+            &editor,
+            &json!({"title": "Open late", "body": [{"type": "paragraph", "text": "Doors close at ten."}]}),
+        )
+        .await;
+    let article = app.publish_article(&editor, &id).await;
     let path = format!("/v1/articles/{}", article["slug"].as_str().unwrap());
 
     for path in [path.as_str(), "/v1/articles"] {
@@ -272,9 +273,7 @@ async fn reads_carry_everything_a_page_renders(backend: Backend) {
         }
     }
     let staff = app
-        .get(&format!("/v1/images/{image_id}"))
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, &format!("/v1/images/{image_id}"))
         .await
         .json();
     assert!(
@@ -282,9 +281,7 @@ async fn reads_carry_everything_a_page_renders(backend: Backend) {
         "{staff}"
     );
     let staff = app
-        .get(&format!("/v1/articles/{slug}"))
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, &format!("/v1/articles/{slug}"))
         .await
         .json();
     assert!(
@@ -332,22 +329,24 @@ async fn reads_carry_everything_a_page_renders(backend: Backend) {
         .etag(&format!("/v1/captions/{caption_id}"), Some(&editor))
         .await;
     let res = app
-        .patch(&format!("/v1/captions/{caption_id}"))
-        .bearer(&editor)
-        .header("if-match", &tag)
-        .json(&json!({"text": "The harbour at dawn on Monday."}))
-        .send()
+        .update_caption(
+            &editor,
+            &caption_id,
+            &tag,
+            &json!({"text": "The harbour at dawn on Monday."}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     let tag = app
         .etag(&format!("/v1/images/{image_id}"), Some(&editor))
         .await;
     let res = app
-        .patch(&format!("/v1/images/{image_id}"))
-        .bearer(&editor)
-        .header("if-match", &tag)
-        .json(&json!({"alt_text": "Boats moored in a harbour at dawn"}))
-        .send()
+        .update_image(
+            &editor,
+            &image_id,
+            &tag,
+            &json!({"alt_text": "Boats moored in a harbour at dawn"}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     let mut expected = expected_picture("The harbour at dawn on Monday.");
@@ -357,7 +356,7 @@ async fn reads_carry_everything_a_page_renders(backend: Backend) {
         assert_eq!(list["items"][0]["featured_image"], expected, "{path}");
     }
     // The staff list shows the same cards.
-    let staff = app.get("/v1/articles").bearer(&editor).send().await.json();
+    let staff = app.get_as(&editor, "/v1/articles").await.json();
     assert_eq!(staff["items"][0]["featured_image"], expected);
 }
 
@@ -482,12 +481,7 @@ async fn readers_can_flag_a_quote_anywhere_the_page_shows_it(backend: Backend) {
     assert_eq!(res.json()["quote_found"], true, "{}", res.text);
     assert_eq!(res.json()["quote_location"]["field"], "body");
 
-    let queue = app
-        .get("/v1/corrections")
-        .bearer(&editor)
-        .send()
-        .await
-        .json();
+    let queue = app.get_as(&editor, "/v1/corrections").await.json();
     let items = queue["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{queue}");
     let flagged = items

@@ -1,14 +1,19 @@
 //! The test harness: a real server on a free port, with its own database, spoken to over HTTP.
 
+mod auth;
+mod client;
+mod db;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use actix_web::dev::ServerHandle;
 use actix_web::http::Method;
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use masthead::{Application, Config};
 use serde_json::{Value, json};
+
+use auth::Signer;
+pub use auth::USER_PASSWORD;
+pub use db::TestDb;
 
 /// The JWT secret every test server uses, so tests can forge tokens against it.
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
@@ -68,88 +73,14 @@ macro_rules! backend_tests {
     };
 }
 
-/// A database of a test's own, removed when dropped.
-pub struct TestDb {
-    pub url: String,
-    dir: PathBuf,
-    postgres: Option<(String, String)>,
-}
-
-impl TestDb {
-    pub fn new(backend: &Backend) -> Self {
-        let unique = uuid::Uuid::now_v7().simple().to_string();
-        let dir = std::env::temp_dir().join(format!("masthead-test-{unique}"));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        match backend {
-            Backend::Sqlite => Self {
-                url: format!("sqlite://{}", dir.join("masthead.db").display()),
-                dir,
-                postgres: None,
-            },
-            Backend::Postgres(server_url) => {
-                let name = format!("masthead_test_{unique}");
-                let mut conn = PgConnection::establish(server_url)
-                    .unwrap_or_else(|e| panic!("cannot connect to TEST_DATABASE_URL: {e}"));
-                conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
-                    .expect("create test database");
-                Self {
-                    url: with_database(server_url, &name),
-                    dir,
-                    postgres: Some((server_url.clone(), name)),
-                }
-            }
-        }
-    }
-
-    /// A second handle on the same database (for a second server), which removes nothing.
-    pub fn alias(other: &TestDb) -> Self {
-        Self {
-            url: other.url.clone(),
-            dir: other.dir.join("second-instance"),
-            postgres: None,
-        }
-    }
-
-    /// The test's scratch directory (also the server's data directory).
-    pub fn dir(&self) -> &std::path::Path {
-        &self.dir
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((server_url, name)) = &self.postgres
-            && let Ok(mut conn) = PgConnection::establish(server_url)
-        {
-            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// `url` with its database name replaced.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[scheme_end..].find('/') {
-        Some(i) => &base[..scheme_end + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
 /// A running server and a client for it.
 pub struct TestApp {
     pub base: String,
     pub db: TestDb,
     handle: ServerHandle,
     client: awc::Client,
+    /// Signs tokens as the server does, when its settings allow (see [`Signer`]).
+    signer: Option<Signer>,
 }
 
 /// The settings every test server starts with; `overrides` may change or remove (`""`) any.
@@ -185,13 +116,15 @@ pub async fn spawn_app(backend: &Backend) -> TestApp {
 
 /// Starts a server with some settings changed.
 pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> TestApp {
-    let db = TestDb::new(backend);
+    let db = TestDb::migrated(backend);
     let map = settings(&db, overrides);
+    auth::seed_admin(&map);
     start(db, map).await
 }
 
 /// Starts a server on an existing test database with these settings.
 pub async fn start(db: TestDb, map: HashMap<String, String>) -> TestApp {
+    let signer = Signer::from_settings(&map);
     let config = Config::from_lookup(|k| map.get(k).cloned()).expect("valid test config");
     let app = Application::build(config).await.expect("server builds");
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -205,6 +138,7 @@ pub async fn start(db: TestDb, map: HashMap<String, String>) -> TestApp {
             .timeout(std::time::Duration::from_secs(30))
             .disable_redirects()
             .finish(),
+        signer,
     }
 }
 
@@ -259,9 +193,17 @@ impl TestApp {
         Tokens::from(&res.json())
     }
 
-    /// The bootstrap admin's access token.
+    /// The bootstrap admin's access token: signed by the harness for a new session, or (when
+    /// the server's settings do not allow that) from a login.
     pub async fn admin_token(&self) -> String {
-        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.access
+        match &self.signer {
+            Some(signer) => {
+                let mut conn = signer.connect();
+                let (id, role) = auth::find_user(&mut conn, ADMIN_EMAIL);
+                signer.tokens(&mut conn, &id, &role).access
+            }
+            None => self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.access,
+        }
     }
 
     /// Creates an account through the API; returns its id.
@@ -282,14 +224,24 @@ impl TestApp {
         res.json()["id"].as_str().expect("id").to_owned()
     }
 
-    /// Makes a user with `role` and logs them in.
+    /// Makes a user with `role` (password [`USER_PASSWORD`]) and a session for them: stored
+    /// and signed by the harness, or (when the server's settings do not allow that) through
+    /// the API.
     pub async fn user_with_role(&self, role: &str) -> (String, Tokens) {
-        let admin = self.admin_token().await;
         let email = format!("{role}-{}@newsroom.example", uuid::Uuid::now_v7().simple());
-        let id = self
-            .create_user(&admin, &email, "a long enough passphrase", role)
-            .await;
-        (id, self.login(&email, "a long enough passphrase").await)
+        match &self.signer {
+            Some(signer) => {
+                let mut conn = signer.connect();
+                let id = auth::insert_user(&mut conn, &email, role, USER_PASSWORD);
+                let tokens = signer.tokens(&mut conn, &id, role);
+                (id, tokens)
+            }
+            None => {
+                let admin = self.admin_token().await;
+                let id = self.create_user(&admin, &email, USER_PASSWORD, role).await;
+                (id, self.login(&email, USER_PASSWORD).await)
+            }
+        }
     }
 }
 
@@ -378,6 +330,26 @@ impl Resp {
     }
 }
 
+/// Polls `check` (every 10 ms, for at most 20 s) until it gives a value; panics naming `what`
+/// if it never does. For what a test waits on: a clock passing, a background task's work.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited 20 s for {what}"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 /// Asserts a problem document with this status and kind; returns it.
 #[track_caller]
 pub fn assert_problem(res: &Resp, status: u16, kind: &str) -> Value {
@@ -413,39 +385,4 @@ pub fn problem_fields(problem: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Creates an article through the API (201, with its `Location`); returns it.
-pub async fn create_article(app: &TestApp, token: &str, body: &Value) -> Value {
-    let res = app
-        .post("/v1/articles")
-        .bearer(token)
-        .json(body)
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    assert_eq!(
-        res.header("location"),
-        Some(format!("/v1/articles/{}", res.json()["id"].as_str().unwrap()).as_str())
-    );
-    res.json()
-}
-
-/// Creates an article (see [`create_article`]) and returns its id.
-pub async fn new_article_id(app: &TestApp, token: &str, body: &Value) -> String {
-    create_article(app, token, body).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Publishes an article now through the API; returns it.
-pub async fn publish_article(app: &TestApp, token: &str, id: &str) -> Value {
-    let res = app
-        .post(&format!("/v1/articles/{id}/publish"))
-        .bearer(token)
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    res.json()
 }

@@ -110,11 +110,7 @@ pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
 
 pub async fn upload(app: &TestApp, token: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Resp {
     let (content_type, body) = multipart(parts);
-    app.post("/v1/images")
-        .bearer(token)
-        .raw(&content_type, body)
-        .send()
-        .await
+    app.upload_image(token, &content_type, &body).await
 }
 
 async fn get_bytes(
@@ -148,22 +144,14 @@ async fn get_bytes(
 
 async fn draft(app: &TestApp, token: &str, title: &str, body: Value) -> Value {
     let res = app
-        .post("/v1/articles")
-        .bearer(token)
-        .json(&json!({"title": title, "body": body}))
-        .send()
+        .post_article(token, &json!({"title": title, "body": body}))
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
     res.json()
 }
 
 async fn patch_article(app: &TestApp, token: &str, id: &str, change: Value) -> Resp {
-    app.patch(&format!("/v1/articles/{id}"))
-        .bearer(token)
-        .header("if-match", "*")
-        .json(&change)
-        .send()
-        .await
+    app.update_article(token, id, "*", &change).await
 }
 
 async fn location_is_stripped_pixels_kept_and_orientation_applied(backend: Backend) {
@@ -289,11 +277,19 @@ async fn a_rendition_is_made_once_under_concurrent_requests(backend: Backend) {
     assert!(results.iter().all(|r| r.0 == 200 && r.1 == results[0].1));
 }
 
-async fn captions_belong_to_each_use_and_the_embargo_holds(backend: Backend) {
-    let app = spawn_app(&backend).await;
+/// A photo (with alt text and credit) used in two drafts, each use with a caption of its own:
+/// featured in the first, in the body of the second.
+struct TwoUses {
+    editor: String,
+    image_id: String,
+    articles: [String; 2],
+    captions: Vec<Value>,
+}
+
+async fn a_photo_in_two_drafts(app: &TestApp) -> TwoUses {
     let editor = app.admin_token().await;
     let photo = upload(
-        &app,
+        app,
         &editor,
         &[
             ("file", Some("p.jpg"), &jpeg_with_gps(640, 480, 1)),
@@ -305,14 +301,14 @@ async fn captions_belong_to_each_use_and_the_embargo_holds(backend: Backend) {
     .json();
     let image_id = photo["id"].as_str().unwrap().to_owned();
     let first = draft(
-        &app,
+        app,
         &editor,
         "Troops arrive",
         json!([{"type": "paragraph", "text": "Text."}]),
     )
     .await;
     let second = draft(
-        &app,
+        app,
         &editor,
         "Analysis of the deployment",
         json!([{"type": "paragraph", "text": "Text."}]),
@@ -329,14 +325,42 @@ async fn captions_belong_to_each_use_and_the_embargo_holds(backend: Backend) {
         (a2, "The same unit in training.", Some("Archive photo")),
     ] {
         let res = app
-            .post("/v1/captions")
-            .bearer(&editor)
-            .json(&json!({"image_id": image_id, "article_id": article, "text": text, "credit": credit, "illustrative": true}))
-            .send()
+            .post_json(
+                &editor,
+                "/v1/captions",
+                &json!({"image_id": image_id, "article_id": article, "text": text, "credit": credit, "illustrative": true}),
+            )
             .await;
         assert_eq!(res.status, 201, "{}", res.text);
         captions.push(res.json());
     }
+    let featured =
+        |c: &Value| json!({"featured_image": {"image_id": image_id, "caption_id": c["id"]}});
+    assert_eq!(
+        patch_article(app, &editor, a1, featured(&captions[0]))
+            .await
+            .status,
+        200
+    );
+    let body_use = json!({"body": [{"type": "paragraph", "text": "Text."}, {"type": "image", "image_id": image_id, "caption_id": captions[1]["id"]}]});
+    let res = patch_article(app, &editor, a2, body_use).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    TwoUses {
+        editor,
+        image_id,
+        articles: [a1.to_owned(), a2.to_owned()],
+        captions,
+    }
+}
+
+async fn each_use_has_its_own_caption_and_credit(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let TwoUses {
+        editor,
+        image_id,
+        articles: [a1, _],
+        captions,
+    } = a_photo_in_two_drafts(&app).await;
     assert_eq!(
         captions[0]["effective_credit"],
         "Photo via Wikimedia Commons"
@@ -348,21 +372,23 @@ async fn captions_belong_to_each_use_and_the_embargo_holds(backend: Backend) {
 
     let featured =
         |c: &Value| json!({"featured_image": {"image_id": image_id, "caption_id": c["id"]}});
-    assert_eq!(
-        patch_article(&app, &editor, a1, featured(&captions[0]))
-            .await
-            .status,
-        200
-    );
-    let body_use = json!({"body": [{"type": "paragraph", "text": "Text."}, {"type": "image", "image_id": image_id, "caption_id": captions[1]["id"]}]});
-    let res = patch_article(&app, &editor, a2, body_use).await;
-    assert_eq!(res.status, 200, "{}", res.text);
     // A caption of the other article cannot be borrowed.
-    let borrowed = patch_article(&app, &editor, a1, featured(&captions[1])).await;
+    let borrowed = patch_article(&app, &editor, &a1, featured(&captions[1])).await;
     assert_eq!(
         problem_fields(&assert_problem(&borrowed, 422, "validation")),
         vec!["featured_image.caption_id"]
     );
+}
+
+async fn the_embargo_holds_until_publication(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let TwoUses {
+        editor,
+        image_id,
+        articles: [a1, a2],
+        captions,
+    } = a_photo_in_two_drafts(&app).await;
+    let (a1, a2) = (a1.as_str(), a2.as_str());
 
     // Embargo: nothing is public before publication.
     assert_problem(
@@ -383,20 +409,14 @@ async fn captions_belong_to_each_use_and_the_embargo_holds(backend: Backend) {
         "not-found",
     );
     assert_eq!(
-        app.get(&format!("/v1/images/{image_id}"))
-            .bearer(&editor)
-            .send()
+        app.get_as(&editor, &format!("/v1/images/{image_id}"))
             .await
             .status,
         200
     );
 
     for id in [a1, a2] {
-        let res = app
-            .post(&format!("/v1/articles/{id}/publish"))
-            .bearer(&editor)
-            .send()
-            .await;
+        let res = app.publish(&editor, id).await;
         assert_eq!(res.status, 200, "{}", res.text);
     }
     let one = app.get(&format!("/v1/articles/{a1}")).send().await.json();
@@ -457,19 +477,12 @@ async fn captions_belong_to_each_use_and_the_embargo_holds(backend: Backend) {
 
     // In use: it cannot be deleted, and the answer names the articles.
     let tag = app
-        .get(&format!("/v1/images/{image_id}"))
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, &format!("/v1/images/{image_id}"))
         .await
         .header("etag")
         .unwrap()
         .to_owned();
-    let refused = app
-        .delete(&format!("/v1/images/{image_id}"))
-        .bearer(&editor)
-        .header("if-match", &tag)
-        .send()
-        .await;
+    let refused = app.delete_image(&editor, &image_id, &tag).await;
     let problem = assert_problem(&refused, 409, "conflict");
     assert!(
         problem["detail"].as_str().unwrap().contains(a1),
@@ -500,11 +513,7 @@ async fn no_photo_goes_out_without_alt_text_and_credit(backend: Backend) {
     )
     .await;
     let article = a["id"].as_str().unwrap();
-    let res = app
-        .post(&format!("/v1/articles/{article}/publish"))
-        .bearer(&editor)
-        .send()
-        .await;
+    let res = app.publish(&editor, article).await;
     let problem = assert_problem(&res, 422, "validation");
     let messages: Vec<&str> = problem["errors"]
         .as_array()
@@ -516,35 +525,28 @@ async fn no_photo_goes_out_without_alt_text_and_credit(backend: Backend) {
     assert!(messages.iter().any(|m| m.contains("alt text")), "{problem}");
     assert!(messages.iter().any(|m| m.contains("credit")), "{problem}");
     assert_eq!(
-        app.get(&format!("/v1/articles/{article}"))
-            .bearer(&editor)
-            .send()
+        app.get_as(&editor, &format!("/v1/articles/{article}"))
             .await
             .json()["status"],
         "draft"
     );
 
     let tag = app
-        .get(&format!("/v1/images/{id}"))
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, &format!("/v1/images/{id}"))
         .await
         .header("etag")
         .unwrap()
         .to_owned();
     let fixed = app
-        .patch(&format!("/v1/images/{id}"))
-        .bearer(&editor)
-        .header("if-match", &tag)
-        .json(&json!({"alt_text": "A street at night", "credit": "Staff photographer"}))
-        .send()
+        .update_image(
+            &editor,
+            id,
+            &tag,
+            &json!({"alt_text": "A street at night", "credit": "Staff photographer"}),
+        )
         .await;
     assert_eq!(fixed.status, 200, "{}", fixed.text);
-    let res = app
-        .post(&format!("/v1/articles/{article}/publish"))
-        .bearer(&editor)
-        .send()
-        .await;
+    let res = app.publish(&editor, article).await;
     assert_eq!(res.status, 200, "{}", res.text);
 }
 
@@ -608,17 +610,14 @@ async fn bad_uploads_are_refused_and_store_nothing(backend: Backend) {
     let res = upload(&app, &editor, &[("file", Some("huge.jpg"), &huge)]).await;
     assert_problem(&res, 413, "payload-too-large");
     let not_multipart = app
-        .post("/v1/images")
-        .bearer(&editor)
-        .json(&json!({"file": "x"}))
-        .send()
+        .post_json(&editor, "/v1/images", &json!({"file": "x"}))
         .await;
     assert_problem(&not_multipart, 415, "unsupported-media-type");
     let anonymous = upload(&app, "not-a-token", &[("file", Some("a.jpg"), &good)]).await;
     assert_problem(&anonymous, 401, "unauthorized");
 
     // Nothing was stored: no row, no file.
-    let list = app.get("/v1/images").bearer(&editor).send().await.json();
+    let list = app.get_as(&editor, "/v1/images").await.json();
     assert!(list["items"].as_array().unwrap().is_empty(), "{list}");
     assert!(walk(&app.db.dir().join("media")).is_empty());
 
@@ -627,17 +626,13 @@ async fn bad_uploads_are_refused_and_store_nothing(backend: Backend) {
         .json();
     let id = ok["id"].as_str().unwrap();
     assert_problem(
-        &app.get(&format!("/v1/images/{id}/file?w=500"))
-            .bearer(&editor)
-            .send()
+        &app.get_as(&editor, &format!("/v1/images/{id}/file?w=500"))
             .await,
         422,
         "validation",
     );
     assert_problem(
-        &app.get(&format!("/v1/images/{id}/file?w=wide"))
-            .bearer(&editor)
-            .send()
+        &app.get_as(&editor, &format!("/v1/images/{id}/file?w=wide"))
             .await,
         400,
         "bad-request",
@@ -654,32 +649,25 @@ async fn bad_uploads_are_refused_and_store_nothing(backend: Backend) {
     let caption =
         |image: &str, text: String| json!({"image_id": image, "article_id": aid, "text": text});
     let missing_image = app
-        .post("/v1/captions")
-        .bearer(&editor)
-        .json(&caption(
-            "01a21bf6-30cb-75a9-98ac-4726716e4db0",
-            "Words.".into(),
-        ))
-        .send()
+        .post_json(
+            &editor,
+            "/v1/captions",
+            &caption("01a21bf6-30cb-75a9-98ac-4726716e4db0", "Words.".into()),
+        )
         .await;
     assert_eq!(
         problem_fields(&assert_problem(&missing_image, 422, "validation")),
         vec!["image_id"]
     );
     let long = app
-        .post("/v1/captions")
-        .bearer(&editor)
-        .json(&caption(id, "x".repeat(10_000)))
-        .send()
+        .post_json(&editor, "/v1/captions", &caption(id, "x".repeat(10_000)))
         .await;
     assert_eq!(
         problem_fields(&assert_problem(&long, 422, "validation")),
         vec!["text"]
     );
     let none = app
-        .get(&format!("/v1/captions?article_id={aid}"))
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, &format!("/v1/captions?article_id={aid}"))
         .await
         .json();
     assert!(none["items"].as_array().unwrap().is_empty());
@@ -717,19 +705,11 @@ async fn an_unused_image_is_deleted_with_its_files(backend: Backend) {
         .send()
         .await;
     assert_problem(&no_match, 428, "precondition-required");
-    let res = app
-        .delete(&format!("/v1/images/{id}"))
-        .bearer(&editor)
-        .header("if-match", "\"v1\"")
-        .send()
-        .await;
+    let res = app.delete_image(&editor, id, "\"v1\"").await;
     assert_eq!(res.status, 204, "{}", res.text);
     assert!(walk(&app.db.dir().join("media")).is_empty());
     assert_problem(
-        &app.get(&format!("/v1/images/{id}"))
-            .bearer(&editor)
-            .send()
-            .await,
+        &app.get_as(&editor, &format!("/v1/images/{id}")).await,
         404,
         "not-found",
     );
@@ -763,10 +743,11 @@ async fn a_new_credit_is_a_new_etag_for_every_page_that_shows_it(backend: Backen
     .await;
     let id = article["id"].as_str().unwrap().to_owned();
     let caption = app
-        .post("/v1/captions")
-        .bearer(&editor)
-        .json(&json!({"image_id": image_id, "article_id": id, "text": "The ferry docks."}))
-        .send()
+        .post_json(
+            &editor,
+            "/v1/captions",
+            &json!({"image_id": image_id, "article_id": id, "text": "The ferry docks."}),
+        )
         .await
         .json();
     let caption_path = format!("/v1/captions/{}", caption["id"].as_str().unwrap());
@@ -775,7 +756,7 @@ async fn a_new_credit_is_a_new_etag_for_every_page_that_shows_it(backend: Backen
         patch_article(&app, &editor, &id, featured).await.status,
         200
     );
-    publish_article(&app, &editor, &id).await;
+    app.publish_article(&editor, &id).await;
     let article_path = format!("/v1/articles/{id}");
 
     let before = app.get(&article_path).send().await;
@@ -788,11 +769,12 @@ async fn a_new_credit_is_a_new_etag_for_every_page_that_shows_it(backend: Backen
 
     let image_tag = app.etag(&format!("/v1/images/{image_id}"), None).await;
     let recredited = app
-        .patch(&format!("/v1/images/{image_id}"))
-        .bearer(&editor)
-        .header("if-match", &image_tag)
-        .json(&json!({"credit": "Photo: Port Authority"}))
-        .send()
+        .update_image(
+            &editor,
+            &image_id,
+            &image_tag,
+            &json!({"credit": "Photo: Port Authority"}),
+        )
         .await;
     assert_eq!(recredited.status, 200, "{}", recredited.text);
 
@@ -824,19 +806,21 @@ async fn a_new_credit_is_a_new_etag_for_every_page_that_shows_it(backend: Backen
     // through (the credit is not the article's own), and then the article has moved on, so the
     // other, of the version before that save, is refused.
     let saved = app
-        .patch(&article_path)
-        .bearer(&editor)
-        .header("if-match", &article_tag)
-        .json(&json!({"standfirst": "Sailings resume on Monday."}))
-        .send()
+        .update_article(
+            &editor,
+            &id,
+            &article_tag,
+            &json!({"standfirst": "Sailings resume on Monday."}),
+        )
         .await;
     assert_eq!(saved.status, 200, "{}", saved.text);
     let stale = app
-        .patch(&article_path)
-        .bearer(&editor)
-        .header("if-match", &new_tag)
-        .json(&json!({"standfirst": "Sailings resume on Tuesday."}))
-        .send()
+        .update_article(
+            &editor,
+            &id,
+            &new_tag,
+            &json!({"standfirst": "Sailings resume on Tuesday."}),
+        )
         .await;
     assert_problem(&stale, 412, "precondition-failed");
 }
@@ -901,11 +885,7 @@ async fn a_withdrawn_image_is_404_and_was_cached_only_briefly(backend: Backend) 
     )
     .await;
     let article_id = article["id"].as_str().unwrap();
-    let res = app
-        .post(&format!("/v1/articles/{article_id}/publish"))
-        .bearer(&editor)
-        .send()
-        .await;
+    let res = app.publish(&editor, article_id).await;
     assert_eq!(res.status, 200, "{}", res.text);
 
     let mut etags = Vec::new();
@@ -931,11 +911,7 @@ async fn a_withdrawn_image_is_404_and_was_cached_only_briefly(backend: Backend) 
     }
 
     // The takedown.
-    let res = app
-        .post(&format!("/v1/articles/{article_id}/unpublish"))
-        .bearer(&editor)
-        .send()
-        .await;
+    let res = app.unpublish(&editor, article_id).await;
     assert_eq!(res.status, 200, "{}", res.text);
     for (path, etag) in &etags {
         assert_problem(&app.get(path).send().await, 404, "not-found");
@@ -948,9 +924,7 @@ async fn a_withdrawn_image_is_404_and_was_cached_only_briefly(backend: Backend) 
     }
     // Staff still see it, privately.
     let staff = app
-        .get(&format!("/v1/images/{image_id}/file"))
-        .bearer(&editor)
-        .send()
+        .get_as(&editor, &format!("/v1/images/{image_id}/file"))
         .await;
     assert_eq!(staff.status, 200);
     assert_eq!(staff.header("cache-control"), Some("private, no-cache"));
@@ -976,7 +950,8 @@ backend_tests!(
     a_new_credit_is_a_new_etag_for_every_page_that_shows_it,
     location_is_stripped_pixels_kept_and_orientation_applied,
     a_rendition_is_made_once_under_concurrent_requests,
-    captions_belong_to_each_use_and_the_embargo_holds,
+    each_use_has_its_own_caption_and_credit,
+    the_embargo_holds_until_publication,
     no_photo_goes_out_without_alt_text_and_credit,
     bad_uploads_are_refused_and_store_nothing,
     an_unused_image_is_deleted_with_its_files,

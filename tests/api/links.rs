@@ -108,8 +108,8 @@ async fn tag_and_author_pages_follow_their_articles_whatever_writes(backend: Bac
             "body": [{"type": "paragraph", "text": "The ferry sails at noon."}],
             "tags": ["harbour"],
         });
-        let id = new_article_id(&app, &tokens.access, &body).await;
-        publish_article(&app, &admin, &id).await;
+        let id = app.new_article_id(&tokens.access, &body).await;
+        app.publish_article(&admin, &id).await;
         ids.push(id);
     }
     let [a, b, c] = [&ids[0], &ids[1], &ids[2]];
@@ -193,8 +193,8 @@ async fn a_link_written_while_its_article_changes_takes_the_last_status() {
     let mut ids = Vec::new();
     for title in ["Dock A", "Dock B"] {
         let body = json!({"title": title, "body": [{"type": "paragraph", "text": "Text."}]});
-        let id = new_article_id(&app, &admin, &body).await;
-        publish_article(&app, &admin, &id).await;
+        let id = app.new_article_id(&admin, &body).await;
+        app.publish_article(&admin, &id).await;
         ids.push(id);
     }
     let test_db = app.stop().await;

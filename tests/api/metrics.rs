@@ -16,13 +16,13 @@ fn sample(text: &str, name: &str, labels: &str) -> Option<f64> {
 async fn metrics_count_requests_cache_pools_and_statuses(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
-    let id = new_article_id(
-        &app,
-        &editor,
-        &json!({"title": "Counted", "body": [{"type": "paragraph", "text": "One."}]}),
-    )
-    .await;
-    publish_article(&app, &editor, &id).await;
+    let id = app
+        .new_article_id(
+            &editor,
+            &json!({"title": "Counted", "body": [{"type": "paragraph", "text": "One."}]}),
+        )
+        .await;
+    app.publish_article(&editor, &id).await;
     for _ in 0..3 {
         assert_eq!(app.get("/v1/articles").send().await.status, 200);
     }

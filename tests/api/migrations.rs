@@ -108,19 +108,19 @@ async fn both_backends_have_the_same_columns(backend: Backend) {
 async fn data_survives_the_newest_migration_down_and_up(backend: Backend) {
     let app = spawn_app(&backend).await;
     let editor = app.admin_token().await;
-    let created = create_article(
-        &app,
-        &editor,
-        &serde_json::json!({
-            "title": "Lock keepers vote to strike",
-            "standfirst": "The canal could close for a week.",
-            "body": [{"type": "paragraph", "text": "Keepers met on Tuesday night."}],
-            "tags": ["canal", "labour"],
-        }),
-    )
-    .await;
+    let created = app
+        .create_article(
+            &editor,
+            &serde_json::json!({
+                "title": "Lock keepers vote to strike",
+                "standfirst": "The canal could close for a week.",
+                "body": [{"type": "paragraph", "text": "Keepers met on Tuesday night."}],
+                "tags": ["canal", "labour"],
+            }),
+        )
+        .await;
     let id = created["id"].as_str().unwrap().to_owned();
-    publish_article(&app, &editor, &id).await;
+    app.publish_article(&editor, &id).await;
     let slug = created["slug"].as_str().unwrap().to_owned();
     let before = app.get(&format!("/v1/articles/{slug}")).send().await;
     assert_eq!(before.status, 200, "{}", before.text);
@@ -140,11 +140,12 @@ async fn data_survives_the_newest_migration_down_and_up(backend: Backend) {
     assert_eq!(found["items"][0]["id"], id.as_str());
     // Writes after the migration keep the search index in step.
     let renamed = app
-        .patch(&format!("/v1/articles/{id}"))
-        .bearer(&editor)
-        .header("if-match", "*")
-        .json(&serde_json::json!({"title": "Lock keepers call off strike"}))
-        .send()
+        .update_article(
+            &editor,
+            &id,
+            "*",
+            &serde_json::json!({"title": "Lock keepers call off strike"}),
+        )
         .await;
     assert_eq!(renamed.status, 200, "{}", renamed.text);
     let found = app.get("/v1/articles?q=call+off").send().await.json();

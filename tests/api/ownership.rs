@@ -26,17 +26,18 @@ async fn image(app: &TestApp, token: &str, seed: u32) -> String {
 
 /// A draft by `token`'s holder showing `image` with a caption; returns (article, caption).
 async fn story(app: &TestApp, token: &str, image: &str) -> (String, String) {
-    let id = new_article_id(
-        app,
-        token,
-        &json!({"title": "Story", "body": [{"type": "image", "image_id": image}]}),
-    )
-    .await;
+    let id = app
+        .new_article_id(
+            token,
+            &json!({"title": "Story", "body": [{"type": "image", "image_id": image}]}),
+        )
+        .await;
     let caption = app
-        .post("/v1/captions")
-        .bearer(token)
-        .json(&json!({"image_id": image, "article_id": id, "text": "A caption."}))
-        .send()
+        .post_json(
+            token,
+            "/v1/captions",
+            &json!({"image_id": image, "article_id": id, "text": "A caption."}),
+        )
         .await;
     assert_eq!(caption.status, 201, "{}", caption.text);
     (id, caption.json()["id"].as_str().unwrap().to_owned())
@@ -69,7 +70,7 @@ async fn roles_resources_and_actions(backend: Backend) {
     let (_, own_draft_caption) = story(&app, &writer, &own_draft_image).await;
     let own_published_image = image(&app, &writer, 2).await;
     let (published, published_caption) = story(&app, &writer, &own_published_image).await;
-    publish_article(&app, &editor, &published).await;
+    app.publish_article(&editor, &published).await;
     // Another writer's image, in their draft.
     let others_image = image(&app, &other, 3).await;
     let (_, others_caption) = story(&app, &other, &others_image).await;
@@ -244,11 +245,11 @@ async fn roles_resources_and_actions(backend: Backend) {
         ),
     ];
     for (who, token, method, path, body, expected) in cases {
-        let before = app.get(&path).bearer(&admin).send().await.text;
+        let before = app.get_as(&admin, &path).await.text;
         let status = send(&app, method, &path, token, body).await;
         assert_eq!(status, expected, "{who} {method} {path}");
         if status == 403 || status == 409 {
-            let after = app.get(&path).bearer(&admin).send().await.text;
+            let after = app.get_as(&admin, &path).await.text;
             assert_eq!(before, after, "{who} {method} {path} changed something");
         }
     }

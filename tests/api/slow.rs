@@ -139,11 +139,7 @@ async fn a_stalled_json_body_gets_408_within_the_deadline(backend: Backend) {
         "answered after {after:?}, not about the 1 s deadline"
     );
     // Nothing was written.
-    let drafts = app
-        .get("/v1/articles?status=any")
-        .bearer(&token)
-        .send()
-        .await;
+    let drafts = app.get_as(&token, "/v1/articles?status=any").await;
     assert_eq!(
         drafts.json()["items"].as_array().map(Vec::len),
         Some(0),
@@ -193,7 +189,7 @@ async fn a_stalled_upload_gets_408_after_a_pause(backend: Backend) {
         after >= Duration::from_millis(900) && after < Duration::from_millis(2500),
         "answered after {after:?}, not about the 1 s pause allowed"
     );
-    let library = app.get("/v1/images").bearer(&token).send().await;
+    let library = app.get_as(&token, "/v1/images").await;
     assert_eq!(
         library.json()["items"].as_array().map(Vec::len),
         Some(0),

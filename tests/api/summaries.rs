@@ -154,8 +154,8 @@ async fn lists_read_stored_summaries_that_no_change_leaves_stale(backend: Backen
             "body": [{"type": "paragraph", "text": "Councillors met at noon."}],
             "tags": ["harbour", format!("tag-{i}")],
         });
-        let id = new_article_id(&app, &tokens.access, &body).await;
-        publish_article(&app, &admin, &id).await;
+        let id = app.new_article_id(&tokens.access, &body).await;
+        app.publish_article(&admin, &id).await;
         ids.push(id);
     }
     let database = Db::open(&app.db.url, 1).unwrap();
@@ -169,11 +169,12 @@ async fn lists_read_stored_summaries_that_no_change_leaves_stale(backend: Backen
 
     // Each change shows in the very next read of every list, with every other summary stored.
     let edit = app
-        .patch(&format!("/v1/articles/{}", ids[0]))
-        .bearer(&admin)
-        .header("if-match", "*")
-        .json(&json!({"title": "Council sells its ferry"}))
-        .send()
+        .update_article(
+            &admin,
+            &ids[0],
+            "*",
+            &json!({"title": "Council sells its ferry"}),
+        )
         .await;
     assert_eq!(edit.status, 200, "{}", edit.text);
     let newest = pages.get("/v1/articles?tag=harbour").await.1;
@@ -187,11 +188,7 @@ async fn lists_read_stored_summaries_that_no_change_leaves_stale(backend: Backen
 
     until_stored(&database).await;
     let retag = app
-        .patch(&format!("/v1/articles/{}", ids[1]))
-        .bearer(&admin)
-        .header("if-match", "*")
-        .json(&json!({"tags": ["pier"]}))
-        .send()
+        .update_article(&admin, &ids[1], "*", &json!({"tags": ["pier"]}))
         .await;
     assert_eq!(retag.status, 200, "{}", retag.text);
     let page = pages.get("/v1/articles").await.1;
@@ -207,11 +204,12 @@ async fn lists_read_stored_summaries_that_no_change_leaves_stale(backend: Backen
     let user_path = format!("/v1/users/{writer}");
     let user_tag = app.etag(&user_path, Some(&admin)).await;
     let renamed = app
-        .patch(&user_path)
-        .bearer(&admin)
-        .header("if-match", &user_tag)
-        .json(&json!({"display_name": "Ana Renamed"}))
-        .send()
+        .update_user(
+            &admin,
+            &writer,
+            &user_tag,
+            &json!({"display_name": "Ana Renamed"}),
+        )
         .await;
     assert_eq!(renamed.status, 200, "{}", renamed.text);
     for path in [
@@ -262,8 +260,8 @@ async fn articles_without_a_summary_row_are_listed(backend: Backend) {
             "body": [{"type": "paragraph", "text": "Councillors met at noon."}],
             "tags": ["harbour"],
         });
-        let id = new_article_id(&app, &admin, &body).await;
-        publish_article(&app, &admin, &id).await;
+        let id = app.new_article_id(&admin, &body).await;
+        app.publish_article(&admin, &id).await;
     }
     let database = Db::open(&app.db.url, 1).unwrap();
     until_stored(&database).await;
@@ -286,6 +284,28 @@ async fn articles_without_a_summary_row_are_listed(backend: Backend) {
     assert_eq!(pages.get("/v1/articles?tag=harbour").await.0, tagged);
 }
 
+/// Blocks until a statement on the PostgreSQL database at `url` waits for a lock (at most 10 s).
+fn until_a_statement_waits_for_a_lock(url: &str) {
+    let mut watch = diesel::PgConnection::establish(url).unwrap();
+    let started = Instant::now();
+    loop {
+        let waiting: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock')",
+        ))
+        .get_result(&mut watch)
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no statement waited for a lock"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// PostgreSQL: a change committed while a server renders a summary leaves the summary stale, not
 /// the render. A render (`refresh_stale`, whose steps this takes one at a time) locks the stale
 /// row before it reads the article and stores what it read; the change's trigger locks that row
@@ -299,7 +319,7 @@ async fn a_change_while_a_summary_renders_leaves_it_stale() {
     let app = spawn_app(&backend).await;
     let admin = app.admin_token().await;
     let body = json!({"title": "Old headline", "body": [{"type": "paragraph", "text": "Text."}]});
-    let id = new_article_id(&app, &admin, &body).await;
+    let id = app.new_article_id(&admin, &body).await;
     let test_db = app.stop().await;
     let connect = || diesel::PgConnection::establish(&test_db.url).unwrap();
     let change = |id: String| {
@@ -343,7 +363,7 @@ async fn a_change_while_a_summary_renders_leaves_it_stale() {
                     .get_result(render)?
             };
             let change = change(id.clone());
-            std::thread::sleep(Duration::from_millis(300));
+            until_a_statement_waits_for_a_lock(&test_db.url);
             assert!(!change.is_finished(), "the change waits for the render");
             diesel::sql_query(
                 "UPDATE article_summaries SET format = $1, summary = $2 WHERE article_id = $3",
@@ -369,7 +389,7 @@ async fn a_change_while_a_summary_renders_leaves_it_stale() {
         let done = refresh_stale(c, 10, &Default::default())?;
         assert_eq!(done.found, 1);
         let change = change(id.clone());
-        std::thread::sleep(Duration::from_millis(300));
+        until_a_statement_waits_for_a_lock(&test_db.url);
         assert!(!change.is_finished(), "the change waits for the render");
         Ok(change)
     })
@@ -395,7 +415,7 @@ async fn a_summary_that_cannot_be_rendered_does_not_stop_the_others(backend: Bac
     let mut ids = Vec::new();
     for title in ["Ferry timetable changes", "Pier reopens"] {
         let body = json!({"title": title, "body": [{"type": "paragraph", "text": "Text."}]});
-        let id = new_article_id(&app, &admin, &body).await;
+        let id = app.new_article_id(&admin, &body).await;
         ids.push(id);
     }
     let test_db = app.stop().await;

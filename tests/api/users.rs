@@ -10,15 +10,16 @@ async fn an_admin_creates_reads_updates_and_deletes_an_account(backend: Backend)
     let admin = app.admin_token().await;
 
     let created = app
-        .post("/v1/users")
-        .bearer(&admin)
-        .json(&json!({
-            "email": "Mykola@Newsroom.example",
-            "display_name": "  Mykola Shevchenko ",
-            "password": "twelve chars ok",
-            "role": "writer"
-        }))
-        .send()
+        .post_json(
+            &admin,
+            "/v1/users",
+            &json!({
+                "email": "Mykola@Newsroom.example",
+                "display_name": "  Mykola Shevchenko ",
+                "password": "twelve chars ok",
+                "role": "writer"
+            }),
+        )
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let user = created.json();
@@ -33,11 +34,7 @@ async fn an_admin_creates_reads_updates_and_deletes_an_account(backend: Backend)
     assert_eq!(user["disabled"], false);
     let etag = created.header("etag").unwrap().to_owned();
 
-    let read = app
-        .get(&format!("/v1/users/{id}"))
-        .bearer(&admin)
-        .send()
-        .await;
+    let read = app.get_as(&admin, &format!("/v1/users/{id}")).await;
     assert_eq!(read.status, 200);
     assert_eq!(read.json(), user);
     assert_eq!(read.header("etag"), Some(etag.as_str()));
@@ -55,11 +52,12 @@ async fn an_admin_creates_reads_updates_and_deletes_an_account(backend: Backend)
     assert_problem(&missing, 428, "precondition-required");
 
     let updated = app
-        .patch(&format!("/v1/users/{id}"))
-        .bearer(&admin)
-        .header("if-match", &etag)
-        .json(&json!({"role": "editor", "display_name": "M. Shevchenko"}))
-        .send()
+        .update_user(
+            &admin,
+            &id,
+            &etag,
+            &json!({"role": "editor", "display_name": "M. Shevchenko"}),
+        )
         .await;
     assert_eq!(updated.status, 200, "{}", updated.text);
     assert_eq!(updated.json()["role"], "editor");
@@ -69,46 +67,19 @@ async fn an_admin_creates_reads_updates_and_deletes_an_account(backend: Backend)
 
     // A second editor working from the old version is stopped, and nothing changes.
     let stale = app
-        .patch(&format!("/v1/users/{id}"))
-        .bearer(&admin)
-        .header("if-match", &etag)
-        .json(&json!({"role": "admin"}))
-        .send()
+        .update_user(&admin, &id, &etag, &json!({"role": "admin"}))
         .await;
     assert_problem(&stale, 412, "precondition-failed");
-    let now = app
-        .get(&format!("/v1/users/{id}"))
-        .bearer(&admin)
-        .send()
-        .await;
+    let now = app.get_as(&admin, &format!("/v1/users/{id}")).await;
     assert_eq!(now.json()["role"], "editor");
 
-    let stale_delete = app
-        .delete(&format!("/v1/users/{id}"))
-        .bearer(&admin)
-        .header("if-match", &etag)
-        .send()
-        .await;
+    let stale_delete = app.delete_user(&admin, &id, &etag).await;
     assert_problem(&stale_delete, 412, "precondition-failed");
-    let deleted = app
-        .delete(&format!("/v1/users/{id}"))
-        .bearer(&admin)
-        .header("if-match", &new_etag)
-        .send()
-        .await;
+    let deleted = app.delete_user(&admin, &id, &new_etag).await;
     assert_eq!(deleted.status, 204, "{}", deleted.text);
-    let gone = app
-        .get(&format!("/v1/users/{id}"))
-        .bearer(&admin)
-        .send()
-        .await;
+    let gone = app.get_as(&admin, &format!("/v1/users/{id}")).await;
     assert_problem(&gone, 404, "not-found");
-    let delete_again = app
-        .delete(&format!("/v1/users/{id}"))
-        .bearer(&admin)
-        .header("if-match", &new_etag)
-        .send()
-        .await;
+    let delete_again = app.delete_user(&admin, &id, &new_etag).await;
     assert_problem(&delete_again, 404, "not-found");
 }
 
@@ -136,7 +107,7 @@ async fn the_list_pages_through_every_account_once(backend: Backend) {
             Some(c) => format!("/v1/users?limit=2&cursor={c}"),
             None => "/v1/users?limit=2".to_owned(),
         };
-        let page = app.get(&path).bearer(&admin).send().await;
+        let page = app.get_as(&admin, &path).await;
         assert_eq!(page.status, 200, "{}", page.text);
         let body = page.json();
         let items = body["items"].as_array().unwrap();
@@ -158,12 +129,7 @@ async fn the_list_pages_through_every_account_once(backend: Backend) {
         assert!(seen.contains(id));
     }
 
-    let writers = app
-        .get("/v1/users?role=writer")
-        .bearer(&admin)
-        .send()
-        .await
-        .json();
+    let writers = app.get_as(&admin, "/v1/users?role=writer").await.json();
     let roles: Vec<&str> = writers["items"]
         .as_array()
         .unwrap()
@@ -173,26 +139,23 @@ async fn the_list_pages_through_every_account_once(backend: Backend) {
     assert_eq!(roles, vec!["writer"; 3]);
 
     assert_problem(
-        &app.get("/v1/users?cursor=garbage")
-            .bearer(&admin)
-            .send()
-            .await,
+        &app.get_as(&admin, "/v1/users?cursor=garbage").await,
         400,
         "bad-request",
     );
     let zero = assert_problem(
-        &app.get("/v1/users?limit=0").bearer(&admin).send().await,
+        &app.get_as(&admin, "/v1/users?limit=0").await,
         422,
         "validation",
     );
     assert_eq!(problem_fields(&zero), vec!["limit"]);
     assert_problem(
-        &app.get("/v1/users?limit=many").bearer(&admin).send().await,
+        &app.get_as(&admin, "/v1/users?limit=many").await,
         400,
         "bad-request",
     );
     assert_problem(
-        &app.get("/v1/users?role=owner").bearer(&admin).send().await,
+        &app.get_as(&admin, "/v1/users?role=owner").await,
         400,
         "bad-request",
     );
@@ -209,10 +172,11 @@ async fn emails_are_unique_ignoring_case(backend: Backend) {
     )
     .await;
     let dup = app
-        .post("/v1/users")
-        .bearer(&admin)
-        .json(&json!({"email": "DESK@newsroom.EXAMPLE", "password": "a long enough passphrase", "role": "editor"}))
-        .send()
+        .post_json(
+            &admin,
+            "/v1/users",
+            &json!({"email": "DESK@newsroom.EXAMPLE", "password": "a long enough passphrase", "role": "editor"}),
+        )
         .await;
     assert_problem(&dup, 409, "conflict");
 }
@@ -221,10 +185,11 @@ async fn invalid_accounts_are_refused_field_by_field(backend: Backend) {
     let app = spawn_app(&backend).await;
     let admin = app.admin_token().await;
     let res = app
-        .post("/v1/users")
-        .bearer(&admin)
-        .json(&json!({"email": "not-an-email", "password": "short", "role": "writer", "display_name": " "}))
-        .send()
+        .post_json(
+            &admin,
+            "/v1/users",
+            &json!({"email": "not-an-email", "password": "short", "role": "writer", "display_name": " "}),
+        )
         .await;
     let problem = assert_problem(&res, 422, "validation");
     let mut fields = problem_fields(&problem);
@@ -239,10 +204,11 @@ async fn invalid_accounts_are_refused_field_by_field(backend: Backend) {
         json!(["admin"]),
     ] {
         let res = app
-            .post("/v1/users")
-            .bearer(&admin)
-            .json(&json!({"email": "a@newsroom.example", "password": "a long enough passphrase", "role": role}))
-            .send()
+            .post_json(
+                &admin,
+                "/v1/users",
+                &json!({"email": "a@newsroom.example", "password": "a long enough passphrase", "role": role}),
+            )
             .await;
         assert_eq!(
             problem_fields(&assert_problem(&res, 422, "validation")),
@@ -252,10 +218,11 @@ async fn invalid_accounts_are_refused_field_by_field(backend: Backend) {
     }
 
     let extra = app
-        .post("/v1/users")
-        .bearer(&admin)
-        .json(&json!({"email": "a@newsroom.example", "password": "a long enough passphrase", "role": "writer", "is_root": true}))
-        .send()
+        .post_json(
+            &admin,
+            "/v1/users",
+            &json!({"email": "a@newsroom.example", "password": "a long enough passphrase", "role": "writer", "is_root": true}),
+        )
         .await;
     assert_eq!(
         problem_fields(&assert_problem(&extra, 422, "validation")),
@@ -263,46 +230,30 @@ async fn invalid_accounts_are_refused_field_by_field(backend: Backend) {
     );
 
     // Nothing was written by any of them.
-    let list = app.get("/v1/users").bearer(&admin).send().await.json();
+    let list = app.get_as(&admin, "/v1/users").await.json();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
 
 async fn the_last_admin_cannot_be_removed(backend: Backend) {
     let app = spawn_app(&backend).await;
     let admin = app.admin_token().await;
-    let me = app.get("/v1/auth/me").bearer(&admin).send().await.json();
+    let me = app.me(&admin).await.json();
     let id = me["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/users/{id}");
     let etag = app
-        .get(&path)
-        .bearer(&admin)
-        .send()
+        .get_as(&admin, &path)
         .await
         .header("etag")
         .unwrap()
         .to_owned();
 
     for change in [json!({"role": "editor"}), json!({"disabled": true})] {
-        let res = app
-            .patch(&path)
-            .bearer(&admin)
-            .header("if-match", &etag)
-            .json(&change)
-            .send()
-            .await;
+        let res = app.update_user(&admin, &id, &etag, &change).await;
         assert_problem(&res, 409, "conflict");
     }
-    let res = app
-        .delete(&path)
-        .bearer(&admin)
-        .header("if-match", &etag)
-        .send()
-        .await;
+    let res = app.delete_user(&admin, &id, &etag).await;
     assert_problem(&res, 409, "conflict");
-    assert_eq!(
-        app.get(&path).bearer(&admin).send().await.json()["role"],
-        "admin"
-    );
+    assert_eq!(app.get_as(&admin, &path).await.json()["role"], "admin");
 
     // With a second admin, the first may step down.
     let second = app
@@ -314,11 +265,7 @@ async fn the_last_admin_cannot_be_removed(backend: Backend) {
         )
         .await;
     let res = app
-        .patch(&path)
-        .bearer(&admin)
-        .header("if-match", &etag)
-        .json(&json!({"role": "editor"}))
-        .send()
+        .update_user(&admin, &id, &etag, &json!({"role": "editor"}))
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     // Now the deputy is the last one.
@@ -328,26 +275,15 @@ async fn the_last_admin_cannot_be_removed(backend: Backend) {
         .access;
     let deputy_path = format!("/v1/users/{second}");
     let deputy_etag = app
-        .get(&deputy_path)
-        .bearer(&deputy)
-        .send()
+        .get_as(&deputy, &deputy_path)
         .await
         .header("etag")
         .unwrap()
         .to_owned();
-    let res = app
-        .delete(&deputy_path)
-        .bearer(&deputy)
-        .header("if-match", &deputy_etag)
-        .send()
-        .await;
+    let res = app.delete_user(&deputy, &second, &deputy_etag).await;
     assert_problem(&res, 409, "conflict");
     // And the demoted first admin has lost admin rights on the very next request.
-    assert_problem(
-        &app.get("/v1/users").bearer(&admin).send().await,
-        403,
-        "forbidden",
-    );
+    assert_problem(&app.get_as(&admin, "/v1/users").await, 403, "forbidden");
 }
 
 async fn a_new_password_works_and_signs_out_old_sessions(backend: Backend) {
@@ -355,28 +291,21 @@ async fn a_new_password_works_and_signs_out_old_sessions(backend: Backend) {
     let admin = app.admin_token().await;
     let (id, writer) = app.user_with_role("writer").await;
     let path = format!("/v1/users/{id}");
-    let read = app.get(&path).bearer(&admin).send().await;
+    let read = app.get_as(&admin, &path).await;
     let email = read.json()["email"].as_str().unwrap().to_owned();
     let res = app
-        .patch(&path)
-        .bearer(&admin)
-        .header("if-match", read.header("etag").unwrap())
-        .json(&json!({"password": "a brand new passphrase"}))
-        .send()
+        .update_user(
+            &admin,
+            &id,
+            read.header("etag").unwrap(),
+            &json!({"password": "a brand new passphrase"}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
-    let old = app
-        .post("/v1/auth/login")
-        .json(&json!({"email": email, "password": "a long enough passphrase"}))
-        .send()
-        .await;
+    let old = app.try_login(&email, "a long enough passphrase").await;
     assert_problem(&old, 401, "unauthorized");
     app.login(&email, "a brand new passphrase").await;
-    let refresh = app
-        .post("/v1/auth/refresh")
-        .json(&json!({"refresh_token": writer.refresh}))
-        .send()
-        .await;
+    let refresh = app.refresh(&writer.refresh).await;
     assert_problem(&refresh, 401, "unauthorized");
 }
 
@@ -387,30 +316,27 @@ async fn an_account_with_work_is_deleted_only_by_handing_it_over(backend: Backen
     let (leaver, leaver_tokens) = app.user_with_role("editor").await;
     let (heir, heir_tokens) = app.user_with_role("editor").await;
     // One story by the leaver alone, one bylined to both (the leaver first).
-    let solo = new_article_id(
-        &app,
-        &leaver_tokens.access,
-        &json!({"title": "Solo", "body": [{"type": "paragraph", "text": "One."}]}),
-    )
-    .await;
-    let shared = new_article_id(
-        &app,
-        &leaver_tokens.access,
-        &json!({"title": "Shared", "body": [{"type": "paragraph", "text": "Two."}],
+    let solo = app
+        .new_article_id(
+            &leaver_tokens.access,
+            &json!({"title": "Solo", "body": [{"type": "paragraph", "text": "One."}]}),
+        )
+        .await;
+    let shared = app
+        .new_article_id(
+            &leaver_tokens.access,
+            &json!({"title": "Shared", "body": [{"type": "paragraph", "text": "Two."}],
                 "authors": [leaver, heir]}),
-    )
-    .await;
-    publish_article(&app, &admin, &solo).await;
-    publish_article(&app, &admin, &shared).await;
+        )
+        .await;
+    app.publish_article(&admin, &solo).await;
+    app.publish_article(&admin, &shared).await;
     let delete = |query: String| {
         let app = &app;
         let admin = admin.clone();
         let leaver = leaver.clone();
         async move {
-            app.delete(&format!("/v1/users/{leaver}{query}"))
-                .bearer(&admin)
-                .header("if-match", "*")
-                .send()
+            app.remove(&admin, &format!("/v1/users/{leaver}{query}"), "*")
                 .await
         }
     };
@@ -459,19 +385,16 @@ async fn an_account_with_work_is_deleted_only_by_handing_it_over(backend: Backen
         .await
         .json();
     assert_eq!(listed["items"].as_array().unwrap().len(), 2, "{listed}");
-    let gone = app
-        .get(&format!("/v1/users/{leaver}"))
-        .bearer(&admin)
-        .send()
-        .await;
+    let gone = app.get_as(&admin, &format!("/v1/users/{leaver}")).await;
     assert_problem(&gone, 404, "not-found");
     // The heir may now edit the solo story as its creator.
     let res = app
-        .patch(&format!("/v1/articles/{solo}"))
-        .bearer(&heir_tokens.access)
-        .header("if-match", "*")
-        .json(&json!({"standfirst": "Handed over."}))
-        .send()
+        .update_article(
+            &heir_tokens.access,
+            &solo,
+            "*",
+            &json!({"standfirst": "Handed over."}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
 }

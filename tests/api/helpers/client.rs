@@ -1,0 +1,188 @@
+//! The client's vocabulary: one method per thing a client does, returning the response (or,
+//! where every caller wants it, the checked JSON).
+
+use serde_json::{Value, json};
+
+use super::{Resp, TestApp};
+
+impl TestApp {
+    /// `GET path` as `token`'s holder.
+    pub async fn get_as(&self, token: &str, path: &str) -> Resp {
+        self.get(path).bearer(token).send().await
+    }
+
+    /// `POST path` with a JSON body as `token`'s holder.
+    pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> Resp {
+        self.post(path).bearer(token).json(body).send().await
+    }
+
+    /// `PATCH path` with `If-Match: etag`.
+    pub async fn update(&self, token: &str, path: &str, etag: &str, patch: &Value) -> Resp {
+        self.patch(path)
+            .bearer(token)
+            .header("if-match", etag)
+            .json(patch)
+            .send()
+            .await
+    }
+
+    /// `DELETE path` with `If-Match: etag`.
+    pub async fn remove(&self, token: &str, path: &str, etag: &str) -> Resp {
+        self.delete(path)
+            .bearer(token)
+            .header("if-match", etag)
+            .send()
+            .await
+    }
+
+    // Authentication.
+
+    /// `POST /v1/auth/login`, whatever the answer.
+    pub async fn try_login(&self, email: &str, password: &str) -> Resp {
+        self.post("/v1/auth/login")
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+    }
+
+    /// `POST /v1/auth/refresh` with this refresh token.
+    pub async fn refresh(&self, refresh_token: &str) -> Resp {
+        self.post("/v1/auth/refresh")
+            .json(&json!({"refresh_token": refresh_token}))
+            .send()
+            .await
+    }
+
+    /// `POST /v1/auth/logout` with this refresh token.
+    pub async fn logout(&self, refresh_token: &str) -> Resp {
+        self.post("/v1/auth/logout")
+            .json(&json!({"refresh_token": refresh_token}))
+            .send()
+            .await
+    }
+
+    /// `GET /v1/auth/me`.
+    pub async fn me(&self, token: &str) -> Resp {
+        self.get_as(token, "/v1/auth/me").await
+    }
+
+    // Articles.
+
+    /// `POST /v1/articles`, whatever the answer.
+    pub async fn post_article(&self, token: &str, body: &Value) -> Resp {
+        self.post_json(token, "/v1/articles", body).await
+    }
+
+    /// Creates an article (asserting 201 and its `Location`); returns it.
+    pub async fn create_article(&self, token: &str, body: &Value) -> Value {
+        let res = self.post_article(token, body).await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        assert_eq!(
+            res.header("location"),
+            Some(format!("/v1/articles/{}", res.json()["id"].as_str().unwrap()).as_str())
+        );
+        res.json()
+    }
+
+    /// Creates an article (see [`TestApp::create_article`]); returns its id.
+    pub async fn new_article_id(&self, token: &str, body: &Value) -> String {
+        self.create_article(token, body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// `PATCH /v1/articles/{id}` with `If-Match`.
+    pub async fn update_article(&self, token: &str, id: &str, etag: &str, patch: &Value) -> Resp {
+        self.update(token, &format!("/v1/articles/{id}"), etag, patch)
+            .await
+    }
+
+    /// `DELETE /v1/articles/{id}` with `If-Match`.
+    pub async fn delete_article(&self, token: &str, id: &str, etag: &str) -> Resp {
+        self.remove(token, &format!("/v1/articles/{id}"), etag)
+            .await
+    }
+
+    /// `POST /v1/articles/{id}/publish` (now), whatever the answer.
+    pub async fn publish(&self, token: &str, id: &str) -> Resp {
+        self.post(&format!("/v1/articles/{id}/publish"))
+            .bearer(token)
+            .send()
+            .await
+    }
+
+    /// `POST /v1/articles/{id}/unpublish` (back to draft), with no body.
+    pub async fn unpublish(&self, token: &str, id: &str) -> Resp {
+        self.post(&format!("/v1/articles/{id}/unpublish"))
+            .bearer(token)
+            .send()
+            .await
+    }
+
+    /// Publishes an article now (asserting 200); returns it.
+    pub async fn publish_article(&self, token: &str, id: &str) -> Value {
+        let res = self.publish(token, id).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        res.json()
+    }
+
+    /// `POST /v1/articles/{id}/corrections`: a reader's report, anonymous.
+    pub async fn report_correction(&self, article_id: &str, body: &Value) -> Resp {
+        self.post(&format!("/v1/articles/{article_id}/corrections"))
+            .json(body)
+            .send()
+            .await
+    }
+
+    // Images, captions, corrections, users.
+
+    /// `POST /v1/images` with the file as the body.
+    pub async fn upload_image(&self, token: &str, content_type: &str, bytes: &[u8]) -> Resp {
+        self.post("/v1/images")
+            .bearer(token)
+            .raw(content_type, bytes.to_vec())
+            .send()
+            .await
+    }
+
+    /// `PATCH /v1/images/{id}` with `If-Match`.
+    pub async fn update_image(&self, token: &str, id: &str, etag: &str, patch: &Value) -> Resp {
+        self.update(token, &format!("/v1/images/{id}"), etag, patch)
+            .await
+    }
+
+    /// `DELETE /v1/images/{id}` with `If-Match`.
+    pub async fn delete_image(&self, token: &str, id: &str, etag: &str) -> Resp {
+        self.remove(token, &format!("/v1/images/{id}"), etag).await
+    }
+
+    /// `PATCH /v1/captions/{id}` with `If-Match`.
+    pub async fn update_caption(&self, token: &str, id: &str, etag: &str, patch: &Value) -> Resp {
+        self.update(token, &format!("/v1/captions/{id}"), etag, patch)
+            .await
+    }
+
+    /// `PATCH /v1/corrections/{id}` with `If-Match`.
+    pub async fn update_correction(
+        &self,
+        token: &str,
+        id: &str,
+        etag: &str,
+        patch: &Value,
+    ) -> Resp {
+        self.update(token, &format!("/v1/corrections/{id}"), etag, patch)
+            .await
+    }
+
+    /// `PATCH /v1/users/{id}` with `If-Match`.
+    pub async fn update_user(&self, token: &str, id: &str, etag: &str, patch: &Value) -> Resp {
+        self.update(token, &format!("/v1/users/{id}"), etag, patch)
+            .await
+    }
+
+    /// `DELETE /v1/users/{id}` with `If-Match`.
+    pub async fn delete_user(&self, token: &str, id: &str, etag: &str) -> Resp {
+        self.remove(token, &format!("/v1/users/{id}"), etag).await
+    }
+}
