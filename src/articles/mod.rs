@@ -2,8 +2,10 @@
 
 pub mod body;
 pub mod handlers;
+pub mod listing;
 pub mod model;
 pub mod search;
+pub mod service;
 pub mod slug;
 pub mod summaries;
 
