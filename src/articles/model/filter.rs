@@ -68,13 +68,156 @@ pub struct Filter {
     pub terms: Option<Vec<String>>,
 }
 
+/// One condition of a list on `articles`. [`Filter::conditions`] describes a list as these, once;
+/// each kind of statement compiles them: diesel's lists and PostgreSQL's search ([`filtered!`]),
+/// SQLite's search text ([`super::matches`]), and the public list's link-table pages
+/// ([`OneRange`]). Their `match`es are exhaustive, so a new kind of condition does not compile
+/// until each of them states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition<'a> {
+    /// `status = 'published'` and the like.
+    Status(&'static str),
+    /// Due by this time: `published_at <= now` (the public list).
+    Due(NaiveDateTime),
+    /// Still to come at this time: `published_at > now` (the scheduled list).
+    NotDue(NaiveDateTime),
+    /// Linked by a tag or an author: `id IN (SELECT article_id FROM link WHERE key = ?)`.
+    Linked(Link, &'a str),
+    /// `column = ?`.
+    Equals(Column, &'a str),
+    /// `published_at >= t`.
+    PublishedAfter(NaiveDateTime),
+    /// `published_at < t`.
+    PublishedBefore(NaiveDateTime),
+}
+
+/// A link table a list filters by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// `article_tags`, by tag.
+    Tag,
+    /// `article_authors`, by user id.
+    Author,
+}
+
+/// A column of `articles` a list filters by equality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// `articles.section`.
+    Section,
+    /// `articles.language`.
+    Language,
+}
+
+impl Column {
+    /// The column as SQL text names it.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::Section => "articles.section",
+            Self::Language => "articles.language",
+        }
+    }
+}
+
+impl Condition<'_> {
+    /// The time a list is due by, if it is (the public list).
+    pub fn due(conditions: &[Self]) -> Option<NaiveDateTime> {
+        conditions.iter().find_map(|c| match *c {
+            Self::Due(now) => Some(now),
+            _ => None,
+        })
+    }
+
+    /// The list's `published_before`, if any.
+    pub fn before(conditions: &[Self]) -> Option<NaiveDateTime> {
+        conditions.iter().find_map(|c| match *c {
+            Self::PublishedBefore(t) => Some(t),
+            _ => None,
+        })
+    }
+}
+
+impl Filter {
+    /// The list in `scope` at `now` with these filters, as conditions in the order its
+    /// statements state them: the one description of a list (without its search terms, which
+    /// each backend matches its own way).
+    pub fn conditions(&self, scope: Scope, now: NaiveDateTime) -> Vec<Condition<'_>> {
+        let mut conditions = Vec::new();
+        match scope {
+            Scope::Public => {
+                conditions.extend([Condition::Status("published"), Condition::Due(now)])
+            }
+            Scope::Scheduled => {
+                conditions.extend([Condition::Status("published"), Condition::NotDue(now)]);
+            }
+            Scope::Draft => conditions.push(Condition::Status("draft")),
+            Scope::Archived => conditions.push(Condition::Status("archived")),
+            Scope::Any => {}
+        }
+        if let Some(tag) = &self.tag {
+            conditions.push(Condition::Linked(Link::Tag, tag));
+        }
+        if let Some(author) = &self.author {
+            conditions.push(Condition::Linked(Link::Author, author));
+        }
+        if let Some(section) = &self.section {
+            conditions.push(Condition::Equals(Column::Section, section));
+        }
+        if let Some(language) = &self.language {
+            conditions.push(Condition::Equals(Column::Language, language));
+        }
+        if let Some(after) = self.published_after {
+            conditions.push(Condition::PublishedAfter(after));
+        }
+        if let Some(before) = self.published_before {
+            conditions.push(Condition::PublishedBefore(before));
+        }
+        conditions
+    }
+}
+
+/// A due list that is one range of one index: the publication-time index of `articles`, or, by
+/// one tag or one author, that link table's `(key, public_at, article_id)` index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OneRange<'a> {
+    /// The link table and its key, if the range is one.
+    pub link: Option<(Link, &'a str)>,
+    /// `published_after`.
+    pub after: Option<NaiveDateTime>,
+}
+
+impl<'a> OneRange<'a> {
+    /// The range `conditions` read, if they are one.
+    pub fn of(conditions: &[Condition<'a>]) -> Option<Self> {
+        let mut range = Self {
+            link: None,
+            after: None,
+        };
+        let mut due = false;
+        for condition in conditions {
+            match *condition {
+                Condition::Status(_) | Condition::PublishedBefore(_) => {}
+                Condition::Due(_) => due = true,
+                Condition::PublishedAfter(t) => range.after = Some(t),
+                Condition::Linked(link, key) if range.link.is_none() => {
+                    range.link = Some((link, key));
+                }
+                Condition::Linked(..) | Condition::NotDue(_) | Condition::Equals(..) => {
+                    return None;
+                }
+            }
+        }
+        due.then_some(range)
+    }
+}
+
 /// The one upper bound on the publication time of a public list: the tightest of "due by now",
 /// `published_before` and the cursor, since each of the others follows from it. With more than
 /// one, SQLite's planner may start the index range at the wrong one (`<= now`) and walk the list
 /// from its newest end to a deep cursor; with one, the range starts where the page does whatever
 /// the planner knows of the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Upper<'a> {
+pub enum Upper<'a> {
     /// `at < t`.
     Before(NaiveDateTime),
     /// After a cursor, newest first: `at <= t AND (at < t OR id < i)`.
@@ -84,7 +227,7 @@ pub(super) enum Upper<'a> {
 }
 
 impl<'a> Upper<'a> {
-    pub(super) fn tightest(
+    pub fn tightest(
         now: NaiveDateTime,
         before: Option<NaiveDateTime>,
         cursor: Option<(NaiveDateTime, &'a str)>,
@@ -120,81 +263,78 @@ macro_rules! below {
     };
 }
 
-/// Applies a list's scope and filters to a boxed query over `articles` (alone or joined); for
-/// the public scope also the cursor (for the others, [`list`] applies it).
+/// Applies a list's [`Condition`]s to a boxed query over `articles` (alone or joined), in
+/// order: the diesel compilation of a list's description. A due list (the public one) states one
+/// upper bound on the publication time, the tightest of due, `published_before` and `$cursor`
+/// (see [`Upper`]), and reads its tag and author links by their `public_at` index ranges.
 macro_rules! filtered {
-    ($query:expr, $scope:expr, $filter:expr, $now:expr, $cursor:expr) => {{
+    ($query:expr, $conditions:expr, $cursor:expr) => {{
+        use $crate::articles::model::filter::{Column, Condition, Link, Upper};
+        let conditions: &[Condition<'_>] = $conditions;
+        let due = Condition::due(conditions);
         let mut query = $query;
-        let (scope, filter, now): (Scope, &Filter, NaiveDateTime) = ($scope, $filter, $now);
-        query = match scope {
-            Scope::Public => below!(
-                query.filter(articles::status.eq("published")),
-                Upper::tightest(now, filter.published_before, $cursor),
-                articles::published_at,
-                articles::id
-            ),
-            Scope::Scheduled => query
-                .filter(articles::status.eq("published"))
-                .filter(articles::published_at.gt(now)),
-            Scope::Draft => query.filter(articles::status.eq("draft")),
-            Scope::Archived => query.filter(articles::status.eq("archived")),
-            Scope::Any => query,
-        };
-        // For the public list these use the (tag | author, public_at) indexes.
-        let public = scope == Scope::Public;
-        if let Some(tag) = &filter.tag {
-            let links = article_tags::table.filter(article_tags::tag.eq(tag.clone()));
-            query = if public {
-                query.filter(
-                    articles::id.eq_any(
-                        links
-                            .filter(article_tags::public_at.le(now))
-                            .select(article_tags::article_id),
-                    ),
-                )
-            } else {
-                query.filter(articles::id.eq_any(links.select(article_tags::article_id)))
+        for condition in conditions {
+            query = match *condition {
+                Condition::Status(status) => query.filter(articles::status.eq(status)),
+                Condition::Due(now) => below!(
+                    query,
+                    Upper::tightest(now, Condition::before(conditions), $cursor),
+                    articles::published_at,
+                    articles::id
+                ),
+                Condition::NotDue(now) => query.filter(articles::published_at.gt(now)),
+                Condition::Linked(Link::Tag, tag) => {
+                    let links = article_tags::table.filter(article_tags::tag.eq(tag.to_owned()));
+                    match due {
+                        Some(now) => query.filter(
+                            articles::id.eq_any(
+                                links
+                                    .filter(article_tags::public_at.le(now))
+                                    .select(article_tags::article_id),
+                            ),
+                        ),
+                        None => query
+                            .filter(articles::id.eq_any(links.select(article_tags::article_id))),
+                    }
+                }
+                Condition::Linked(Link::Author, author) => {
+                    let links = article_authors::table
+                        .filter(article_authors::user_id.eq(author.to_owned()));
+                    match due {
+                        Some(now) => query.filter(
+                            articles::id.eq_any(
+                                links
+                                    .filter(article_authors::public_at.le(now))
+                                    .select(article_authors::article_id),
+                            ),
+                        ),
+                        None => query
+                            .filter(articles::id.eq_any(links.select(article_authors::article_id))),
+                    }
+                }
+                Condition::Equals(Column::Section, value) => {
+                    query.filter(articles::section.eq(value.to_owned()))
+                }
+                Condition::Equals(Column::Language, value) => {
+                    query.filter(articles::language.eq(value.to_owned()))
+                }
+                Condition::PublishedAfter(t) => query.filter(articles::published_at.ge(t)),
+                // A due list has it in its one upper bound.
+                Condition::PublishedBefore(_) if due.is_some() => query,
+                Condition::PublishedBefore(t) => query.filter(articles::published_at.lt(t)),
             };
-        }
-        if let Some(author) = &filter.author {
-            let links = article_authors::table.filter(article_authors::user_id.eq(author.clone()));
-            query = if public {
-                query.filter(
-                    articles::id.eq_any(
-                        links
-                            .filter(article_authors::public_at.le(now))
-                            .select(article_authors::article_id),
-                    ),
-                )
-            } else {
-                query.filter(articles::id.eq_any(links.select(article_authors::article_id)))
-            };
-        }
-        if let Some(section) = &filter.section {
-            query = query.filter(articles::section.eq(section.clone()));
-        }
-        if let Some(language) = &filter.language {
-            query = query.filter(articles::language.eq(language.clone()));
-        }
-        if let Some(after) = filter.published_after {
-            query = query.filter(articles::published_at.ge(after));
-        }
-        if !public && let Some(before) = filter.published_before {
-            query = query.filter(articles::published_at.lt(before));
         }
         query
     }};
 }
 
 /// How PostgreSQL is to plan a list's statements. The public list, whole or by one tag or one
-/// author, reads one range of one index whatever the values (see [`public_cards`]), so its plans
-/// are reused; a search, and every other combination of filters, is planned for its values.
+/// author, reads one range of one index whatever the values (see [`super::public_cards`]), so its
+/// plans are reused; a search, and every other combination of filters, is planned for its values.
 pub fn plans(scope: Scope, filter: &Filter) -> Plans {
     let one_range = scope == Scope::Public
         && filter.terms.is_none()
-        && filter.section.is_none()
-        && filter.language.is_none()
-        && !(filter.tag.is_some() && filter.author.is_some());
+        && OneRange::of(&filter.conditions(scope, NaiveDateTime::MIN)).is_some();
     if one_range {
         Plans::Reused
     } else {

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::filter::Upper;
+use super::filter::{Condition, Link, OneRange, Upper};
 use super::matches::{Page, search};
 use super::*;
 use crate::db::DbConn;
@@ -15,7 +15,9 @@ use crate::db::schema::{article_authors, article_summaries, article_tags, articl
 /// time is the database's copy of each article's (migration `link_public_at`), so `articles` is
 /// not read.
 macro_rules! link_cards {
-    ($conn:expr, $table:ident, $key:ident, $value:expr, $filter:expr, $cursor:expr, $limit:expr, $now:expr) => {{
+    ($conn:expr, $table:ident, $key:ident, $value:expr, $conditions:expr, $after:expr, $cursor:expr, $limit:expr) => {{
+        let conditions: &[Condition<'_>] = $conditions;
+        let now = Condition::due(conditions).unwrap_or(NaiveDateTime::MIN);
         let mut query = $table::table
             .left_join(
                 article_summaries::table.on(article_summaries::article_id.eq($table::article_id)),
@@ -30,12 +32,12 @@ macro_rules! link_cards {
             .order(($table::public_at.desc(), $table::article_id.desc()))
             .limit($limit)
             .into_boxed();
-        if let Some(after) = $filter.published_after {
+        if let Some(after) = $after {
             query = query.filter($table::public_at.ge(after));
         }
         let rows: Vec<(String, Option<NaiveDateTime>, Option<i32>, Option<String>)> = below!(
             query,
-            Upper::tightest($now, $filter.published_before, $cursor),
+            Upper::tightest(now, Condition::before(conditions), $cursor),
             $table::public_at,
             $table::article_id
         )
@@ -72,9 +74,7 @@ pub fn list(
     let cursor = Position::published(after);
     let mut query = filtered!(
         articles::table.select(SUMMARY_COLUMNS).into_boxed(),
-        scope,
-        filter,
-        now,
+        &filter.conditions(scope, now),
         cursor
     );
     if scope.by_publication() {
@@ -123,43 +123,46 @@ pub fn public_cards(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<Card>> {
     let cursor = Position::published(after);
-    if filter.section.is_none() && filter.language.is_none() {
-        match (&filter.tag, &filter.author) {
-            (Some(tag), None) => {
-                return Ok(link_cards!(
-                    conn,
-                    article_tags,
-                    tag,
-                    tag,
-                    filter,
-                    cursor,
-                    limit,
-                    now
-                ));
-            }
-            (None, Some(author)) => {
-                return Ok(link_cards!(
-                    conn,
-                    article_authors,
-                    user_id,
-                    author,
-                    filter,
-                    cursor,
-                    limit,
-                    now
-                ));
-            }
-            _ => {}
+    let conditions = filter.conditions(Scope::Public, now);
+    match OneRange::of(&conditions) {
+        Some(OneRange {
+            link: Some((Link::Tag, tag)),
+            after,
+        }) => {
+            return Ok(link_cards!(
+                conn,
+                article_tags,
+                tag,
+                tag,
+                &conditions,
+                after,
+                cursor,
+                limit
+            ));
         }
+        Some(OneRange {
+            link: Some((Link::Author, author)),
+            after,
+        }) => {
+            return Ok(link_cards!(
+                conn,
+                article_authors,
+                user_id,
+                author,
+                &conditions,
+                after,
+                cursor,
+                limit
+            ));
+        }
+        _ => {}
     }
     let rows = filtered!(
         articles::table
             .left_join(article_summaries::table)
             .select(card_columns())
             .into_boxed(),
-        Scope::Public,
-        filter,
-        now,
+        &conditions,
         cursor
     )
     .order((articles::published_at.desc(), articles::id.desc()))

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use super::filter::Upper;
+use super::filter::{Condition, Link};
 use super::*;
 use crate::db::DbConn;
 use crate::db::schema::{article_authors, article_tags, articles};
@@ -130,9 +130,7 @@ fn pg_matches(
         articles::table
             .select((articles::id, articles::title, articles::standfirst))
             .into_boxed::<diesel::pg::Pg>(),
-        scope,
-        filter,
-        now,
+        &filter.conditions(scope, now),
         None
     )
     .filter(pg_search::Matches(terms.join(" ")));
@@ -313,53 +311,52 @@ impl SearchSql {
         self
     }
 
-    /// The scope's and the filter's conditions on `articles`, each after an `AND`.
-    fn filtered(&mut self, scope: Scope, filter: &Filter, now: NaiveDateTime) -> &mut Self {
-        match scope {
-            Scope::Public => {
-                self.push(" AND articles.status = 'published' AND articles.published_at <= ")
-                    .bind(Bind::Time(now));
+    /// A list's conditions on `articles` (see [`Condition`]), each after an `AND`: SQLite's text
+    /// of the same description that [`filtered!`] compiles for diesel. The FTS index drives this
+    /// statement, so every bound is stated as it is and the links are read by key alone.
+    fn filtered(&mut self, conditions: &[Condition<'_>]) -> &mut Self {
+        for condition in conditions {
+            match *condition {
+                Condition::Status(status) => {
+                    // A closed set of literals, written as the indexes have them.
+                    self.push(" AND articles.status = '").push(status).push("'");
+                }
+                Condition::Due(now) => {
+                    self.push(" AND articles.published_at <= ")
+                        .bind(Bind::Time(now));
+                }
+                Condition::NotDue(now) => {
+                    self.push(" AND articles.published_at > ")
+                        .bind(Bind::Time(now));
+                }
+                Condition::Linked(link, key) => {
+                    let (table, column) = match link {
+                        Link::Tag => ("article_tags", "tag"),
+                        Link::Author => ("article_authors", "user_id"),
+                    };
+                    self.push(" AND articles.id IN (SELECT article_id FROM ")
+                        .push(table)
+                        .push(" WHERE ")
+                        .push(column)
+                        .push(" = ")
+                        .bind(Bind::Text(key.to_owned()))
+                        .push(")");
+                }
+                Condition::Equals(column, value) => {
+                    self.push(" AND ")
+                        .push(column.sql())
+                        .push(" = ")
+                        .bind(Bind::Text(value.to_owned()));
+                }
+                Condition::PublishedAfter(t) => {
+                    self.push(" AND articles.published_at >= ")
+                        .bind(Bind::Time(t));
+                }
+                Condition::PublishedBefore(t) => {
+                    self.push(" AND articles.published_at < ")
+                        .bind(Bind::Time(t));
+                }
             }
-            Scope::Scheduled => {
-                self.push(" AND articles.status = 'published' AND articles.published_at > ")
-                    .bind(Bind::Time(now));
-            }
-            Scope::Draft => {
-                self.push(" AND articles.status = 'draft'");
-            }
-            Scope::Archived => {
-                self.push(" AND articles.status = 'archived'");
-            }
-            Scope::Any => {}
-        }
-        let conditions = [
-            (
-                &filter.tag,
-                " AND articles.id IN (SELECT article_id FROM article_tags WHERE tag = ",
-                ")",
-            ),
-            (
-                &filter.author,
-                " AND articles.id IN (SELECT article_id FROM article_authors WHERE user_id = ",
-                ")",
-            ),
-            (&filter.section, " AND articles.section = ", ""),
-            (&filter.language, " AND articles.language = ", ""),
-        ];
-        for (value, condition, close) in conditions {
-            if let Some(value) = value {
-                self.push(condition)
-                    .bind(Bind::Text(value.clone()))
-                    .push(close);
-            }
-        }
-        if let Some(after) = filter.published_after {
-            self.push(" AND articles.published_at >= ")
-                .bind(Bind::Time(after));
-        }
-        if let Some(before) = filter.published_before {
-            self.push(" AND articles.published_at < ")
-                .bind(Bind::Time(before));
         }
         self
     }
@@ -390,10 +387,56 @@ fn sqlite_matches(
          CROSS JOIN articles ON articles.seq = articles_fts.rowid WHERE articles_fts MATCH ",
     );
     sql.bind(Bind::Text(crate::articles::search::fts5_query(terms)))
-        .filtered(scope, filter, now)
+        .filtered(&filter.conditions(scope, now))
         .push(" ORDER BY articles_fts.rowid DESC LIMIT ")
         .bind(Bind::Int(page.limit))
         .push(" OFFSET ")
         .bind(Bind::Int(page.offset));
     sql.load_sqlite(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Filter, Scope, SearchSql};
+    use chrono::NaiveDateTime;
+
+    fn text(scope: Scope, filter: &Filter) -> String {
+        let mut sql = SearchSql::sqlite("");
+        sql.filtered(&filter.conditions(scope, NaiveDateTime::MIN));
+        sql.text
+    }
+
+    #[test]
+    fn sqlite_search_states_each_condition_of_the_description() {
+        let all = Filter {
+            tag: Some("canal".to_owned()),
+            section: Some("world".to_owned()),
+            author: Some("u1".to_owned()),
+            language: Some("en".to_owned()),
+            published_after: Some(NaiveDateTime::MIN),
+            published_before: Some(NaiveDateTime::MAX),
+            terms: None,
+        };
+        assert_eq!(
+            text(Scope::Public, &all),
+            concat!(
+                " AND articles.status = 'published' AND articles.published_at <= ?",
+                " AND articles.id IN (SELECT article_id FROM article_tags WHERE tag = ?)",
+                " AND articles.id IN (SELECT article_id FROM article_authors WHERE user_id = ?)",
+                " AND articles.section = ? AND articles.language = ?",
+                " AND articles.published_at >= ? AND articles.published_at < ?"
+            )
+        );
+        let none = Filter::default();
+        assert_eq!(
+            text(Scope::Scheduled, &none),
+            " AND articles.status = 'published' AND articles.published_at > ?"
+        );
+        assert_eq!(text(Scope::Draft, &none), " AND articles.status = 'draft'");
+        assert_eq!(
+            text(Scope::Archived, &none),
+            " AND articles.status = 'archived'"
+        );
+        assert_eq!(text(Scope::Any, &none), "");
+    }
 }
