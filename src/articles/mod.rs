@@ -7,6 +7,7 @@ pub mod model;
 pub mod search;
 pub mod service;
 pub mod slug;
+mod status;
 pub mod summaries;
 
 use std::collections::HashMap;
@@ -14,6 +15,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+pub use self::status::{Status, StoredStatus};
 
 use self::body::Block;
 use self::model::ArticleRow;
@@ -30,37 +33,6 @@ pub const MAX_TAGS: usize = 20;
 pub const MAX_AUTHORS: usize = 10;
 pub const MAX_SOURCES: usize = 50;
 pub const MAX_RELATED: usize = 20;
-
-/// Where an article is in its life. `scheduled` is published with a time still to come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Being written; only staff see it.
-    Draft,
-    /// Will become public by itself at `published_at`.
-    Scheduled,
-    /// Public.
-    Published,
-    /// Taken down and kept for the record; only staff see it.
-    Archived,
-}
-
-impl Status {
-    /// The status of a row at `now`.
-    pub fn of(row: &ArticleRow, now: NaiveDateTime) -> Self {
-        Self::at(&row.status, row.published_at, now)
-    }
-
-    /// The status of an article stored as `status`, published at `published_at`, at `now`.
-    pub fn at(status: &str, published_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Self {
-        match (status, published_at) {
-            ("published", Some(at)) if at > now => Self::Scheduled,
-            ("published", _) => Self::Published,
-            ("archived", _) => Self::Archived,
-            _ => Self::Draft,
-        }
-    }
-}
 
 /// A source the story relies on ("according to …").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -681,7 +653,7 @@ pub fn summary(
     now: NaiveDateTime,
 ) -> ApiResult<ArticleSummary> {
     Ok(ArticleSummary {
-        status: Status::at(&row.status, row.published_at, now),
+        status: Status::at(row.status, row.published_at, now),
         authors: relations.authors.remove(&row.id).unwrap_or_default(),
         tags: relations.tags.remove(&row.id).unwrap_or_default(),
         featured_image: match relations.pictures.remove(&row.id) {

@@ -8,7 +8,9 @@ use chrono::{NaiveDateTime, TimeDelta};
 use serde_json::json;
 
 use super::model::{self, ArticleIdentity, ArticleRow, ArticleValues};
-use super::{Article, ArticlePatch, Derived, Fields, Relations, Status, article, fields_of};
+use super::{
+    Article, ArticlePatch, Derived, Fields, Relations, Status, StoredStatus, article, fields_of,
+};
 use crate::auth::AuthUser;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -102,7 +104,7 @@ pub fn delete(
 }
 
 /// A change of status: the revision's action, the stored status and the publication time.
-pub type Transition = (&'static str, &'static str, Option<NaiveDateTime>);
+pub type Transition = (&'static str, StoredStatus, Option<NaiveDateTime>);
 
 /// Fails unless `at`, a time to publish at, is in the future and within ten years.
 pub fn check_publish_at(at: Option<NaiveDateTime>, now: NaiveDateTime) -> ApiResult<()> {
@@ -131,8 +133,8 @@ pub fn publish(
             ));
         }
         Ok(match at {
-            Some(at) => ("schedule", "published", Some(at)),
-            None => ("publish", "published", Some(now)),
+            Some(at) => ("schedule", StoredStatus::Published, Some(at)),
+            None => ("publish", StoredStatus::Published, Some(now)),
         })
     }
 }
@@ -148,8 +150,8 @@ pub fn unpublish(
         (Status::Archived, true) => Err(ApiError::Conflict(
             "the article is archived already".to_owned(),
         )),
-        (_, true) => Ok(("archive", "archived", row.published_at)),
-        (_, false) => Ok(("unpublish", "draft", None)),
+        (_, true) => Ok(("archive", StoredStatus::Archived, row.published_at)),
+        (_, false) => Ok(("unpublish", StoredStatus::Draft, None)),
     }
 }
 
@@ -170,11 +172,11 @@ pub fn set_status(
         if_match.check(row.version)?;
     }
     let (action, status, published_at) = transition(&row, now)?;
-    if status == "published" {
+    if status == StoredStatus::Published {
         check_publishable(conn, &fields)?;
     }
     let mut values = ArticleValues::from_row(&row);
-    values.status = status.to_owned();
+    values.status = status;
     values.published_at = published_at;
     values.version = row.version + 1;
     values.updated_at = now;
@@ -443,8 +445,8 @@ fn save(
     let derived = Derived::from(&fields)?;
     let now = db::now();
     let (status, published_at, version) = match current {
-        Some((row, _)) => (row.status.clone(), row.published_at, row.version + 1),
-        None => ("draft".to_owned(), None, 1),
+        Some((row, _)) => (row.status, row.published_at, row.version + 1),
+        None => (StoredStatus::Draft, None, 1),
     };
     let values = ArticleValues {
         slug: fields.slug.clone(),
@@ -495,7 +497,7 @@ fn save(
         &fields.authors,
         &fields.tags,
         &fields.related,
-        model::public_at(&values.status, values.published_at),
+        model::public_at(values.status, values.published_at),
     )?;
     model::replace_images(conn, id, &refs)?;
     record(
@@ -504,7 +506,7 @@ fn save(
         version,
         &change,
         &fields,
-        &values.status,
+        values.status,
         values.published_at,
     )?;
     model::find(conn, id)?.ok_or_else(|| ApiError::internal("a saved article vanished"))
@@ -516,7 +518,7 @@ fn record(
     version: i64,
     change: &Change<'_>,
     fields: &Fields,
-    status: &str,
+    status: StoredStatus,
     published_at: Option<NaiveDateTime>,
 ) -> ApiResult<()> {
     let snapshot = json!({

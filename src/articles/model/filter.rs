@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 
+use crate::articles::StoredStatus;
 use crate::db::Plans;
 
 /// Which articles a list shows.
@@ -76,7 +77,7 @@ pub struct Filter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Condition<'a> {
     /// `status = 'published'` and the like.
-    Status(&'static str),
+    Status(StoredStatus),
     /// Due by this time: `published_at <= now` (the public list).
     Due(NaiveDateTime),
     /// Still to come at this time: `published_at > now` (the scheduled list).
@@ -144,14 +145,18 @@ impl Filter {
     pub fn conditions(&self, scope: Scope, now: NaiveDateTime) -> Vec<Condition<'_>> {
         let mut conditions = Vec::new();
         match scope {
-            Scope::Public => {
-                conditions.extend([Condition::Status("published"), Condition::Due(now)])
-            }
+            Scope::Public => conditions.extend([
+                Condition::Status(StoredStatus::Published),
+                Condition::Due(now),
+            ]),
             Scope::Scheduled => {
-                conditions.extend([Condition::Status("published"), Condition::NotDue(now)]);
+                conditions.extend([
+                    Condition::Status(StoredStatus::Published),
+                    Condition::NotDue(now),
+                ]);
             }
-            Scope::Draft => conditions.push(Condition::Status("draft")),
-            Scope::Archived => conditions.push(Condition::Status("archived")),
+            Scope::Draft => conditions.push(Condition::Status(StoredStatus::Draft)),
+            Scope::Archived => conditions.push(Condition::Status(StoredStatus::Archived)),
             Scope::Any => {}
         }
         if let Some(tag) = &self.tag {

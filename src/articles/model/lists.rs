@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::filter::{Condition, Link, OneRange, Upper};
 use super::matches::{Page, search};
 use super::*;
+use crate::articles::StoredStatus;
 use crate::db::DbConn;
 use crate::db::schema::{article_authors, article_summaries, article_tags, articles};
 
@@ -199,7 +200,7 @@ pub fn cards_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Card>> {
 /// leave, is listed all the same, as stale).
 type CardRow = (
     String,
-    String,
+    StoredStatus,
     Option<NaiveDateTime>,
     Option<i32>,
     Option<String>,
@@ -229,7 +230,7 @@ fn card_columns() -> CardColumns {
 /// format than this server's is stale.
 fn published_cards(rows: Vec<CardRow>) -> Vec<Card> {
     rows.into_iter()
-        .filter(|(_, status, _, _, _)| status == "published")
+        .filter(|(_, status, _, _, _)| *status == StoredStatus::Published)
         .map(|(id, _, published_at, format, summary)| Card {
             id,
             published_at,

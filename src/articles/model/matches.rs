@@ -319,7 +319,9 @@ impl SearchSql {
             match *condition {
                 Condition::Status(status) => {
                     // A closed set of literals, written as the indexes have them.
-                    self.push(" AND articles.status = '").push(status).push("'");
+                    self.push(" AND articles.status = '")
+                        .push(status.as_str())
+                        .push("'");
                 }
                 Condition::Due(now) => {
                     self.push(" AND articles.published_at <= ")

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
+use crate::articles::StoredStatus;
 use crate::db::DbConn;
 use crate::db::schema::{
     article_authors, article_images, article_related, article_tags, articles, users,
@@ -169,7 +170,7 @@ pub fn related_of(
     }
     let visible: Vec<String> = articles::table
         .filter(articles::id.eq_any(&related))
-        .filter(articles::status.eq("published"))
+        .filter(articles::status.eq(StoredStatus::Published))
         .filter(articles::published_at.le(now))
         .select(articles::id)
         .load(conn)?;

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::articles::StoredStatus;
 use crate::db::DbConn;
 use crate::db::schema::{article_slugs, articles, users};
 
@@ -18,7 +19,7 @@ pub struct ArticleRow {
     pub body_text: String,
     pub excerpt: String,
     pub excerpt_is_custom: bool,
-    pub status: String,
+    pub status: StoredStatus,
     pub published_at: Option<NaiveDateTime>,
     pub section: Option<String>,
     pub language: String,
@@ -39,7 +40,7 @@ pub struct SummaryRow {
     pub title: String,
     pub standfirst: String,
     pub excerpt: String,
-    pub status: String,
+    pub status: StoredStatus,
     pub published_at: Option<NaiveDateTime>,
     pub section: Option<String>,
     pub language: String,
@@ -92,7 +93,7 @@ pub struct ArticleValues {
     pub body_text: String,
     pub excerpt: String,
     pub excerpt_is_custom: bool,
-    pub status: String,
+    pub status: StoredStatus,
     pub published_at: Option<NaiveDateTime>,
     pub section: Option<String>,
     pub language: String,
@@ -115,7 +116,7 @@ impl ArticleValues {
             body_text: row.body_text.clone(),
             excerpt: row.excerpt.clone(),
             excerpt_is_custom: row.excerpt_is_custom,
-            status: row.status.clone(),
+            status: row.status,
             published_at: row.published_at,
             section: row.section.clone(),
             language: row.language.clone(),
@@ -220,7 +221,7 @@ pub fn find_by_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<ArticleRo
 /// When the next scheduled article becomes public, if any is scheduled.
 pub fn next_publication(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
     articles::table
-        .filter(articles::status.eq("published"))
+        .filter(articles::status.eq(StoredStatus::Published))
         .filter(articles::published_at.gt(crate::db::now()))
         .select(diesel::dsl::min(articles::published_at))
         .first(conn)
@@ -295,6 +296,11 @@ pub fn existing_articles(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<S
 }
 
 /// When an article is public for list purposes: its publication time while it is published.
-pub fn public_at(status: &str, published_at: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
-    (status == "published").then_some(published_at).flatten()
+pub fn public_at(
+    status: StoredStatus,
+    published_at: Option<NaiveDateTime>,
+) -> Option<NaiveDateTime> {
+    (status == StoredStatus::Published)
+        .then_some(published_at)
+        .flatten()
 }
