@@ -532,28 +532,23 @@ pub async fn list_revisions(
         .transpose()?;
     let rows = state
         .db
-        .read(move |conn| {
-            model::find(conn, &id)?.ok_or_else(not_found)?;
-            Ok(model::revisions(conn, &id, before, limit + 1)?)
-        })
+        .read(move |conn| service::revisions(conn, &id, before, limit + 1))
         .await?;
-    let (rows, next_cursor) = pagination::paginate(rows, limit, "revisions", |r| r.0.to_string());
+    let (rows, next_cursor) =
+        pagination::paginate(rows, limit, "revisions", |r| r.version.to_string());
     let items = rows
         .into_iter()
-        .map(
-            |(version, action, changed, created_at, editor_id, editor_name)| {
-                Ok(Revision {
-                    version,
-                    action,
-                    changed: serde_json::from_str(&changed).map_err(ApiError::internal)?,
-                    editor: editor_id
-                        .zip(editor_name)
-                        .map(|(id, display_name)| Author { id, display_name }),
-                    created_at: created_at.and_utc(),
-                })
-            },
-        )
-        .collect::<ApiResult<Vec<_>>>()?;
+        .map(|row| Revision {
+            version: row.version,
+            action: row.action,
+            changed: row.changed.0,
+            editor: row
+                .editor_id
+                .zip(row.editor_name)
+                .map(|(id, display_name)| Author { id, display_name }),
+            created_at: row.created_at.and_utc(),
+        })
+        .collect();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE_CACHE))
         .json(RevisionPage { items, next_cursor }))

@@ -593,13 +593,13 @@ impl Relations {
     /// Groups rows from [`model::relations_of`].
     pub fn group(rows: Vec<model::RelationRow>) -> Self {
         let mut r = Self::default();
-        for (article, _, value, display_name) in rows {
-            match display_name {
-                Some(display_name) => r.authors.entry(article).or_default().push(Author {
-                    id: value,
+        for row in rows {
+            match row.display_name {
+                Some(display_name) => r.authors.entry(row.article_id).or_default().push(Author {
+                    id: row.value,
                     display_name,
                 }),
-                None => r.tags.entry(article).or_default().push(value),
+                None => r.tags.entry(row.article_id).or_default().push(row.value),
             }
         }
         r

@@ -590,3 +590,14 @@ fn may_edit(
     }
     Ok(())
 }
+
+/// The revisions of the article `id` older than `before` (a version), newest first.
+pub fn revisions(
+    conn: &mut DbConn,
+    id: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> ApiResult<Vec<model::RevisionRow>> {
+    model::find(conn, id)?.ok_or_else(not_found)?;
+    Ok(model::revisions(conn, id, before, limit)?)
+}

@@ -36,7 +36,7 @@ macro_rules! link_cards {
         if let Some(after) = $after {
             query = query.filter($table::public_at.ge(after));
         }
-        let rows: Vec<(String, Option<NaiveDateTime>, Option<i32>, Option<String>)> = below!(
+        let rows: Vec<LinkCardRow> = below!(
             query,
             Upper::tightest(now, Condition::before(conditions), $cursor),
             $table::public_at,
@@ -44,13 +44,22 @@ macro_rules! link_cards {
         )
         .load($conn)?;
         rows.into_iter()
-            .map(|(id, published_at, format, summary)| Card {
-                id,
-                published_at,
-                summary: summary.filter(|_| format == Some(crate::articles::summaries::FORMAT)),
+            .map(|row| Card {
+                id: row.article_id,
+                published_at: row.public_at,
+                summary: stored(row.format, row.summary),
             })
             .collect()
     }};
+}
+
+/// A card read from a link table joined to the stored summaries (see [`link_cards!`]).
+#[derive(Debug, Queryable)]
+struct LinkCardRow {
+    article_id: String,
+    public_at: Option<NaiveDateTime>,
+    format: Option<i32>,
+    summary: Option<String>,
 }
 
 /// One page of a list (`limit + 1` rows, to tell whether there is a next page), as rows to
@@ -198,13 +207,30 @@ pub fn cards_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Card>> {
 /// A card with its article's status and its summary's format, read from `articles` joined to
 /// `article_summaries` (a left join: an article without a summary row, which the triggers never
 /// leave, is listed all the same, as stale).
-type CardRow = (
-    String,
-    StoredStatus,
-    Option<NaiveDateTime>,
-    Option<i32>,
-    Option<String>,
-);
+#[derive(Debug, Queryable)]
+struct CardRow {
+    id: String,
+    status: StoredStatus,
+    published_at: Option<NaiveDateTime>,
+    format: Option<i32>,
+    summary: Option<String>,
+}
+
+impl CardRow {
+    /// Its card; a summary of another format than this server's is stale.
+    fn card(self) -> Card {
+        Card {
+            id: self.id,
+            published_at: self.published_at,
+            summary: stored(self.format, self.summary),
+        }
+    }
+}
+
+/// A stored summary if it is of this server's format (else stale: `None`).
+fn stored(format: Option<i32>, summary: Option<String>) -> Option<String> {
+    summary.filter(|_| format == Some(crate::articles::summaries::FORMAT))
+}
 
 /// The columns of a [`CardRow`].
 type CardColumns = (
@@ -230,12 +256,8 @@ fn card_columns() -> CardColumns {
 /// format than this server's is stale.
 fn published_cards(rows: Vec<CardRow>) -> Vec<Card> {
     rows.into_iter()
-        .filter(|(_, status, _, _, _)| *status == StoredStatus::Published)
-        .map(|(id, _, published_at, format, summary)| Card {
-            id,
-            published_at,
-            summary: summary.filter(|_| format == Some(crate::articles::summaries::FORMAT)),
-        })
+        .filter(|row| row.status == StoredStatus::Published)
+        .map(CardRow::card)
         .collect()
 }
 

@@ -104,7 +104,7 @@ pub(super) struct Page {
 type Tier = u8;
 
 /// A match of a search: its id, and the headline and standfirst its tier is read from.
-#[derive(QueryableByName)]
+#[derive(QueryableByName, Queryable)]
 struct Hit {
     #[diesel(sql_type = Text)]
     id: String,
@@ -137,19 +137,11 @@ fn pg_matches(
     if let Some(since) = since {
         query = query.filter(pg_search::PublishedSince(since));
     }
-    let rows: Vec<(String, String, String)> = query
+    query
         .order((articles::published_at.desc(), articles::id.desc()))
         .limit(page.limit)
         .offset(page.offset)
-        .load(c)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, title, standfirst)| Hit {
-            id,
-            title,
-            standfirst,
-        })
-        .collect())
+        .load(c)
 }
 
 /// PostgreSQL's full-text conditions on `articles`, as expressions of the query builder.

@@ -30,6 +30,18 @@ macro_rules! or_chain {
     }};
 }
 
+/// A JSON text column, decoded as the row is read (`#[diesel(deserialize_as = String)]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Json<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> TryFrom<String> for Json<T> {
+    type Error = serde_json::Error;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        serde_json::from_str(&text).map(Self)
+    }
+}
+
 #[macro_use]
 mod filter;
 mod lists;

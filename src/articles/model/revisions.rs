@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::Json;
 use crate::db::DbConn;
 use crate::db::schema::{article_revisions, users};
 
@@ -29,14 +30,18 @@ pub fn insert_revision(conn: &mut DbConn, revision: &NewRevision<'_>) -> QueryRe
 }
 
 /// A revision with its editor's display name.
-pub type RevisionRow = (
-    i64,
-    String,
-    String,
-    NaiveDateTime,
-    Option<String>,
-    Option<String>,
-);
+#[derive(Debug, Clone, Queryable)]
+pub struct RevisionRow {
+    pub version: i64,
+    pub action: String,
+    /// The names of the fields it changed.
+    #[diesel(deserialize_as = String)]
+    pub changed: Json<Vec<String>>,
+    pub created_at: NaiveDateTime,
+    pub editor_id: Option<String>,
+    /// The editor's name (`None` if that account is gone).
+    pub editor_name: Option<String>,
+}
 
 /// An article's revisions, newest first, older than `before_version`.
 pub fn revisions(
