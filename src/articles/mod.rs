@@ -70,38 +70,59 @@ pub struct ImageUse {
     pub caption: Option<crate::captions::Caption>,
 }
 
-/// One place an article shows an image: (position, field path, image id, caption id).
-pub type ImageRef = (i32, String, String, Option<String>);
+/// One place an article shows an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// 0 for the featured image, then 1 + the index of the body block.
+    pub position: i32,
+    /// The field path errors name, such as `body[3]`.
+    pub field: String,
+    pub image_id: String,
+    pub caption_id: Option<String>,
+}
+
+impl ImageRef {
+    /// The image and caption ids, as [`image_rows`] takes them.
+    pub fn ids(&self) -> (&String, Option<&String>) {
+        (&self.image_id, self.caption_id.as_ref())
+    }
+}
 
 impl Fields {
     /// Every image the fields show: the featured one at position 0, then body blocks.
     pub fn image_refs(&self) -> Vec<ImageRef> {
-        let mut refs = Vec::new();
-        if let Some(f) = &self.featured_image {
-            refs.push((
-                0,
-                "featured_image".to_owned(),
-                f.image_id.clone(),
-                f.caption_id.clone(),
-            ));
-        }
-        for (i, block) in self.body.iter().enumerate() {
-            if let Block::Image {
-                image_id,
-                caption_id,
-            } = block
-            {
-                let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
-                refs.push((
-                    position,
-                    format!("body[{i}]"),
-                    image_id.clone(),
-                    caption_id.clone(),
-                ));
-            }
-        }
-        refs
+        image_refs(self.featured_image.as_ref(), &self.body)
     }
+}
+
+/// Every image an article with this featured image and body shows: the featured one at
+/// position 0, then body blocks.
+pub fn image_refs(featured: Option<&FeaturedImage>, body: &[Block]) -> Vec<ImageRef> {
+    let mut refs = Vec::new();
+    if let Some(f) = featured {
+        refs.push(ImageRef {
+            position: 0,
+            field: "featured_image".to_owned(),
+            image_id: f.image_id.clone(),
+            caption_id: f.caption_id.clone(),
+        });
+    }
+    for (i, block) in body.iter().enumerate() {
+        if let Block::Image {
+            image_id,
+            caption_id,
+        } = block
+        {
+            let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
+            refs.push(ImageRef {
+                position,
+                field: format!("body[{i}]"),
+                image_id: image_id.clone(),
+                caption_id: caption_id.clone(),
+            });
+        }
+    }
+    refs
 }
 
 /// An author on the byline.

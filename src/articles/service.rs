@@ -247,37 +247,19 @@ fn image_uses(
     body: &[super::body::Block],
     base: &str,
 ) -> ApiResult<Shown> {
-    let mut refs: Vec<(String, Option<usize>, String, Option<String>)> = Vec::new();
-    if let Some(f) = featured {
-        refs.push((
-            "featured".to_owned(),
-            None,
-            f.image_id.clone(),
-            f.caption_id.clone(),
-        ));
-    }
-    for (i, block) in body.iter().enumerate() {
-        if let super::body::Block::Image {
-            image_id,
-            caption_id,
-        } = block
-        {
-            refs.push((
-                "body".to_owned(),
-                Some(i),
-                image_id.clone(),
-                caption_id.clone(),
-            ));
-        }
-    }
+    let refs = super::image_refs(featured, body);
     if refs.is_empty() {
         return Ok(((None, Vec::new()), Vec::new()));
     }
-    let (images, captions) = super::image_rows(conn, refs.iter().map(|r| (&r.2, r.3.as_ref())))?;
+    let (images, captions) = super::image_rows(conn, refs.iter().map(super::ImageRef::ids))?;
     let mut uses = Vec::with_capacity(refs.len());
     let mut featured_picture = None;
     let mut body_pictures = Vec::new();
-    for (usage, block, image_id, caption_id) in refs {
+    for image_ref in refs {
+        // Position 0 is the featured image, position n the body's block n - 1.
+        let block = usize::try_from(image_ref.position - 1).ok();
+        let usage = if block.is_some() { "body" } else { "featured" }.to_owned();
+        let (image_id, caption_id) = (image_ref.image_id, image_ref.caption_id);
         let Some(image) = images.iter().find(|i| i.id == image_id) else {
             if block.is_some() {
                 body_pictures.push(None);
@@ -313,8 +295,14 @@ fn check_images(
     if refs.is_empty() {
         return Ok(errors);
     }
-    let (images, captions) = super::image_rows(conn, refs.iter().map(|r| (&r.2, r.3.as_ref())))?;
-    for (_, field, image_id, caption_id) in refs {
+    let (images, captions) = super::image_rows(conn, refs.iter().map(super::ImageRef::ids))?;
+    for super::ImageRef {
+        field,
+        image_id,
+        caption_id,
+        ..
+    } in refs
+    {
         if !images.iter().any(|i| &i.id == image_id) {
             errors.push(FieldError::new(
                 format!("{field}.image_id"),
@@ -348,9 +336,15 @@ fn check_publishable(conn: &mut DbConn, fields: &Fields) -> ApiResult<()> {
     if refs.is_empty() {
         return Ok(());
     }
-    let (images, captions) = super::image_rows(conn, refs.iter().map(|r| (&r.2, r.3.as_ref())))?;
+    let (images, captions) = super::image_rows(conn, refs.iter().map(super::ImageRef::ids))?;
     let mut errors = Vec::new();
-    for (_, field, image_id, caption_id) in &refs {
+    for super::ImageRef {
+        field,
+        image_id,
+        caption_id,
+        ..
+    } in &refs
+    {
         let Some(image) = images.iter().find(|i| &i.id == image_id) else {
             errors.push(FieldError::new(
                 format!("{field}.image_id"),

@@ -68,7 +68,13 @@ pub fn replace_images(
 ) -> QueryResult<()> {
     diesel::delete(article_images::table.filter(article_images::article_id.eq(id)))
         .execute(conn)?;
-    for (position, _, image_id, caption_id) in refs {
+    for crate::articles::ImageRef {
+        position,
+        image_id,
+        caption_id,
+        ..
+    } in refs
+    {
         diesel::insert_into(article_images::table)
             .values((
                 article_images::article_id.eq(id),
