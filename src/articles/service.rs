@@ -383,21 +383,15 @@ pub struct Change<'a> {
     pub changed: Vec<&'static str>,
 }
 
-/// Checks `fields` against the database, derives the body's HTML and text, and writes the
-/// article (inserting when `current` is `None`), its relations and a revision: all or nothing,
-/// inside the caller's transaction.
-fn save(
+/// Checks what `fields` name in the database: its authors, images (see [`check_images`]) and
+/// related articles.
+fn check_references(
     conn: &mut DbConn,
     id: &str,
-    current: Option<(&ArticleRow, &Fields)>,
-    mut fields: Fields,
-    slug_derived: bool,
-    change: Change<'_>,
-) -> ApiResult<ArticleRow> {
-    let mut errors = fields.validate(id);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    fields: &Fields,
+    refs: &[super::ImageRef],
+) -> ApiResult<Vec<FieldError>> {
+    let mut errors = Vec::new();
     let users = model::existing_users(conn, &fields.authors)?;
     for (i, author) in fields.authors.iter().enumerate() {
         if !users.contains(author) {
@@ -407,8 +401,7 @@ fn save(
             ));
         }
     }
-    let refs = fields.image_refs();
-    errors.extend(check_images(conn, id, &refs)?);
+    errors.extend(check_images(conn, id, refs)?);
     let articles = model::existing_articles(conn, &fields.related)?;
     for (i, related) in fields.related.iter().enumerate() {
         if !articles.contains(related) {
@@ -418,9 +411,17 @@ fn save(
             ));
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    Ok(errors)
+}
+
+/// Takes the slug `fields` asks for (409 when another article has it), or, for a slug derived
+/// from the title, the first free one of `slug`, `slug-2`, `slug-3`, ….
+fn free_slug(
+    conn: &mut DbConn,
+    id: &str,
+    fields: &mut Fields,
+    slug_derived: bool,
+) -> ApiResult<()> {
     db::lock_key(conn, &format!("slug:{}", fields.slug))?;
     if model::slug_taken(conn, &fields.slug, id)? {
         if !slug_derived {
@@ -436,6 +437,30 @@ fn save(
         }
         fields.slug = format!("{base}-{n}");
     }
+    Ok(())
+}
+
+/// Checks `fields` against the database, derives the body's HTML and text, and writes the
+/// article (inserting when `current` is `None`), its relations and a revision: all or nothing,
+/// inside the caller's transaction.
+fn save(
+    conn: &mut DbConn,
+    id: &str,
+    current: Option<(&ArticleRow, &Fields)>,
+    mut fields: Fields,
+    slug_derived: bool,
+    change: Change<'_>,
+) -> ApiResult<ArticleRow> {
+    let mut errors = fields.validate(id);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let refs = fields.image_refs();
+    errors.extend(check_references(conn, id, &fields, &refs)?);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    free_slug(conn, id, &mut fields, slug_derived)?;
     let derived = Derived::from(&fields)?;
     let now = db::now();
     let (status, published_at, version) = match current {
