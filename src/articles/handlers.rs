@@ -1,21 +1,20 @@
-//! `/v1/articles`: writing, publishing and reading articles.
+//! `/v1/articles`: writing, publishing and reading articles. Each handler parses and
+//! authorizes the request, calls the editorial [`service`] (or a [`listing`] read), and answers.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::model::{self, ArticleIdentity, ArticleRow, ArticleValues, Filter, Position, Scope};
-use super::{
-    Article, ArticlePage, ArticlePatch, Author, Derived, Fields, NewArticle, Relations, Status,
-    article, fields_of, search, summaries, summary,
-};
+use super::listing::{self, ListRequest};
+use super::model::{self, Filter, Scope};
+use super::service::{self, not_found};
+use super::{Article, ArticlePage, ArticlePatch, Author, Fields, NewArticle, search};
 use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
-use crate::db::{self, DbConn, Plans};
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::db::{self, Plans};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::base::{absolutize, public_base};
 use crate::http::etag::{IfMatch, list_etag, read_response, tagged_json, tagged_response};
 use crate::http::json::{ApiJson, MaybeJson};
@@ -28,10 +27,6 @@ const PUBLIC_CACHE: &str = "public, max-age=60, stale-while-revalidate=30";
 const PUBLIC_LIST_CACHE: &str = "public, max-age=30, stale-while-revalidate=30";
 /// `Cache-Control` of anything a token unlocked.
 const PRIVATE_CACHE: &str = "private, no-cache";
-
-fn not_found() -> ApiError {
-    ApiError::NotFound("no article has this id or slug".to_owned())
-}
 
 /// Filters and paging for the article list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -79,62 +74,8 @@ pub enum ListStatus {
     Any,
 }
 
-const CURSOR_PUBLISHED: &str = "articles-p";
-const CURSOR_CREATED: &str = "articles-c";
-const CURSOR_SEARCH: &str = "articles-q";
-
-fn decode_position(scope: Scope, searching: bool, cursor: &str) -> ApiResult<Position> {
-    let invalid = || ApiError::BadRequest("the cursor is not valid for this list".to_owned());
-    if searching {
-        let offset = pagination::decode_cursor(CURSOR_SEARCH, cursor)?;
-        return offset
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (0..=1_000_000).contains(n))
-            .map(Position::Offset)
-            .ok_or_else(invalid);
-    }
-    if scope.by_publication() {
-        let position = pagination::decode_cursor(CURSOR_PUBLISHED, cursor)?;
-        let (micros, id) = position.split_once('|').ok_or_else(invalid)?;
-        let at = micros
-            .parse::<i64>()
-            .ok()
-            .and_then(DateTime::<Utc>::from_timestamp_micros)
-            .filter(|at| crate::http::input::is_storable(*at))
-            .ok_or_else(invalid)?;
-        Ok(Position::Published(at.naive_utc(), id.to_owned()))
-    } else {
-        Ok(Position::Created(pagination::decode_cursor(
-            CURSOR_CREATED,
-            cursor,
-        )?))
-    }
-}
-
-/// List published articles, newest first (with a token and `status`, other articles too).
-///
-/// Cursor pages never skip or repeat an article while others are being published. With `q`,
-/// the newest matches are ranked by where the words are (see `q`).
-#[utoipa::path(
-    tag = "articles",
-    params(ListQuery),
-    security((), ("bearer" = [])),
-    responses(
-        (status = 200, description = "A page of articles", body = ArticlePage,
-            headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Not modified since the ETag in If-None-Match"),
-    )
-)]
-#[get("/v1/articles")]
-pub async fn list_articles(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    auth: OptionalAuth,
-    query: web::Query<ListQuery>,
-) -> ApiResult<HttpResponse> {
-    let query = query.into_inner();
-    let staff = auth.0.is_some();
+/// Checks a list's query; `staff` when a token came with it.
+fn parse_list(query: ListQuery, staff: bool) -> ApiResult<ListRequest> {
     let scope = match (query.status, staff) {
         (None | Some(ListStatus::Published), _) => Scope::Public,
         (Some(_), false) => {
@@ -162,7 +103,7 @@ pub async fn list_articles(
     let after = query
         .cursor
         .as_deref()
-        .map(|c| decode_position(scope, searching, c))
+        .map(|c| listing::decode_position(scope, searching, c))
         .transpose()?;
     for (field, at) in [
         ("published_after", query.published_after),
@@ -192,284 +133,76 @@ pub async fn list_articles(
         published_before: query.published_before.map(|t| t.naive_utc()),
         terms,
     };
-    let offset = Position::offset(after.as_ref());
+    Ok(ListRequest {
+        scope,
+        filter,
+        after,
+        limit,
+    })
+}
+
+/// List published articles, newest first (with a token and `status`, other articles too).
+///
+/// Cursor pages never skip or repeat an article while others are being published. With `q`,
+/// the newest matches are ranked by where the words are (see `q`).
+#[utoipa::path(
+    tag = "articles",
+    params(ListQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of articles", body = ArticlePage,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified since the ETag in If-None-Match"),
+    )
+)]
+#[get("/v1/articles")]
+pub async fn list_articles(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: OptionalAuth,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let staff = auth.0.is_some();
+    let list = parse_list(query.into_inner(), staff)?;
     let now = db::now();
-    let plans = model::plans(scope, &filter);
+    let plans = model::plans(list.scope, &list.filter);
     let recent = state.recent_search.since();
     let cache = if staff {
         PRIVATE_CACHE
     } else {
         PUBLIC_LIST_CACHE
     };
-    if scope == Scope::Public {
-        // The stored summaries (see `summaries`): what the other scopes render below, already
-        // rendered.
+    let body = if list.scope == Scope::Public {
         // Taken before anything is read: the cards known in it are no older than the search.
         let generation = state.cache.generation();
         let known = state.clone();
-        let cards = state
+        let (cards, list) = state
             .db
             .read_with(plans, move |conn| {
-                if let Some(terms) = &filter.terms {
-                    let ids = model::public_search(
-                        conn,
-                        &filter,
-                        terms,
-                        after.as_ref(),
-                        limit + 1,
-                        now,
-                        recent,
-                    )?;
-                    return known.known_cards.cards(conn, generation, &ids, now);
-                }
-                let mut cards = model::public_cards(conn, &filter, after.as_ref(), limit + 1, now)?;
-                summaries::complete(conn, &mut cards, now)?;
-                Ok(cards)
+                let cards = listing::public_cards(
+                    conn,
+                    &known.known_cards,
+                    generation,
+                    &list,
+                    now,
+                    recent,
+                )?;
+                Ok((cards, list))
             })
             .await?;
-        let (cards, next_cursor) = page(cards, limit, offset, searching, true, |c| {
-            (c.published_at, &c.id)
-        });
-        let body = summaries::page_body(&cards, next_cursor.as_deref())?;
-        let body = absolutize(body, &public_base(&req, &state.config));
-        return Ok(read_response(&req, list_etag(&body), cache, body));
-    }
-    let (rows, relations) = state
-        .db
-        .read_with(plans, move |conn| {
-            let rows = model::list(conn, scope, &filter, after.as_ref(), limit + 1, now, recent)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            let relations =
-                Relations::group(model::relations_of(conn, &ids)?).with_pictures(conn, &rows)?;
-            Ok((rows, relations))
-        })
-        .await?;
-
-    let (rows, next_cursor) = page(
-        rows,
-        limit,
-        offset,
-        searching,
-        scope.by_publication(),
-        |r| (r.published_at, &r.id),
-    );
-    let mut relations = relations;
-    let items = rows
-        .into_iter()
-        .map(|row| summary(row, &mut relations, now))
-        .collect::<ApiResult<Vec<_>>>()?;
-    let body =
-        serde_json::to_vec(&ArticlePage { items, next_cursor }).map_err(ApiError::internal)?;
+        listing::public_body(cards, &list)?
+    } else {
+        let (rows, relations, list) = state
+            .db
+            .read_with(plans, move |conn| {
+                let (rows, relations) = listing::staff_rows(conn, &list, now, recent)?;
+                Ok((rows, relations, list))
+            })
+            .await?;
+        listing::staff_body(rows, relations, &list, now)?
+    };
     let body = absolutize(body, &public_base(&req, &state.config));
     Ok(read_response(&req, list_etag(&body), cache, body))
-}
-
-/// The first `limit` of a list's `limit + 1` rows, and the cursor of the next page if there is
-/// one: a search's offset, or the last row's position (`key`: its publication time and id) by
-/// publication or by creation.
-fn page<T>(
-    rows: Vec<T>,
-    limit: i64,
-    offset: i64,
-    searching: bool,
-    by_publication: bool,
-    key: impl Fn(&T) -> (Option<NaiveDateTime>, &str),
-) -> (Vec<T>, Option<String>) {
-    if searching {
-        let (rows, more) = pagination::paginate(rows, limit, "", |_| String::new());
-        let next =
-            more.map(|_| pagination::encode_cursor(CURSOR_SEARCH, &(offset + limit).to_string()));
-        (rows, next)
-    } else if by_publication {
-        pagination::paginate(rows, limit, CURSOR_PUBLISHED, |r| {
-            let (at, id) = key(r);
-            let micros = at.map_or(0, |t| t.and_utc().timestamp_micros());
-            format!("{micros}|{id}")
-        })
-    } else {
-        pagination::paginate(rows, limit, CURSOR_CREATED, |r| key(r).1.to_owned())
-    }
-}
-
-/// Loads a whole article for a response.
-fn load(
-    conn: &mut DbConn,
-    row: ArticleRow,
-    public: bool,
-    now: NaiveDateTime,
-    base: &str,
-) -> ApiResult<Article> {
-    let mut relations = Relations::group(model::relations_of(conn, std::slice::from_ref(&row.id))?);
-    let authors = relations.authors.remove(&row.id).unwrap_or_default();
-    let tags = relations.tags.remove(&row.id).unwrap_or_default();
-    let related = model::related_of(conn, &row.id, public.then_some(now))?;
-    let fields_body: Vec<super::body::Block> =
-        serde_json::from_str(&row.body).map_err(ApiError::internal)?;
-    let featured: Option<super::FeaturedImage> = row
-        .featured_image
-        .as_deref()
-        .map(serde_json::from_str)
-        .transpose()
-        .map_err(ApiError::internal)?;
-    let mut shown = image_uses(conn, featured.as_ref(), &fields_body, base)?;
-    if public {
-        for used in &mut shown.0.1 {
-            used.image = used.image.clone().for_public();
-        }
-    }
-    let corrections = crate::corrections::handlers::log_of(conn, &row.id)?;
-    let mut article = article(row, authors, tags, related, shown.0, corrections, now)?;
-    article.body_html = super::body::with_figures(&article.body_html, &shown.1);
-    Ok(article)
-}
-
-/// The images an article shows: the featured picture and every use with its metadata and
-/// caption, and the pictures of the body's image blocks in order (`None` for a missing image).
-type Shown = (
-    (Option<crate::images::Picture>, Vec<super::ImageUse>),
-    Vec<Option<crate::images::Picture>>,
-);
-
-/// See [`Shown`]; URLs start with `base`.
-fn image_uses(
-    conn: &mut DbConn,
-    featured: Option<&super::FeaturedImage>,
-    body: &[super::body::Block],
-    base: &str,
-) -> ApiResult<Shown> {
-    let mut refs: Vec<(String, Option<usize>, String, Option<String>)> = Vec::new();
-    if let Some(f) = featured {
-        refs.push((
-            "featured".to_owned(),
-            None,
-            f.image_id.clone(),
-            f.caption_id.clone(),
-        ));
-    }
-    for (i, block) in body.iter().enumerate() {
-        if let super::body::Block::Image {
-            image_id,
-            caption_id,
-        } = block
-        {
-            refs.push((
-                "body".to_owned(),
-                Some(i),
-                image_id.clone(),
-                caption_id.clone(),
-            ));
-        }
-    }
-    if refs.is_empty() {
-        return Ok(((None, Vec::new()), Vec::new()));
-    }
-    let (images, captions) = super::image_rows(conn, refs.iter().map(|r| (&r.2, r.3.as_ref())))?;
-    let mut uses = Vec::with_capacity(refs.len());
-    let mut featured_picture = None;
-    let mut body_pictures = Vec::new();
-    for (usage, block, image_id, caption_id) in refs {
-        let Some(image) = images.iter().find(|i| i.id == image_id) else {
-            if block.is_some() {
-                body_pictures.push(None);
-            }
-            continue;
-        };
-        let caption_row = caption_id.and_then(|c| captions.iter().find(|row| row.id == c));
-        let picture = crate::images::Picture::new(image, caption_row, base);
-        if block.is_some() {
-            body_pictures.push(Some(picture));
-        } else {
-            featured_picture = Some(picture);
-        }
-        uses.push(super::ImageUse {
-            usage,
-            block,
-            image: crate::images::Image::from_row(image.clone(), Some(base)),
-            caption: caption_row
-                .map(|row| crate::captions::Caption::from_row(row.clone(), image.credit.clone())),
-        });
-    }
-    Ok(((featured_picture, uses), body_pictures))
-}
-
-/// Checks that every image an article shows exists, and that its caption describes that image
-/// in this article.
-fn check_images(
-    conn: &mut DbConn,
-    id: &str,
-    refs: &[super::ImageRef],
-) -> ApiResult<Vec<FieldError>> {
-    let mut errors = Vec::new();
-    if refs.is_empty() {
-        return Ok(errors);
-    }
-    let (images, captions) = super::image_rows(conn, refs.iter().map(|r| (&r.2, r.3.as_ref())))?;
-    for (_, field, image_id, caption_id) in refs {
-        if !images.iter().any(|i| &i.id == image_id) {
-            errors.push(FieldError::new(
-                format!("{field}.image_id"),
-                "no image has this id",
-            ));
-        }
-        if let Some(caption_id) = caption_id {
-            match captions.iter().find(|c| &c.id == caption_id) {
-                None => errors.push(FieldError::new(
-                    format!("{field}.caption_id"),
-                    "no caption has this id",
-                )),
-                Some(c) if &c.image_id != image_id => errors.push(FieldError::new(
-                    format!("{field}.caption_id"),
-                    "this caption describes another image",
-                )),
-                Some(c) if c.article_id != id => errors.push(FieldError::new(
-                    format!("{field}.caption_id"),
-                    "this caption belongs to another article",
-                )),
-                Some(_) => {}
-            }
-        }
-    }
-    Ok(errors)
-}
-
-/// The newsroom's rule: no photo goes out without alt text and a credit. Lists every gap.
-fn check_publishable(conn: &mut DbConn, fields: &Fields) -> ApiResult<()> {
-    let refs = fields.image_refs();
-    if refs.is_empty() {
-        return Ok(());
-    }
-    let (images, captions) = super::image_rows(conn, refs.iter().map(|r| (&r.2, r.3.as_ref())))?;
-    let mut errors = Vec::new();
-    for (_, field, image_id, caption_id) in &refs {
-        let Some(image) = images.iter().find(|i| &i.id == image_id) else {
-            errors.push(FieldError::new(
-                format!("{field}.image_id"),
-                "no image has this id",
-            ));
-            continue;
-        };
-        if image.alt_text.as_deref().is_none_or(str::is_empty) {
-            errors.push(FieldError::new(
-                format!("{field}.image_id"),
-                format!("image {image_id} has no alt text"),
-            ));
-        }
-        let caption_credit = caption_id
-            .as_ref()
-            .and_then(|c| captions.iter().find(|row| &row.id == c))
-            .and_then(|c| c.credit.clone());
-        if caption_credit.or_else(|| image.credit.clone()).is_none() {
-            errors.push(FieldError::new(
-                format!("{field}.image_id"),
-                format!("image {image_id} has no credit: set the image's credit or the caption's"),
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
 }
 
 /// Read one article by id or slug.
@@ -501,12 +234,7 @@ pub async fn get_article(
     let found = state
         .db
         .read_with(Plans::Either, move |conn| {
-            match model::find_by_key(conn, &key)? {
-                Some(row) if staff || Status::of(&row, now) == Status::Published => {
-                    Ok(Some(load(conn, row, !staff, now, &base)?))
-                }
-                _ => Ok(None),
-            }
+            service::read(conn, &key, staff, now, &base)
         })
         .await?;
     let article = found.ok_or_else(not_found)?;
@@ -522,215 +250,6 @@ fn article_response(status: StatusCode, article: Article) -> ApiResult<HttpRespo
         response.insert_header((header::LOCATION, format!("/v1/articles/{}", article.id)));
     }
     tagged_response(response, article.version, &article)
-}
-
-/// How a write came about, for the revision log.
-struct Change<'a> {
-    editor: &'a AuthUser,
-    action: &'static str,
-    changed: Vec<&'static str>,
-}
-
-/// Checks `fields` against the database, derives the body's HTML and text, and writes the
-/// article (inserting when `current` is `None`), its relations and a revision: all or nothing,
-/// inside the caller's transaction.
-fn save(
-    conn: &mut DbConn,
-    id: &str,
-    current: Option<(&ArticleRow, &Fields)>,
-    mut fields: Fields,
-    slug_derived: bool,
-    change: Change<'_>,
-) -> ApiResult<ArticleRow> {
-    let mut errors = fields.validate(id);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let users = model::existing_users(conn, &fields.authors)?;
-    for (i, author) in fields.authors.iter().enumerate() {
-        if !users.contains(author) {
-            errors.push(FieldError::new(
-                format!("authors[{i}]"),
-                "no user has this id",
-            ));
-        }
-    }
-    let refs = fields.image_refs();
-    errors.extend(check_images(conn, id, &refs)?);
-    let articles = model::existing_articles(conn, &fields.related)?;
-    for (i, related) in fields.related.iter().enumerate() {
-        if !articles.contains(related) {
-            errors.push(FieldError::new(
-                format!("related[{i}]"),
-                "no article has this id",
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    db::lock_key(conn, &format!("slug:{}", fields.slug))?;
-    if model::slug_taken(conn, &fields.slug, id)? {
-        if !slug_derived {
-            return Err(ApiError::Conflict(format!(
-                "the slug `{}` is taken by another article",
-                fields.slug
-            )));
-        }
-        let base = fields.slug.clone();
-        let mut n = 2;
-        while model::slug_taken(conn, &format!("{base}-{n}"), id)? {
-            n += 1;
-        }
-        fields.slug = format!("{base}-{n}");
-    }
-    let derived = Derived::from(&fields)?;
-    let now = db::now();
-    let (status, published_at, version) = match current {
-        Some((row, _)) => (row.status.clone(), row.published_at, row.version + 1),
-        None => ("draft".to_owned(), None, 1),
-    };
-    let values = ArticleValues {
-        slug: fields.slug.clone(),
-        title: fields.title.clone(),
-        standfirst: fields.standfirst.clone(),
-        body: serde_json::to_string(&fields.body).map_err(ApiError::internal)?,
-        body_html: derived.body_html,
-        body_text: derived.body_text,
-        excerpt: derived.excerpt,
-        excerpt_is_custom: fields.excerpt.is_some(),
-        status,
-        published_at,
-        section: fields.section.clone(),
-        language: fields.language.clone(),
-        canonical_url: fields.canonical_url.clone(),
-        sources: serde_json::to_string(&fields.sources).map_err(ApiError::internal)?,
-        featured_image: fields
-            .featured_image
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(ApiError::internal)?,
-        version,
-        updated_at: now,
-    };
-    match current {
-        None => model::insert(
-            conn,
-            &ArticleIdentity {
-                id: id.to_owned(),
-                created_by: change.editor.id.clone(),
-                created_at: now,
-            },
-            &values,
-        )?,
-        Some((row, before)) => {
-            if !model::update(conn, id, row.version, &values)? {
-                return Err(ApiError::PreconditionFailed);
-            }
-            if before.slug != fields.slug {
-                model::remember_old_slug(conn, id, &before.slug, &fields.slug)?;
-            }
-        }
-    }
-    model::replace_relations(
-        conn,
-        id,
-        &fields.authors,
-        &fields.tags,
-        &fields.related,
-        model::public_at(&values.status, values.published_at),
-    )?;
-    model::replace_images(conn, id, &refs)?;
-    record(
-        conn,
-        id,
-        version,
-        &change,
-        &fields,
-        &values.status,
-        values.published_at,
-    )?;
-    model::find(conn, id)?.ok_or_else(|| ApiError::internal("a saved article vanished"))
-}
-
-fn record(
-    conn: &mut DbConn,
-    id: &str,
-    version: i64,
-    change: &Change<'_>,
-    fields: &Fields,
-    status: &str,
-    published_at: Option<NaiveDateTime>,
-) -> ApiResult<()> {
-    let snapshot = json!({
-        "fields": fields,
-        "status": status,
-        "published_at": published_at.map(|t| t.and_utc()),
-    });
-    model::insert_revision(
-        conn,
-        &model::NewRevision {
-            id: db::new_id(),
-            article_id: id,
-            version,
-            editor_id: Some(&change.editor.id),
-            action: change.action,
-            changed: serde_json::to_string(&change.changed).map_err(ApiError::internal)?,
-            snapshot: snapshot.to_string(),
-            created_at: db::now(),
-        },
-    )?;
-    Ok(())
-}
-
-/// The stored article and its fields, for a change.
-fn current(conn: &mut DbConn, id: &str) -> ApiResult<(ArticleRow, Fields)> {
-    // Changes to one article take turns, so a lost race is never a spurious 412.
-    db::lock_key(conn, &format!("article:{id}"))?;
-    let row = model::find(conn, id)?.ok_or_else(not_found)?;
-    let mut relations = Relations::group(model::relations_of(conn, std::slice::from_ref(&row.id))?);
-    let authors = relations
-        .authors
-        .remove(&row.id)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
-    let tags = relations.tags.remove(&row.id).unwrap_or_default();
-    let related = model::related_of(conn, id, None)?;
-    let fields = fields_of(&row, authors, tags, related)?;
-    Ok((row, fields))
-}
-
-/// Fails unless `user` may change the article `id` (and so its captions).
-pub fn editable(conn: &mut DbConn, user: &AuthUser, id: &str) -> ApiResult<()> {
-    let (row, fields) = current(conn, id)?;
-    may_edit(user, &row, &fields, db::now())
-}
-
-/// Writers may change only drafts they wrote or are an author of; editors anything.
-fn may_edit(
-    user: &AuthUser,
-    row: &ArticleRow,
-    fields: &Fields,
-    now: NaiveDateTime,
-) -> ApiResult<()> {
-    if user.role.includes(Role::Editor) {
-        return Ok(());
-    }
-    let theirs = row.created_by == user.id || fields.authors.contains(&user.id);
-    if !theirs {
-        return Err(ApiError::Forbidden(
-            "writers can change only their own drafts".to_owned(),
-        ));
-    }
-    if Status::of(row, now) != Status::Draft {
-        return Err(ApiError::Forbidden(
-            "this article is no longer a draft; an editor must change it".to_owned(),
-        ));
-    }
-    Ok(())
 }
 
 /// Create a draft.
@@ -763,13 +282,7 @@ pub async fn create_article(
     let base = public_base(&req, &state.config);
     let article = state
         .write_content(move |conn| {
-            let change = Change {
-                editor: &auth,
-                action: "create",
-                changed: Vec::new(),
-            };
-            let row = save(conn, &id, None, fields, slug_derived, change)?;
-            load(conn, row, false, now, &base)
+            service::create(conn, &auth, &id, fields, slug_derived, now, &base)
         })
         .await?;
     article_response(StatusCode::CREATED, article)
@@ -807,23 +320,7 @@ pub async fn update_article(
     let now = db::now();
     let base = public_base(&req, &state.config);
     let article = state
-        .write_content(move |conn| {
-            let (row, before) = current(conn, &id)?;
-            if_match.check(row.version)?;
-            may_edit(&auth, &row, &before, now)?;
-            let after = before.patched(patch);
-            let changed = after.changed_from(&before);
-            if changed.is_empty() {
-                return load(conn, row, false, now, &base);
-            }
-            let change = Change {
-                editor: &auth,
-                action: "update",
-                changed,
-            };
-            let row = save(conn, &id, Some((&row, &before)), after, false, change)?;
-            load(conn, row, false, now, &base)
-        })
+        .write_content(move |conn| service::update(conn, &auth, &id, &if_match, patch, now, &base))
         .await?;
     article_response(StatusCode::OK, article)
 }
@@ -853,15 +350,7 @@ pub async fn delete_article(
     let id = id.into_inner();
     let now = db::now();
     state
-        .write_content(move |conn| {
-            let (row, fields) = current(conn, &id)?;
-            if_match.check(row.version)?;
-            may_edit(&auth, &row, &fields, now)?;
-            if !model::delete(conn, &id, row.version)? {
-                return Err(ApiError::PreconditionFailed);
-            }
-            Ok(())
-        })
+        .write_content(move |conn| service::delete(conn, &auth, &id, &if_match, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -881,62 +370,6 @@ pub struct UnpublishRequest {
     /// `true` archives it (kept for the record); otherwise it goes back to being a draft.
     #[serde(default)]
     pub archive: bool,
-}
-
-/// Changes an article's status in one transaction, with a revision.
-async fn set_status(
-    req: &HttpRequest,
-    state: &AppState,
-    auth: AuthUser,
-    id: String,
-    if_match: Option<IfMatch>,
-    transition: impl FnOnce(
-        &ArticleRow,
-        NaiveDateTime,
-    ) -> ApiResult<(&'static str, &'static str, Option<NaiveDateTime>)>
-    + Send
-    + 'static,
-) -> ApiResult<HttpResponse> {
-    auth.require(Role::Editor)?;
-    let now = db::now();
-    let base = public_base(req, &state.config);
-    let article = state
-        .write_content(move |conn| {
-            let (row, fields) = current(conn, &id)?;
-            if let Some(if_match) = &if_match {
-                if_match.check(row.version)?;
-            }
-            let (action, status, published_at) = transition(&row, now)?;
-            if status == "published" {
-                check_publishable(conn, &fields)?;
-            }
-            let mut values = model::ArticleValues::from_row(&row);
-            values.status = status.to_owned();
-            values.published_at = published_at;
-            values.version = row.version + 1;
-            values.updated_at = now;
-            if !model::update(conn, &id, row.version, &values)? {
-                return Err(ApiError::PreconditionFailed);
-            }
-            let change = Change {
-                editor: &auth,
-                action,
-                changed: vec!["status", "published_at"],
-            };
-            record(
-                conn,
-                &id,
-                values.version,
-                &change,
-                &fields,
-                status,
-                published_at,
-            )?;
-            let row = model::find(conn, &id)?.ok_or_else(not_found)?;
-            load(conn, row, false, now, &base)
-        })
-        .await?;
-    article_response(StatusCode::OK, article)
 }
 
 /// Publish an article now, or schedule it.
@@ -970,37 +403,9 @@ pub async fn publish_article(
 ) -> ApiResult<HttpResponse> {
     auth.require(Role::Editor)?;
     let at = body.0.unwrap_or_default().at.map(|t| t.naive_utc());
-    let now = db::now();
-    if let Some(at) = at {
-        if at <= now {
-            return Err(ApiError::field(
-                "at",
-                "must be in the future; to publish now, leave it out",
-            ));
-        }
-        if at > now + TimeDelta::days(3_650) {
-            return Err(ApiError::field("at", "must be within ten years"));
-        }
-    }
-    set_status(
-        &req,
-        &state,
-        auth,
-        id.into_inner(),
-        if_match,
-        move |row, now| {
-            if Status::of(row, now) == Status::Published {
-                return Err(ApiError::Conflict(
-                    "the article is already published".to_owned(),
-                ));
-            }
-            Ok(match at {
-                Some(at) => ("schedule", "published", Some(at)),
-                None => ("publish", "published", Some(now)),
-            })
-        },
-    )
-    .await
+    service::check_publish_at(at, db::now())?;
+    let transition = service::publish(at);
+    set_status(&req, &state, auth, id.into_inner(), if_match, transition).await
 }
 
 /// Take an article down: back to draft, or archived.
@@ -1032,24 +437,30 @@ pub async fn unpublish_article(
     body: MaybeJson<UnpublishRequest>,
 ) -> ApiResult<HttpResponse> {
     let archive = body.0.unwrap_or_default().archive;
-    set_status(
-        &req,
-        &state,
-        auth,
-        id.into_inner(),
-        if_match,
-        move |row, now| match (Status::of(row, now), archive) {
-            (Status::Draft, false) => Err(ApiError::Conflict(
-                "the article is a draft already".to_owned(),
-            )),
-            (Status::Archived, true) => Err(ApiError::Conflict(
-                "the article is archived already".to_owned(),
-            )),
-            (_, true) => Ok(("archive", "archived", row.published_at)),
-            (_, false) => Ok(("unpublish", "draft", None)),
-        },
-    )
-    .await
+    let transition = service::unpublish(archive);
+    set_status(&req, &state, auth, id.into_inner(), if_match, transition).await
+}
+
+/// Changes an article's status (editors only) as `transition` decides, in one transaction.
+async fn set_status(
+    req: &HttpRequest,
+    state: &AppState,
+    auth: AuthUser,
+    id: String,
+    if_match: Option<IfMatch>,
+    transition: impl FnOnce(&model::ArticleRow, chrono::NaiveDateTime) -> ApiResult<service::Transition>
+    + Send
+    + 'static,
+) -> ApiResult<HttpResponse> {
+    auth.require(Role::Editor)?;
+    let now = db::now();
+    let base = public_base(req, &state.config);
+    let article = state
+        .write_content(move |conn| {
+            service::set_status(conn, &auth, &id, if_match.as_ref(), transition, now, &base)
+        })
+        .await?;
+    article_response(StatusCode::OK, article)
 }
 
 /// One accepted change of an article.
@@ -1121,28 +532,23 @@ pub async fn list_revisions(
         .transpose()?;
     let rows = state
         .db
-        .read(move |conn| {
-            model::find(conn, &id)?.ok_or_else(not_found)?;
-            Ok(model::revisions(conn, &id, before, limit + 1)?)
-        })
+        .read(move |conn| service::revisions(conn, &id, before, limit + 1))
         .await?;
-    let (rows, next_cursor) = pagination::paginate(rows, limit, "revisions", |r| r.0.to_string());
+    let (rows, next_cursor) =
+        pagination::paginate(rows, limit, "revisions", |r| r.version.to_string());
     let items = rows
         .into_iter()
-        .map(
-            |(version, action, changed, created_at, editor_id, editor_name)| {
-                Ok(Revision {
-                    version,
-                    action,
-                    changed: serde_json::from_str(&changed).map_err(ApiError::internal)?,
-                    editor: editor_id
-                        .zip(editor_name)
-                        .map(|(id, display_name)| Author { id, display_name }),
-                    created_at: created_at.and_utc(),
-                })
-            },
-        )
-        .collect::<ApiResult<Vec<_>>>()?;
+        .map(|row| Revision {
+            version: row.version,
+            action: row.action,
+            changed: row.changed.0,
+            editor: row
+                .editor_id
+                .zip(row.editor_name)
+                .map(|(id, display_name)| Author { id, display_name }),
+            created_at: row.created_at.and_utc(),
+        })
+        .collect();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, PRIVATE_CACHE))
         .json(RevisionPage { items, next_cursor }))

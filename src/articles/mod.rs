@@ -2,9 +2,12 @@
 
 pub mod body;
 pub mod handlers;
+pub mod listing;
 pub mod model;
 pub mod search;
+pub mod service;
 pub mod slug;
+mod status;
 pub mod summaries;
 
 use std::collections::HashMap;
@@ -12,6 +15,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+pub use self::status::{Status, StoredStatus};
 
 use self::body::Block;
 use self::model::ArticleRow;
@@ -31,37 +36,6 @@ pub const MAX_TAGS: usize = 20;
 pub const MAX_AUTHORS: usize = 10;
 pub const MAX_SOURCES: usize = 50;
 pub const MAX_RELATED: usize = 20;
-
-/// Where an article is in its life. `scheduled` is published with a time still to come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Being written; only staff see it.
-    Draft,
-    /// Will become public by itself at `published_at`.
-    Scheduled,
-    /// Public.
-    Published,
-    /// Taken down and kept for the record; only staff see it.
-    Archived,
-}
-
-impl Status {
-    /// The status of a row at `now`.
-    pub fn of(row: &ArticleRow, now: NaiveDateTime) -> Self {
-        Self::at(&row.status, row.published_at, now)
-    }
-
-    /// The status of an article stored as `status`, published at `published_at`, at `now`.
-    pub fn at(status: &str, published_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Self {
-        match (status, published_at) {
-            ("published", Some(at)) if at > now => Self::Scheduled,
-            ("published", _) => Self::Published,
-            ("archived", _) => Self::Archived,
-            _ => Self::Draft,
-        }
-    }
-}
 
 /// A source the story relies on ("according to …").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -99,38 +73,59 @@ pub struct ImageUse {
     pub caption: Option<crate::captions::Caption>,
 }
 
-/// One place an article shows an image: (position, field path, image id, caption id).
-pub type ImageRef = (i32, String, String, Option<String>);
+/// One place an article shows an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// 0 for the featured image, then 1 + the index of the body block.
+    pub position: i32,
+    /// The field path errors name, such as `body[3]`.
+    pub field: String,
+    pub image_id: String,
+    pub caption_id: Option<String>,
+}
+
+impl ImageRef {
+    /// The image and caption ids, as [`image_rows`] takes them.
+    pub fn ids(&self) -> (&String, Option<&String>) {
+        (&self.image_id, self.caption_id.as_ref())
+    }
+}
 
 impl Fields {
     /// Every image the fields show: the featured one at position 0, then body blocks.
     pub fn image_refs(&self) -> Vec<ImageRef> {
-        let mut refs = Vec::new();
-        if let Some(f) = &self.featured_image {
-            refs.push((
-                0,
-                "featured_image".to_owned(),
-                f.image_id.clone(),
-                f.caption_id.clone(),
-            ));
-        }
-        for (i, block) in self.body.iter().enumerate() {
-            if let Block::Image {
-                image_id,
-                caption_id,
-            } = block
-            {
-                let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
-                refs.push((
-                    position,
-                    format!("body[{i}]"),
-                    image_id.clone(),
-                    caption_id.clone(),
-                ));
-            }
-        }
-        refs
+        image_refs(self.featured_image.as_ref(), &self.body)
     }
+}
+
+/// Every image an article with this featured image and body shows: the featured one at
+/// position 0, then body blocks.
+pub fn image_refs(featured: Option<&FeaturedImage>, body: &[Block]) -> Vec<ImageRef> {
+    let mut refs = Vec::new();
+    if let Some(f) = featured {
+        refs.push(ImageRef {
+            position: 0,
+            field: "featured_image".to_owned(),
+            image_id: f.image_id.clone(),
+            caption_id: f.caption_id.clone(),
+        });
+    }
+    for (i, block) in body.iter().enumerate() {
+        if let Block::Image {
+            image_id,
+            caption_id,
+        } = block
+        {
+            let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
+            refs.push(ImageRef {
+                position,
+                field: format!("body[{i}]"),
+                image_id: image_id.clone(),
+                caption_id: caption_id.clone(),
+            });
+        }
+    }
+    refs
 }
 
 /// An author on the byline.
@@ -583,13 +578,13 @@ impl Relations {
     /// Groups rows from [`model::relations_of`].
     pub fn group(rows: Vec<model::RelationRow>) -> Self {
         let mut r = Self::default();
-        for (article, _, value, display_name) in rows {
-            match display_name {
-                Some(display_name) => r.authors.entry(article).or_default().push(Author {
-                    id: value,
+        for row in rows {
+            match row.display_name {
+                Some(display_name) => r.authors.entry(row.article_id).or_default().push(Author {
+                    id: row.value,
                     display_name,
                 }),
-                None => r.tags.entry(article).or_default().push(value),
+                None => r.tags.entry(row.article_id).or_default().push(row.value),
             }
         }
         r
@@ -643,7 +638,7 @@ pub fn summary(
     now: NaiveDateTime,
 ) -> ApiResult<ArticleSummary> {
     Ok(ArticleSummary {
-        status: Status::at(&row.status, row.published_at, now),
+        status: Status::at(row.status, row.published_at, now),
         authors: relations.authors.remove(&row.id).unwrap_or_default(),
         tags: relations.tags.remove(&row.id).unwrap_or_default(),
         featured_image: match relations.pictures.remove(&row.id) {

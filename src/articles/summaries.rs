@@ -69,7 +69,7 @@ fn render_each(conn: &mut DbConn, ids: &[String]) -> ApiResult<Vec<(String, ApiR
         .into_iter()
         .map(|row| {
             let id = row.id.clone();
-            let public_at = model::public_at(&row.status, row.published_at);
+            let public_at = model::public_at(row.status, row.published_at);
             // As a public list shows it: a published article that is listed is due.
             let rendered = summary(row, &mut relations, NaiveDateTime::MAX).and_then(|s| {
                 Ok(Rendered {

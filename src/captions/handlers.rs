@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::model::{self, CaptionRow};
 use super::{Caption, CaptionUpdate, NewCaption, check};
 use crate::app::AppState;
-use crate::articles::{Status, handlers::editable};
+use crate::articles::{Status, service::editable};
 use crate::auth::{AuthUser, OptionalAuth};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};

@@ -11,7 +11,7 @@ use super::{CorrectionEntry, NewReport, Report, ReportReceipt, ReportStatus, loc
 use crate::app::AppState;
 use crate::articles::{self, Status};
 use crate::auth::{AuthUser, OptionalAuth};
-use crate::db::{self, DbConn};
+use crate::db;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::client::client_ip;
 use crate::http::etag::{IfMatch, etag};
@@ -170,20 +170,6 @@ fn fingerprint(parts: &[&str]) -> String {
     hasher.finalize().to_hex().to_string()
 }
 
-/// The public log of an article (articles still name it by text).
-pub fn log_of(conn: &mut DbConn, article_id: &str) -> ApiResult<Vec<CorrectionEntry>> {
-    Ok(model::public_log(conn, &ArticleId::from(article_id))?
-        .into_iter()
-        .filter_map(|row| {
-            Some(CorrectionEntry {
-                id: row.id,
-                note: row.public_note?,
-                corrected_at: row.corrected_at?.and_utc(),
-            })
-        })
-        .collect())
-}
-
 /// A page of corrections-log entries.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CorrectionLog {
@@ -220,7 +206,7 @@ pub async fn correction_log(
             let article = articles::model::find_by_key(conn, &key)?
                 .filter(|a| staff || Status::of(a, now) == Status::Published)
                 .ok_or_else(article_not_found)?;
-            log_of(conn, &article.id)
+            super::log::log_of(conn, &article.id)
         })
         .await?;
     let cache = if staff {

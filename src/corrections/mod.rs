@@ -3,6 +3,7 @@
 
 pub mod handlers;
 pub mod locate;
+pub mod log;
 pub mod model;
 
 use chrono::{DateTime, Utc};
