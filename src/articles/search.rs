@@ -102,8 +102,8 @@ pub fn fts5_query(terms: &[String]) -> String {
         .join(" ")
 }
 
-/// Pages of the search index merged per step: about 45 ms of the writer's time at a million
-/// articles, so an editor's save waits at most that long behind a step.
+/// Pages of the search index merged per step: small, so that an editor's save waits only
+/// briefly behind a step (`bench/README.md`).
 const MERGE_PAGES_PER_STEP: i64 = 500;
 
 /// How many writes (content versions) between two full merges of the search index.
@@ -114,10 +114,9 @@ const MERGE_QUIET: Duration = Duration::from_secs(2);
 
 /// One step of merging SQLite's search index toward a single segment; whether it did any work
 /// (none: the index is one segment already). FTS5 keeps the segments its writes add to a
-/// logarithmic number, not to one, and every search term walks every segment: 13,700 articles
-/// written through the API into a million-article archive cut searches from about 1,800 to
-/// 1,300-1,500 per second; merging brought them back. PostgreSQL's GIN index has no segments:
-/// nothing to do there.
+/// logarithmic number, not to one, and every search term walks every segment, so searches slow
+/// down as the newsroom writes; merging brings them back (`bench/README.md`). PostgreSQL's GIN
+/// index has no segments: nothing to do there.
 pub fn merge_step(conn: &mut DbConn) -> ApiResult<bool> {
     #[derive(QueryableByName)]
     struct Changes {
@@ -160,9 +159,8 @@ pub fn keep_index_merged(db: Weak<Db>, interval: Duration) {
             return;
         };
         // Only in a pause of the API's writes: while a merge is under way, every write into the
-        // index takes part in it (at 1M articles, creations through the API fell from about
-        // 1,000 to 130 per second for the 36 s a merge took, between its steps as much as
-        // during them). A newsroom's saves leave such pauses; a burst waits for its end.
+        // index takes part in it and writes slow down sharply, between its steps as much as
+        // during them. A newsroom's saves leave such pauses; a burst waits for its end.
         if version - merged_at < MERGE_AFTER_WRITES || db.writing_lately(MERGE_QUIET) {
             return;
         }
@@ -192,11 +190,9 @@ pub fn keep_index_merged(db: Weak<Db>, interval: Duration) {
 /// index of the articles published since a date (`articles_search_since_YYYYMMDD`).
 ///
 /// Search ranks the newest matches, and a GIN index returns matches unordered: the newest 100
-/// of a common word's hundreds of thousands means reading that word's whole posting list. At a
-/// million articles the window of a two-word search took 8 ms of PostgreSQL's time that way, and
-/// 0.5 ms through an index of the last two months (`bench/README.md`). A search's cost is then the
-/// matches in that index, each a row of `articles` to read: about 290 for the bench's searches
-/// over two months, 145 over one.
+/// of a common word's hundreds of thousands means reading that word's whole posting list, where
+/// an index of the last weeks holds far fewer (`bench/README.md`). A search's cost is then the
+/// matches in that index, each a row of `articles` to read.
 ///
 /// The index is only ever a faster way to the same rows: a search asks for the matches
 /// published since the index's date (written into the statement, so PostgreSQL can prove the
@@ -242,12 +238,11 @@ impl RecentIndex {
 }
 
 /// Days of articles a new recent index covers: a month of news, enough for a window of matches
-/// of a two-word search in a newsroom that publishes a few hundred articles a day (the bench's
-/// 576 a day give 130-170). A search with fewer matches in it reads the whole archive's index
-/// for the older ones.
+/// of a two-word search in a newsroom that publishes a few hundred articles a day. A search
+/// with fewer matches in it reads the whole archive's index for the older ones.
 pub const RECENT_DAYS: i64 = 30;
-/// Days of articles after which the recent index is replaced by a new one (60 and 90 before:
-/// halving the matches read made the window's statement about 20 % cheaper).
+/// Days of articles after which the recent index is replaced by a new one (shorter windows read
+/// fewer matches; `bench/README.md`).
 pub const REPLACE_AFTER_DAYS: i64 = 45;
 /// How often each instance reads which recent index there is, and keeps it.
 pub const UPKEEP_INTERVAL: Duration = Duration::from_secs(60);

@@ -39,8 +39,8 @@ pub const BATCH: i64 = 500;
 /// How often a server looks for stale summaries.
 const EVERY: Duration = Duration::from_millis(200);
 
-/// The most batches one look renders (10,000 summaries, about a second on SQLite) before it
-/// lets the server's state go for a moment (a backlog of a million takes a hundred looks).
+/// The most batches one look renders before it lets the server's state go for a moment, so
+/// that a large backlog is worked through in many short looks.
 const BATCHES_PER_LOOK: usize = 20;
 
 /// An article's summary as the public sees it, with what a list needs to know whether it is
@@ -249,8 +249,8 @@ pub fn page_body(cards: &[Card], next_cursor: Option<&str>) -> ApiResult<Vec<u8>
 
 /// `format < FORMAT`, with the format written into the statement: bound as a value, a generic
 /// PostgreSQL plan (the connection's mode after a public list) estimated a third of the table
-/// below an unknown value and scanned the whole table for none, every 200 ms (at a million
-/// articles, 70 % of a core, and the public lists' p99 went from 14 to 40 ms).
+/// below an unknown value and scanned the whole table for none at every look
+/// (`bench/README.md`).
 fn stale() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
     static STALE: std::sync::LazyLock<String> =
         std::sync::LazyLock::new(|| format!("article_summaries.format < {FORMAT}"));

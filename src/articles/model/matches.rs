@@ -156,10 +156,8 @@ mod pg_search {
     ///
     /// A statement with it is sent unprepared, so PostgreSQL plans it for the search's words
     /// every time. Prepared and reused, a statement gets a generic plan after five runs when
-    /// that looks no costlier, and the one it took at 10,000 articles walked the publication
-    /// index and tested every article: 924 searches/s (1.7 ms of PostgreSQL each) against
-    /// 1,649/s (0.76 ms) unprepared. At a million articles preparing it saved nothing
-    /// measurable.
+    /// that looks no costlier, and the one it took walked the publication index and tested
+    /// every article (`bench/README.md`).
     #[derive(Debug, Clone)]
     pub struct Matches(pub String);
 
@@ -237,8 +235,7 @@ fn pg_window(
         if found < SEARCH_WINDOW {
             // The rest of the window is the newest of the older matches. Only those are read
             // again: an archive the recent index covers whole has none, and PostgreSQL finds
-            // that from the publication-time index without a second walk of the same matches
-            // (at 10,000 articles a search read every match twice).
+            // that from the publication-time index without a second walk of the same matches.
             let older = Filter {
                 published_before: Some(filter.published_before.map_or(since, |b| b.min(since))),
                 ..filter.clone()

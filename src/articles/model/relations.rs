@@ -100,9 +100,9 @@ pub struct RelationRow {
 }
 
 /// The authors and tags of each of `ids`, in byline and tag order within each article. On
-/// PostgreSQL one statement (`UNION ALL`): a round trip less per page, 11-12 % more uncached pages
-/// at a million articles. On SQLite, where a statement costs no round trip, the union measured
-/// 2-7 % slower than two statements, so it is two.
+/// PostgreSQL one statement (`UNION ALL`): a round trip less per page. On SQLite, where a
+/// statement costs no round trip, the union measured slower than two statements, so it is two
+/// (`bench/README.md`).
 pub fn relations_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<RelationRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
