@@ -50,6 +50,8 @@ pub struct ResponseCache {
     generation: AtomicU64,
     /// The newest shared content version this instance has invalidated after (its own writes).
     invalidated_through: AtomicI64,
+    /// The newest shared content version the watcher has read (`i64::MIN` before its first).
+    seen_version: AtomicI64,
     doorkeeper: Box<[AtomicU64]>,
     hasher: std::hash::RandomState,
     /// (generation, microseconds of the next scheduled publication) once known.
@@ -74,6 +76,7 @@ impl ResponseCache {
         Self {
             generation: AtomicU64::new(1),
             invalidated_through: AtomicI64::new(i64::MIN),
+            seen_version: AtomicI64::new(i64::MIN),
             doorkeeper: (0..DOORKEEPER_SLOTS).map(|_| AtomicU64::new(0)).collect(),
             hasher: std::hash::RandomState::new(),
             horizon: Mutex::new((0, None)),
@@ -119,6 +122,12 @@ impl ResponseCache {
         self.invalidate();
         self.invalidated_through
             .fetch_max(version, Ordering::SeqCst);
+    }
+
+    /// The newest shared content version this instance has caught up with (what `/metrics`
+    /// shows, so that an operator or a test can see instances agree), once the watcher has run.
+    pub fn seen_version(&self) -> Option<i64> {
+        Some(self.seen_version.load(Ordering::SeqCst)).filter(|v| *v != i64::MIN)
     }
 
     /// The current generation.
@@ -446,6 +455,9 @@ pub fn watch_content_version(
                 }
                 (Ok(v), None) => seen = Some(v),
                 _ => {}
+            }
+            if let Some(v) = seen {
+                cache.seen_version.fetch_max(v, Ordering::SeqCst);
             }
         },
     );

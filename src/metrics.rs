@@ -1,5 +1,6 @@
 //! `/metrics` in the Prometheus text format: requests by route, method and status with latency
-//! histograms, response-cache hits and misses, database pool use, and login throttling.
+//! histograms, response-cache hits and misses, database pool use, login throttling, and the
+//! shared content version this instance has caught up with.
 //!
 //! The route label is derived from the path's shape (`/v1/articles/{id}/publish`) against the
 //! API's own resources, not by walking the router again, and anything else is `other`, so the
@@ -172,7 +173,7 @@ fn route_of(path: &str) -> &'static str {
 
 /// The metrics in the Prometheus text format, with `db`'s pools as they are now (the body of
 /// `GET /metrics`).
-pub fn render(db: &Db) -> HttpResponse {
+pub fn render(db: &Db, content_version_seen: Option<i64>) -> HttpResponse {
     for (pool, open, idle, busy) in db.pool_use() {
         for (label, value) in [("open", i64::from(open)), ("idle", i64::from(idle))]
             .into_iter()
@@ -187,8 +188,22 @@ pub fn render(db: &Db) -> HttpResponse {
                 .set(value);
         }
     }
+    // This instance's own values, in a registry of this response (the shared one is global).
+    let mut instance = Registry::with_prefix("masthead");
+    if let Some(version) = content_version_seen {
+        let seen = Gauge::<i64>::default();
+        seen.set(version);
+        instance.register(
+            "content_version_seen",
+            "The shared content version this instance's response cache has caught up with",
+            seen,
+        );
+    }
     let mut body = String::new();
-    match prometheus_client::encoding::text::encode(&mut body, &METRICS.registry) {
+    let encoded = prometheus_client::encoding::text::encode_registry(&mut body, &METRICS.registry)
+        .and_then(|()| prometheus_client::encoding::text::encode_registry(&mut body, &instance))
+        .and_then(|()| prometheus_client::encoding::text::encode_eof(&mut body));
+    match encoded {
         Ok(()) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4; charset=utf-8")
             .insert_header(("cache-control", "no-store"))

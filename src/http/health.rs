@@ -61,5 +61,5 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    crate::metrics::render(&state.db)
+    crate::metrics::render(&state.db, state.cache.seen_version())
 }

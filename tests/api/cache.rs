@@ -175,9 +175,9 @@ async fn a_write_through_one_instance_shows_on_another_within_a_second(backend: 
     let id = new_article(&first, &editor, "Shared story").await;
     first.publish_article(&editor, &id).await;
     let path = format!("/v1/articles/{id}");
-    // The second instance notices the publication within a poll (250 ms); a response it stored
-    // before that would be dropped then, and this test is not about that.
-    std::thread::sleep(std::time::Duration::from_millis(600));
+    // The second instance notices the publication within a poll; a response it stored before
+    // that would be dropped then, and this test is not about that.
+    second.caught_up().await;
 
     // Both instances cache it.
     for app in [&first, &second] {
@@ -315,8 +315,8 @@ async fn an_instance_does_not_drop_its_cache_again_for_its_own_write(backend: Ba
     app.publish_article(&editor, &id).await;
     let path = format!("/v1/articles/{id}");
     warm(&app, &path).await;
-    // Several polls of the watcher (every 250 ms).
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(800)).await;
+    // The watcher has read the version of that write (and would have dropped the cache then).
+    app.caught_up().await;
     assert_eq!(app.get(&path).send().await.header("x-cache"), Some("hit"));
 }
 

@@ -31,6 +31,8 @@ async fn metrics_count_requests_cache_pools_and_statuses(backend: Backend) {
         404
     );
     assert_eq!(app.get("/v1/nothing/here/at/all").send().await.status, 404);
+    // The instance's cache has read the version of the publication.
+    app.caught_up().await;
 
     let res = app.get("/metrics").send().await;
     assert_eq!(res.status, 200);
@@ -90,7 +92,12 @@ async fn metrics_count_requests_cache_pools_and_statuses(backend: Backend) {
         .is_some_and(|n| n >= 1.0),
         "{text}"
     );
+    assert!(
+        text.contains("# TYPE masthead_content_version_seen gauge"),
+        "{text}"
+    );
     assert!(text.ends_with("# EOF\n"), "{text}");
+    assert_eq!(text.matches("# EOF").count(), 1, "{text}");
 }
 
 backend_tests!(metrics_count_requests_cache_pools_and_statuses);

@@ -185,4 +185,32 @@ impl TestApp {
     pub async fn delete_user(&self, token: &str, id: &str, etag: &str) -> Resp {
         self.remove(token, &format!("/v1/users/{id}"), etag).await
     }
+
+    /// The shared content version this instance's response cache has caught up with, as its
+    /// `/metrics` says (`None` before its watcher's first look).
+    pub async fn content_version_seen(&self) -> Option<i64> {
+        let res = self.get("/metrics").send().await;
+        res.text
+            .lines()
+            .find_map(|l| l.strip_prefix("masthead_content_version_seen "))
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// Waits until this instance has caught up with every change committed so far (its cache
+    /// watcher has read the shared content version and invalidated for it).
+    pub async fn caught_up(&self) {
+        let database = masthead::db::Db::open(&self.db.url, 1).unwrap();
+        let now = database
+            .read_blocking(masthead::db::content_version)
+            .unwrap();
+        super::eventually(
+            "the instance to catch up with the content version",
+            || async {
+                self.content_version_seen()
+                    .await
+                    .filter(|seen| *seen >= now)
+            },
+        )
+        .await;
+    }
 }
