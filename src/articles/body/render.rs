@@ -598,8 +598,8 @@ mod tests {
         ];
         let stored = render_html(&blocks);
         let picture = crate::images::Picture {
-            image_id: "i1".to_owned(),
-            caption_id: Some("c1".to_owned()),
+            image_id: "i1".into(),
+            caption_id: Some("c1".into()),
             url: "https://h/v1/images/i1/file".to_owned(),
             width: 2000,
             height: 1000,
