@@ -19,7 +19,7 @@ use crate::http::base::{absolutize, public_base};
 use crate::http::etag::{IfMatch, list_etag, read_response, tagged_json, tagged_response};
 use crate::http::json::{ApiJson, MaybeJson};
 use crate::http::pagination;
-use crate::ids::ArticleId;
+use crate::ids::{ArticleId, UserId};
 use crate::users::Role;
 
 /// `Cache-Control` of public article reads: fresh for a minute, then revalidated with the ETag.
@@ -128,7 +128,7 @@ fn parse_list(query: ListQuery, staff: bool) -> ApiResult<ListRequest> {
     let filter = Filter {
         tag: query.tag.map(|t| t.trim().to_lowercase()),
         section: query.section,
-        author: query.author,
+        author: query.author.map(UserId::from),
         language: query.lang,
         published_after: query.published_after.map(|t| t.naive_utc()),
         published_before: query.published_before.map(|t| t.naive_utc()),

@@ -50,12 +50,11 @@ pub fn decode_position(scope: Scope, searching: bool, cursor: &str) -> ApiResult
             .and_then(DateTime::<Utc>::from_timestamp_micros)
             .filter(|at| crate::http::input::is_storable(*at))
             .ok_or_else(invalid)?;
-        Ok(Position::Published(at.naive_utc(), id.to_owned()))
+        Ok(Position::Published(at.naive_utc(), ArticleId::from(id)))
     } else {
-        Ok(Position::Created(pagination::decode_cursor(
-            CURSOR_CREATED,
-            cursor,
-        )?))
+        Ok(Position::Created(ArticleId::from(
+            pagination::decode_cursor(CURSOR_CREATED, cursor)?,
+        )))
     }
 }
 

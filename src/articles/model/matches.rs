@@ -403,7 +403,7 @@ mod tests {
         let all = Filter {
             tag: Some("canal".to_owned()),
             section: Some("world".to_owned()),
-            author: Some("u1".to_owned()),
+            author: Some("u1".into()),
             language: Some("en".to_owned()),
             published_after: Some(NaiveDateTime::MIN),
             published_before: Some(NaiveDateTime::MAX),
