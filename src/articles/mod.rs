@@ -130,8 +130,8 @@ pub fn image_refs(featured: Option<&FeaturedImage>, body: &[Block]) -> Vec<Image
             refs.push(ImageRef {
                 position,
                 field: format!("body[{i}]"),
-                image_id: ImageId::from(image_id.as_str()),
-                caption_id: caption_id.as_deref().map(CaptionId::from),
+                image_id: image_id.clone(),
+                caption_id: caption_id.clone(),
             });
         }
     }
@@ -255,12 +255,14 @@ pub struct NewArticle {
     pub language: Option<String>,
     pub sources: Option<Vec<Source>>,
     /// Ids of related articles.
-    pub related: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub related: Option<Vec<ArticleId>>,
     pub canonical_url: Option<String>,
     /// A hand-written excerpt (at most 500 characters); derived when absent.
     pub excerpt: Option<String>,
     /// Author user ids in byline order; default: you.
-    pub authors: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub authors: Option<Vec<UserId>>,
     /// The featured image and its caption for this article.
     pub featured_image: Option<FeaturedImage>,
 }
@@ -280,7 +282,8 @@ pub struct ArticlePatch {
     pub tags: Option<Vec<String>>,
     pub language: Option<String>,
     pub sources: Option<Vec<Source>>,
-    pub related: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub related: Option<Vec<ArticleId>>,
     #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<String>)]
     pub canonical_url: Option<Option<String>>,
@@ -288,7 +291,8 @@ pub struct ArticlePatch {
     #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<String>)]
     pub excerpt: Option<Option<String>>,
-    pub authors: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub authors: Option<Vec<UserId>>,
     #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<FeaturedImage>)]
     pub featured_image: Option<Option<FeaturedImage>>,
@@ -327,10 +331,10 @@ impl Fields {
             tags: normalize_tags(new.tags.unwrap_or_default()),
             language: new.language.unwrap_or_else(|| "en".to_owned()),
             sources: new.sources.unwrap_or_default(),
-            related: typed(new.related.unwrap_or_default()),
+            related: new.related.unwrap_or_default(),
             canonical_url: new.canonical_url,
             excerpt: new.excerpt.map(|e| e.trim().to_owned()),
-            authors: new.authors.map_or_else(|| vec![author.clone()], typed),
+            authors: new.authors.unwrap_or_else(|| vec![author.clone()]),
             featured_image: new.featured_image,
         }
     }
@@ -363,7 +367,7 @@ impl Fields {
             f.sources = v;
         }
         if let Some(v) = patch.related {
-            f.related = typed(v);
+            f.related = v;
         }
         if let Some(v) = patch.canonical_url {
             f.canonical_url = v;
@@ -372,7 +376,7 @@ impl Fields {
             f.excerpt = v.map(|e| e.trim().to_owned());
         }
         if let Some(v) = patch.authors {
-            f.authors = typed(v);
+            f.authors = v;
         }
         if let Some(v) = patch.featured_image {
             f.featured_image = v;
@@ -488,11 +492,6 @@ fn normalize_tags(tags: Vec<String>) -> Vec<String> {
         }
     }
     out
-}
-
-/// Ids as sent (text) in their type.
-fn typed<T: From<String>>(ids: Vec<String>) -> Vec<T> {
-    ids.into_iter().map(T::from).collect()
 }
 
 fn check_ids<T: PartialEq>(errors: &mut Vec<FieldError>, field: &str, ids: &[T], max: usize) {
