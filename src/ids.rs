@@ -84,31 +84,6 @@ macro_rules! id {
             }
         }
 
-        // Comparisons with text, for code that still holds ids as strings (articles).
-        impl PartialEq<str> for $name {
-            fn eq(&self, other: &str) -> bool {
-                self.0 == other
-            }
-        }
-
-        impl PartialEq<&str> for $name {
-            fn eq(&self, other: &&str) -> bool {
-                self.0 == *other
-            }
-        }
-
-        impl PartialEq<String> for $name {
-            fn eq(&self, other: &String) -> bool {
-                &self.0 == other
-            }
-        }
-
-        impl PartialEq<$name> for String {
-            fn eq(&self, other: &$name) -> bool {
-                self == &other.0
-            }
-        }
-
         impl<DB: Backend> ToSql<Text, DB> for $name
         where
             str: ToSql<Text, DB>,

@@ -19,6 +19,7 @@ use crate::http::base::{absolutize, public_base};
 use crate::http::etag::{IfMatch, list_etag, read_response, tagged_json, tagged_response};
 use crate::http::json::{ApiJson, MaybeJson};
 use crate::http::pagination;
+use crate::ids::{ArticleId, UserId};
 use crate::users::Role;
 
 /// `Cache-Control` of public article reads: fresh for a minute, then revalidated with the ETag.
@@ -127,7 +128,7 @@ fn parse_list(query: ListQuery, staff: bool) -> ApiResult<ListRequest> {
     let filter = Filter {
         tag: query.tag.map(|t| t.trim().to_lowercase()),
         section: query.section,
-        author: query.author,
+        author: query.author.map(UserId::from),
         language: query.lang,
         published_after: query.published_after.map(|t| t.naive_utc()),
         published_before: query.published_before.map(|t| t.naive_utc()),
@@ -277,7 +278,7 @@ pub async fn create_article(
     let new = body.0;
     let slug_derived = new.slug.is_none();
     let fields = Fields::from_new(new, &auth.id);
-    let id = db::new_id();
+    let id = ArticleId::new_v7();
     let now = db::now();
     let base = public_base(&req, &state.config);
     let article = state
@@ -315,7 +316,7 @@ pub async fn update_article(
     if_match: IfMatch,
     body: ApiJson<ArticlePatch>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = ArticleId::from(id.into_inner());
     let patch = body.0;
     let now = db::now();
     let base = public_base(&req, &state.config);
@@ -347,7 +348,7 @@ pub async fn delete_article(
     id: web::Path<String>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = ArticleId::from(id.into_inner());
     let now = db::now();
     state
         .write_content(move |conn| service::delete(conn, &auth, &id, &if_match, now))
@@ -405,7 +406,15 @@ pub async fn publish_article(
     let at = body.0.unwrap_or_default().at.map(|t| t.naive_utc());
     service::check_publish_at(at, db::now())?;
     let transition = service::publish(at);
-    set_status(&req, &state, auth, id.into_inner(), if_match, transition).await
+    set_status(
+        &req,
+        &state,
+        auth,
+        ArticleId::from(id.into_inner()),
+        if_match,
+        transition,
+    )
+    .await
 }
 
 /// Take an article down: back to draft, or archived.
@@ -438,7 +447,15 @@ pub async fn unpublish_article(
 ) -> ApiResult<HttpResponse> {
     let archive = body.0.unwrap_or_default().archive;
     let transition = service::unpublish(archive);
-    set_status(&req, &state, auth, id.into_inner(), if_match, transition).await
+    set_status(
+        &req,
+        &state,
+        auth,
+        ArticleId::from(id.into_inner()),
+        if_match,
+        transition,
+    )
+    .await
 }
 
 /// Changes an article's status (editors only) as `transition` decides, in one transaction.
@@ -446,7 +463,7 @@ async fn set_status(
     req: &HttpRequest,
     state: &AppState,
     auth: AuthUser,
-    id: String,
+    id: ArticleId,
     if_match: Option<IfMatch>,
     transition: impl FnOnce(&model::ArticleRow, chrono::NaiveDateTime) -> ApiResult<service::Transition>
     + Send
@@ -516,7 +533,7 @@ pub async fn list_revisions(
     id: web::Path<String>,
     query: web::Query<RevisionQuery>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = ArticleId::from(id.into_inner());
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
     let before = query

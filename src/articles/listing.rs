@@ -8,6 +8,7 @@ use super::{ArticlePage, Relations, summaries, summary};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination;
+use crate::ids::ArticleId;
 
 /// A parsed list request: which articles, from where, how many.
 #[derive(Debug)]
@@ -49,12 +50,11 @@ pub fn decode_position(scope: Scope, searching: bool, cursor: &str) -> ApiResult
             .and_then(DateTime::<Utc>::from_timestamp_micros)
             .filter(|at| crate::http::input::is_storable(*at))
             .ok_or_else(invalid)?;
-        Ok(Position::Published(at.naive_utc(), id.to_owned()))
+        Ok(Position::Published(at.naive_utc(), ArticleId::from(id)))
     } else {
-        Ok(Position::Created(pagination::decode_cursor(
-            CURSOR_CREATED,
-            cursor,
-        )?))
+        Ok(Position::Created(ArticleId::from(
+            pagination::decode_cursor(CURSOR_CREATED, cursor)?,
+        )))
     }
 }
 
@@ -83,7 +83,7 @@ pub fn public_cards(
 pub fn public_body(cards: Vec<Card>, list: &ListRequest) -> ApiResult<Vec<u8>> {
     let offset = Position::offset(list.after.as_ref());
     let (cards, next_cursor) = page(cards, list.limit, offset, list.searching(), true, |c| {
-        (c.published_at, &c.id)
+        (c.published_at, c.id.as_str())
     });
     summaries::page_body(&cards, next_cursor.as_deref())
 }
@@ -104,7 +104,7 @@ pub fn staff_rows(
         now,
         recent,
     )?;
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let ids: Vec<ArticleId> = rows.iter().map(|r| r.id.clone()).collect();
     let relations =
         Relations::group(model::relations_of(conn, &ids)?).with_pictures(conn, &rows)?;
     Ok((rows, relations))
@@ -124,7 +124,7 @@ pub fn staff_body(
         offset,
         list.searching(),
         list.scope.by_publication(),
-        |r| (r.published_at, &r.id),
+        |r| (r.published_at, r.id.as_str()),
     );
     let items = rows
         .into_iter()

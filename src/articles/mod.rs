@@ -21,6 +21,7 @@ pub use self::status::{Status, StoredStatus};
 use self::body::Block;
 use self::model::ArticleRow;
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::ids::{ArticleId, CaptionId, ImageId, UserId};
 /// The language filter of the lists checks tags by the same rule as articles.
 pub use crate::validate::is_language_tag;
 use crate::validate::{HttpUrl, LanguageTag};
@@ -54,9 +55,11 @@ pub struct Source {
 #[serde(deny_unknown_fields)]
 pub struct FeaturedImage {
     /// The image's id.
-    pub image_id: String,
+    #[schema(value_type = String)]
+    pub image_id: ImageId,
     /// The caption's id.
-    pub caption_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub caption_id: Option<CaptionId>,
 }
 
 /// An image where the article shows it.
@@ -80,14 +83,26 @@ pub struct ImageRef {
     pub position: i32,
     /// The field path errors name, such as `body[3]`.
     pub field: String,
-    pub image_id: String,
-    pub caption_id: Option<String>,
+    pub image_id: ImageId,
+    pub caption_id: Option<CaptionId>,
 }
 
 impl ImageRef {
     /// The image and caption ids, as [`image_rows`] takes them.
-    pub fn ids(&self) -> (&String, Option<&String>) {
+    pub fn ids(&self) -> (&ImageId, Option<&CaptionId>) {
         (&self.image_id, self.caption_id.as_ref())
+    }
+}
+
+impl FeaturedImage {
+    /// Where the article shows it: position 0.
+    pub fn image_ref(&self) -> ImageRef {
+        ImageRef {
+            position: 0,
+            field: "featured_image".to_owned(),
+            image_id: self.image_id.clone(),
+            caption_id: self.caption_id.clone(),
+        }
     }
 }
 
@@ -103,12 +118,7 @@ impl Fields {
 pub fn image_refs(featured: Option<&FeaturedImage>, body: &[Block]) -> Vec<ImageRef> {
     let mut refs = Vec::new();
     if let Some(f) = featured {
-        refs.push(ImageRef {
-            position: 0,
-            field: "featured_image".to_owned(),
-            image_id: f.image_id.clone(),
-            caption_id: f.caption_id.clone(),
-        });
+        refs.push(f.image_ref());
     }
     for (i, block) in body.iter().enumerate() {
         if let Block::Image {
@@ -132,7 +142,8 @@ pub fn image_refs(featured: Option<&FeaturedImage>, body: &[Block]) -> Vec<Image
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Author {
     /// The user's id.
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: UserId,
     /// The name on the byline.
     pub display_name: String,
 }
@@ -141,7 +152,8 @@ pub struct Author {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Article {
     /// The id (UUIDv7).
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ArticleId,
     /// The current slug; earlier slugs still lead here.
     #[schema(example = "drone-makers-race-to-adapt")]
     pub slug: String,
@@ -173,7 +185,8 @@ pub struct Article {
     /// The sources the story relies on.
     pub sources: Vec<Source>,
     /// Related articles' ids (for the public, only published ones).
-    pub related: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub related: Vec<ArticleId>,
     /// The canonical URL of the story on the newsroom's site.
     pub canonical_url: Option<String>,
     /// The featured image as this article shows it: URLs and sizes, alt text, caption, credit.
@@ -197,7 +210,8 @@ pub struct Article {
 /// An article in a list (no body).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ArticleSummary {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ArticleId,
     pub slug: String,
     pub title: String,
     pub standfirst: String,
@@ -241,12 +255,14 @@ pub struct NewArticle {
     pub language: Option<String>,
     pub sources: Option<Vec<Source>>,
     /// Ids of related articles.
-    pub related: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub related: Option<Vec<ArticleId>>,
     pub canonical_url: Option<String>,
     /// A hand-written excerpt (at most 500 characters); derived when absent.
     pub excerpt: Option<String>,
     /// Author user ids in byline order; default: you.
-    pub authors: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub authors: Option<Vec<UserId>>,
     /// The featured image and its caption for this article.
     pub featured_image: Option<FeaturedImage>,
 }
@@ -266,7 +282,8 @@ pub struct ArticlePatch {
     pub tags: Option<Vec<String>>,
     pub language: Option<String>,
     pub sources: Option<Vec<Source>>,
-    pub related: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub related: Option<Vec<ArticleId>>,
     #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<String>)]
     pub canonical_url: Option<Option<String>>,
@@ -274,7 +291,8 @@ pub struct ArticlePatch {
     #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<String>)]
     pub excerpt: Option<Option<String>>,
-    pub authors: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub authors: Option<Vec<UserId>>,
     #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<FeaturedImage>)]
     pub featured_image: Option<Option<FeaturedImage>>,
@@ -293,16 +311,16 @@ pub struct Fields {
     pub tags: Vec<String>,
     pub language: String,
     pub sources: Vec<Source>,
-    pub related: Vec<String>,
+    pub related: Vec<ArticleId>,
     pub canonical_url: Option<String>,
     pub excerpt: Option<String>,
-    pub authors: Vec<String>,
+    pub authors: Vec<UserId>,
     pub featured_image: Option<FeaturedImage>,
 }
 
 impl Fields {
     /// A new article's fields; `author` is the default byline.
-    pub fn from_new(new: NewArticle, author: &str) -> Self {
+    pub fn from_new(new: NewArticle, author: &UserId) -> Self {
         let title = new.title.trim().to_owned();
         Self {
             slug: new.slug.unwrap_or_else(|| slug::slugify(&title)),
@@ -316,7 +334,7 @@ impl Fields {
             related: new.related.unwrap_or_default(),
             canonical_url: new.canonical_url,
             excerpt: new.excerpt.map(|e| e.trim().to_owned()),
-            authors: new.authors.unwrap_or_else(|| vec![author.to_owned()]),
+            authors: new.authors.unwrap_or_else(|| vec![author.clone()]),
             featured_image: new.featured_image,
         }
     }
@@ -395,7 +413,7 @@ impl Fields {
     }
 
     /// Checks everything that needs no database; `id` is the article's own (for `related`).
-    pub fn validate(&self, id: &str) -> Vec<FieldError> {
+    pub fn validate(&self, id: &ArticleId) -> Vec<FieldError> {
         let mut errors = Vec::new();
         crate::validate::text(
             "title",
@@ -476,7 +494,7 @@ fn normalize_tags(tags: Vec<String>) -> Vec<String> {
     out
 }
 
-fn check_ids(errors: &mut Vec<FieldError>, field: &str, ids: &[String], max: usize) {
+fn check_ids<T: PartialEq>(errors: &mut Vec<FieldError>, field: &str, ids: &[T], max: usize) {
     if ids.len() > max {
         errors.push(FieldError::new(field, format!("at most {max} entries")));
     }
@@ -519,9 +537,9 @@ impl Derived {
 /// Reads the stored fields back out of a row and its relations.
 pub fn fields_of(
     row: &ArticleRow,
-    authors: Vec<String>,
+    authors: Vec<UserId>,
     tags: Vec<String>,
-    related: Vec<String>,
+    related: Vec<ArticleId>,
 ) -> ApiResult<Fields> {
     Ok(Fields {
         title: row.title.clone(),
@@ -549,7 +567,7 @@ pub fn fields_of(
 /// statements, whatever the number of pairs.
 pub fn image_rows<'a>(
     conn: &mut crate::db::DbConn,
-    pairs: impl IntoIterator<Item = (&'a String, Option<&'a String>)>,
+    pairs: impl IntoIterator<Item = (&'a ImageId, Option<&'a CaptionId>)>,
 ) -> ApiResult<(
     Vec<crate::images::model::ImageRow>,
     Vec<crate::captions::model::CaptionRow>,
@@ -568,10 +586,10 @@ pub fn image_rows<'a>(
 /// Relations of many articles at once, grouped by article id.
 #[derive(Default)]
 pub struct Relations {
-    pub authors: HashMap<String, Vec<Author>>,
-    pub tags: HashMap<String, Vec<String>>,
+    pub authors: HashMap<ArticleId, Vec<Author>>,
+    pub tags: HashMap<ArticleId, Vec<String>>,
     /// Featured images, with site-relative URLs.
-    pub pictures: HashMap<String, crate::images::Picture>,
+    pub pictures: HashMap<ArticleId, crate::images::Picture>,
 }
 
 impl Relations {
@@ -581,7 +599,7 @@ impl Relations {
         for row in rows {
             match row.display_name {
                 Some(display_name) => r.authors.entry(row.article_id).or_default().push(Author {
-                    id: row.value,
+                    id: UserId::from(row.value),
                     display_name,
                 }),
                 None => r.tags.entry(row.article_id).or_default().push(row.value),
@@ -596,30 +614,28 @@ impl Relations {
         conn: &mut crate::db::DbConn,
         rows: &[model::SummaryRow],
     ) -> ApiResult<Self> {
-        let featured: Vec<(&str, FeaturedImage)> = rows
+        let featured: Vec<(&ArticleId, ImageRef)> = rows
             .iter()
-            .filter_map(|r| Some((r.id.as_str(), r.featured_image.as_deref()?)))
-            .filter_map(|(id, json)| Some((id, serde_json::from_str(json).ok()?)))
+            .filter_map(|r| Some((&r.id, r.featured_image.as_deref()?)))
+            .filter_map(|(id, json)| {
+                let f: FeaturedImage = serde_json::from_str(json).ok()?;
+                Some((id, f.image_ref()))
+            })
             .collect();
         if featured.is_empty() {
             return Ok(self);
         }
-        let (images, captions) = image_rows(
-            conn,
-            featured
-                .iter()
-                .map(|(_, f)| (&f.image_id, f.caption_id.as_ref())),
-        )?;
-        for (article, f) in featured {
-            let Some(image) = images.iter().find(|i| i.id == f.image_id) else {
+        let (images, captions) = image_rows(conn, featured.iter().map(|(_, r)| r.ids()))?;
+        for (article, r) in featured {
+            let Some(image) = images.iter().find(|i| i.id == r.image_id) else {
                 continue;
             };
-            let caption = f
+            let caption = r
                 .caption_id
                 .as_ref()
                 .and_then(|c| captions.iter().find(|row| &row.id == c));
             self.pictures.insert(
-                article.to_owned(),
+                article.clone(),
                 crate::images::Picture::new(image, caption, ""),
             );
         }
@@ -669,7 +685,7 @@ pub fn article(
     row: ArticleRow,
     authors: Vec<Author>,
     tags: Vec<String>,
-    related: Vec<String>,
+    related: Vec<ArticleId>,
     (featured_image, images): (Option<crate::images::Picture>, Vec<ImageUse>),
     corrections: Vec<crate::corrections::CorrectionEntry>,
     now: NaiveDateTime,

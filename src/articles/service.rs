@@ -15,6 +15,7 @@ use crate::auth::AuthUser;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::etag::IfMatch;
+use crate::ids::ArticleId;
 use crate::users::Role;
 
 /// The answer when no article has the id or slug (or, for the public, none is published).
@@ -43,7 +44,7 @@ pub fn read(
 pub fn create(
     conn: &mut DbConn,
     editor: &AuthUser,
-    id: &str,
+    id: &ArticleId,
     fields: Fields,
     slug_derived: bool,
     now: NaiveDateTime,
@@ -63,7 +64,7 @@ pub fn create(
 pub fn update(
     conn: &mut DbConn,
     editor: &AuthUser,
-    id: &str,
+    id: &ArticleId,
     if_match: &IfMatch,
     patch: ArticlePatch,
     now: NaiveDateTime,
@@ -90,7 +91,7 @@ pub fn update(
 pub fn delete(
     conn: &mut DbConn,
     editor: &AuthUser,
-    id: &str,
+    id: &ArticleId,
     if_match: &IfMatch,
     now: NaiveDateTime,
 ) -> ApiResult<()> {
@@ -161,7 +162,7 @@ pub fn unpublish(
 pub fn set_status(
     conn: &mut DbConn,
     editor: &AuthUser,
-    id: &str,
+    id: &ArticleId,
     if_match: Option<&IfMatch>,
     transition: impl FnOnce(&ArticleRow, NaiveDateTime) -> ApiResult<Transition>,
     now: NaiveDateTime,
@@ -288,7 +289,7 @@ fn image_uses(
 /// in this article.
 fn check_images(
     conn: &mut DbConn,
-    id: &str,
+    id: &ArticleId,
     refs: &[super::ImageRef],
 ) -> ApiResult<Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -319,7 +320,7 @@ fn check_images(
                     format!("{field}.caption_id"),
                     "this caption describes another image",
                 )),
-                Some(c) if c.article_id != id => errors.push(FieldError::new(
+                Some(c) if &c.article_id != id => errors.push(FieldError::new(
                     format!("{field}.caption_id"),
                     "this caption belongs to another article",
                 )),
@@ -387,7 +388,7 @@ pub struct Change<'a> {
 /// related articles.
 fn check_references(
     conn: &mut DbConn,
-    id: &str,
+    id: &ArticleId,
     fields: &Fields,
     refs: &[super::ImageRef],
 ) -> ApiResult<Vec<FieldError>> {
@@ -418,7 +419,7 @@ fn check_references(
 /// from the title, the first free one of `slug`, `slug-2`, `slug-3`, ….
 fn free_slug(
     conn: &mut DbConn,
-    id: &str,
+    id: &ArticleId,
     fields: &mut Fields,
     slug_derived: bool,
 ) -> ApiResult<()> {
@@ -445,7 +446,7 @@ fn free_slug(
 /// inside the caller's transaction.
 fn save(
     conn: &mut DbConn,
-    id: &str,
+    id: &ArticleId,
     current: Option<(&ArticleRow, &Fields)>,
     mut fields: Fields,
     slug_derived: bool,
@@ -495,7 +496,7 @@ fn save(
         None => model::insert(
             conn,
             &ArticleIdentity {
-                id: id.to_owned(),
+                id: id.clone(),
                 created_by: change.editor.id.clone(),
                 created_at: now,
             },
@@ -533,7 +534,7 @@ fn save(
 
 fn record(
     conn: &mut DbConn,
-    id: &str,
+    id: &ArticleId,
     version: i64,
     change: &Change<'_>,
     fields: &Fields,
@@ -562,7 +563,7 @@ fn record(
 }
 
 /// The stored article and its fields, for a change.
-fn current(conn: &mut DbConn, id: &str) -> ApiResult<(ArticleRow, Fields)> {
+fn current(conn: &mut DbConn, id: &ArticleId) -> ApiResult<(ArticleRow, Fields)> {
     // Changes to one article take turns, so a lost race is never a spurious 412.
     db::lock_key(conn, &format!("article:{id}"))?;
     let row = model::find(conn, id)?.ok_or_else(not_found)?;
@@ -581,7 +582,7 @@ fn current(conn: &mut DbConn, id: &str) -> ApiResult<(ArticleRow, Fields)> {
 }
 
 /// Fails unless `user` may change the article `id` (and so its captions).
-pub fn editable(conn: &mut DbConn, user: &AuthUser, id: &str) -> ApiResult<()> {
+pub fn editable(conn: &mut DbConn, user: &AuthUser, id: &ArticleId) -> ApiResult<()> {
     let (row, fields) = current(conn, id)?;
     may_edit(user, &row, &fields, db::now())
 }
@@ -613,7 +614,7 @@ fn may_edit(
 /// The revisions of the article `id` older than `before` (a version), newest first.
 pub fn revisions(
     conn: &mut DbConn,
-    id: &str,
+    id: &ArticleId,
     before: Option<i64>,
     limit: i64,
 ) -> ApiResult<Vec<model::RevisionRow>> {

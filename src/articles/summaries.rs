@@ -26,6 +26,7 @@ use super::{Relations, summary};
 use crate::db::schema::article_summaries;
 use crate::db::{Db, DbConn};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::ArticleId;
 
 /// The version of the summaries' JSON. Raise it whenever what [`render`] writes changes (a field
 /// of [`ArticleSummary`](super::ArticleSummary), its order or its formatting): every stored
@@ -46,19 +47,22 @@ const BATCHES_PER_LOOK: usize = 20;
 /// An article's summary as the public sees it, with what a list needs to know whether it is
 /// public now.
 pub struct Rendered {
-    pub id: String,
+    pub id: ArticleId,
     pub json: String,
     public_at: Option<NaiveDateTime>,
 }
 
 /// The summaries of `ids` as a public list shows them, in the order of `ids` (articles that are
 /// gone are left out); an article whose summary cannot be rendered is an error.
-pub fn render(conn: &mut DbConn, ids: &[String]) -> ApiResult<Vec<Rendered>> {
+pub fn render(conn: &mut DbConn, ids: &[ArticleId]) -> ApiResult<Vec<Rendered>> {
     render_each(conn, ids)?.into_iter().map(|r| r.1).collect()
 }
 
 /// [`render`], each article on its own: the ids with their summary or why it failed.
-fn render_each(conn: &mut DbConn, ids: &[String]) -> ApiResult<Vec<(String, ApiResult<Rendered>)>> {
+fn render_each(
+    conn: &mut DbConn,
+    ids: &[ArticleId],
+) -> ApiResult<Vec<(ArticleId, ApiResult<Rendered>)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -87,7 +91,7 @@ fn render_each(conn: &mut DbConn, ids: &[String]) -> ApiResult<Vec<(String, ApiR
 /// read after the page's ids, so an article that stopped being public in between (unpublished,
 /// rescheduled, deleted) is taken off the page rather than shown as it is now.
 pub fn complete(conn: &mut DbConn, cards: &mut Vec<Card>, now: NaiveDateTime) -> ApiResult<()> {
-    let stale: Vec<String> = cards
+    let stale: Vec<ArticleId> = cards
         .iter()
         .filter(|c| c.summary.is_none())
         .map(|c| c.id.clone())
@@ -95,7 +99,7 @@ pub fn complete(conn: &mut DbConn, cards: &mut Vec<Card>, now: NaiveDateTime) ->
     if stale.is_empty() {
         return Ok(());
     }
-    let mut rendered: std::collections::HashMap<String, String> = render(conn, &stale)?
+    let mut rendered: std::collections::HashMap<ArticleId, String> = render(conn, &stale)?
         .into_iter()
         .filter(|r| r.public_at.is_some_and(|at| at <= now))
         .map(|r| (r.id, r.json))
@@ -124,9 +128,9 @@ pub struct Known {
 #[derive(Default)]
 struct KnownCards {
     generation: u64,
-    cards: std::collections::HashMap<String, Card>,
+    cards: std::collections::HashMap<ArticleId, Card>,
     /// Ids in the order they came, to forget the oldest first.
-    order: std::collections::VecDeque<String>,
+    order: std::collections::VecDeque<ArticleId>,
     bytes: usize,
 }
 
@@ -146,7 +150,7 @@ impl Known {
 
     /// The cards of `ids` known in `generation`, in the order of `ids`; `None` for each one that
     /// is not.
-    fn get(&self, generation: u64, ids: &[String]) -> Vec<Option<Card>> {
+    fn get(&self, generation: u64, ids: &[ArticleId]) -> Vec<Option<Card>> {
         let Ok(known) = self.inner.lock() else {
             return vec![None; ids.len()];
         };
@@ -197,11 +201,11 @@ impl Known {
         &self,
         conn: &mut DbConn,
         generation: u64,
-        ids: &[String],
+        ids: &[ArticleId],
         now: NaiveDateTime,
     ) -> ApiResult<Vec<Card>> {
         let mut found = self.get(generation, ids);
-        let missing: Vec<String> = ids
+        let missing: Vec<ArticleId> = ids
             .iter()
             .zip(&found)
             .filter(|(_, card)| card.is_none())
@@ -213,7 +217,7 @@ impl Known {
         let mut read = model::cards_of(conn, &missing)?;
         complete(conn, &mut read, now)?;
         self.put(generation, &read);
-        let mut read: std::collections::HashMap<String, Card> =
+        let mut read: std::collections::HashMap<ArticleId, Card> =
             read.into_iter().map(|c| (c.id.clone(), c)).collect();
         for (id, card) in ids.iter().zip(found.iter_mut()) {
             if card.is_none() {
@@ -263,7 +267,7 @@ pub struct Refreshed {
     /// Stale summaries found (at most the limit).
     pub found: usize,
     /// Articles whose summary could not be rendered (left stale; lists of them fail as before).
-    pub failed: Vec<String>,
+    pub failed: Vec<ArticleId>,
 }
 
 impl Refreshed {
@@ -281,7 +285,7 @@ impl Refreshed {
 pub fn refresh_stale(
     conn: &mut DbConn,
     limit: i64,
-    skip: &HashSet<String>,
+    skip: &HashSet<ArticleId>,
 ) -> ApiResult<Refreshed> {
     let take = limit.saturating_add(i64::try_from(skip.len()).unwrap_or(i64::MAX));
     let stale = article_summaries::table
@@ -289,7 +293,7 @@ pub fn refresh_stale(
         .select(article_summaries::article_id)
         .order(article_summaries::format)
         .limit(take);
-    let mut ids: Vec<String> = match conn {
+    let mut ids: Vec<ArticleId> = match conn {
         DbConn::Pg(c) => stale.for_update().skip_locked().load(c)?,
         DbConn::Sqlite(c) => stale.load(c)?,
     };
@@ -299,7 +303,7 @@ pub fn refresh_stale(
         found: ids.len(),
         failed: Vec::new(),
     };
-    let mut stored: Vec<(String, String)> = Vec::with_capacity(ids.len());
+    let mut stored: Vec<(ArticleId, String)> = Vec::with_capacity(ids.len());
     for (id, rendered) in render_each(conn, &ids)? {
         match rendered {
             Ok(r) => stored.push((r.id, r.json)),
@@ -315,10 +319,10 @@ pub fn refresh_stale(
 
 /// Stores rendered summaries as current: on PostgreSQL in one statement (the batch's rows stay
 /// locked for as short a time as may be), on SQLite one cached statement per row.
-fn store(conn: &mut DbConn, stored: Vec<(String, String)>) -> ApiResult<()> {
+fn store(conn: &mut DbConn, stored: Vec<(ArticleId, String)>) -> ApiResult<()> {
     match conn {
         DbConn::Pg(c) => {
-            let (ids, jsons): (Vec<String>, Vec<String>) = stored.into_iter().unzip();
+            let (ids, jsons): (Vec<ArticleId>, Vec<String>) = stored.into_iter().unzip();
             diesel::sql_query(
                 "UPDATE article_summaries SET format = $1, summary = v.summary \
                  FROM unnest($2::text[], $3::text[]) AS v(id, summary) \
@@ -376,7 +380,7 @@ const RETRY_FAILED_AFTER: Duration = Duration::from_secs(600);
 /// an author of thousands renamed). An article that fails to render is logged once and left
 /// stale for ten minutes. Stops when the database is gone.
 pub fn keep_fresh(db: Weak<Db>) {
-    let mut failed: HashSet<String> = HashSet::new();
+    let mut failed: HashSet<ArticleId> = HashSet::new();
     let mut failed_since = Instant::now();
     crate::background::now_and_every("masthead-summaries", db, EVERY, move |db| {
         if failed_since.elapsed() > RETRY_FAILED_AFTER {
@@ -419,7 +423,7 @@ mod tests {
     fn summary(id: &str, title: &str) -> ArticleSummary {
         let at = DateTime::<Utc>::from_timestamp_micros(1_700_000_000_123_456).unwrap();
         ArticleSummary {
-            id: id.to_owned(),
+            id: id.into(),
             slug: format!("{id}-slug"),
             title: title.to_owned(),
             standfirst: "Quotes \"inside\", a tab\t and é".to_owned(),
@@ -427,14 +431,14 @@ mod tests {
             status: Status::Published,
             published_at: Some(at),
             authors: vec![Author {
-                id: "u1".to_owned(),
+                id: "u1".into(),
                 display_name: "Ada".to_owned(),
             }],
             section: None,
             tags: vec!["harbour".to_owned()],
             language: "en".to_owned(),
             featured_image: Some(crate::images::Picture {
-                image_id: "i1".to_owned(),
+                image_id: "i1".into(),
                 caption_id: None,
                 url: "/v1/images/i1/file".to_owned(),
                 width: 400,
@@ -507,14 +511,14 @@ mod tests {
 
     fn known_card(id: &str, summary: &str) -> Card {
         Card {
-            id: id.to_owned(),
+            id: id.into(),
             published_at: None,
             summary: Some(summary.to_owned()),
         }
     }
 
-    fn ids(ids: &[&str]) -> Vec<String> {
-        ids.iter().map(|&id| id.to_owned()).collect()
+    fn ids(ids: &[&str]) -> Vec<ArticleId> {
+        ids.iter().map(|&id| ArticleId::from(id)).collect()
     }
 
     fn summaries_of(found: &[Option<Card>]) -> Vec<Option<&str>> {
@@ -545,7 +549,7 @@ mod tests {
         known.put(
             6,
             &[Card {
-                id: "d".to_owned(),
+                id: "d".into(),
                 published_at: None,
                 summary: None,
             }],

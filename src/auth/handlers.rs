@@ -281,7 +281,7 @@ pub async fn logout(
 )]
 #[get("/v1/auth/me")]
 pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
-    let id = auth.user_id();
+    let id = auth.id.clone();
     let row = state
         .db
         .read(move |conn| Ok(model::find(conn, &id)?))

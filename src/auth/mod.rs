@@ -21,18 +21,13 @@ use crate::users::{Role, model};
 /// the very next request.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    /// The user's id (text while articles read it as text; see [`AuthUser::user_id`]).
-    pub id: String,
+    /// The user's id.
+    pub id: UserId,
     /// The user's current role.
     pub role: Role,
 }
 
 impl AuthUser {
-    /// The user's id, typed.
-    pub fn user_id(&self) -> UserId {
-        UserId::from(self.id.as_str())
-    }
-
     /// Fails with 403 unless the user has at least `role`.
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
         if self.role.includes(role) {
@@ -89,7 +84,7 @@ impl FromRequest for AuthUser {
             match user {
                 Some(user) if !user.disabled && alive => Ok(Self {
                     role: user.role,
-                    id: user.id.into_string(),
+                    id: user.id,
                 }),
                 Some(user) if !user.disabled => Err(ApiError::Unauthorized(
                     "the session of this token has ended (logged out, or the password changed)"

@@ -67,9 +67,9 @@ pub async fn create_caption(
             if images::model::find(conn, &new.image_id)?.is_none() {
                 errors.push(FieldError::new("image_id", "no image has this id"));
             }
-            match crate::articles::model::find(conn, new.article_id.as_str())? {
+            match crate::articles::model::find(conn, &new.article_id)? {
                 None => errors.push(FieldError::new("article_id", "no article has this id")),
-                Some(_) => editable(conn, &auth, new.article_id.as_str())?,
+                Some(_) => editable(conn, &auth, &new.article_id)?,
             }
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
@@ -82,7 +82,7 @@ pub async fn create_caption(
                 text,
                 credit,
                 illustrative: new.illustrative,
-                created_by: Some(auth.user_id()),
+                created_by: Some(auth.id.clone()),
                 version: 1,
                 created_at: now,
                 updated_at: now,
@@ -202,7 +202,7 @@ pub async fn get_caption(
         .read(move |conn| {
             let row = model::find(conn, &id)?.ok_or_else(not_found)?;
             if !staff {
-                let article = crate::articles::model::find(conn, row.article_id.as_str())?;
+                let article = crate::articles::model::find(conn, &row.article_id)?;
                 let public = article.is_some_and(|a| Status::of(&a, now) == Status::Published);
                 if !public {
                     return Err(not_found());
@@ -251,7 +251,7 @@ pub async fn update_caption(
         .write_content(move |conn| {
             let mut row = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(row.version)?;
-            editable(conn, &auth, row.article_id.as_str())?;
+            editable(conn, &auth, &row.article_id)?;
             let mut errors = Vec::new();
             let text = update.text.unwrap_or_else(|| row.text.clone());
             let credit = match update.credit {
@@ -305,7 +305,7 @@ pub async fn delete_caption(
         .write_content(move |conn| {
             let row = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(row.version)?;
-            editable(conn, &auth, row.article_id.as_str())?;
+            editable(conn, &auth, &row.article_id)?;
             if model::in_use(conn, &id)? {
                 return Err(ApiError::Conflict(
                     "the article still shows this caption: remove it from the article first"

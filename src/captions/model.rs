@@ -43,9 +43,8 @@ pub fn find(conn: &mut DbConn, id: &CaptionId) -> QueryResult<Option<CaptionRow>
         .optional()
 }
 
-/// The captions with these ids (articles still hold them as text, hence any `str`).
-pub fn find_many(conn: &mut DbConn, ids: &[impl AsRef<str>]) -> QueryResult<Vec<CaptionRow>> {
-    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+/// The captions with these ids.
+pub fn find_many(conn: &mut DbConn, ids: &[CaptionId]) -> QueryResult<Vec<CaptionRow>> {
     captions::table
         .filter(captions::id.eq_any(ids))
         .select(CaptionRow::as_select())

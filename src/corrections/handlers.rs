@@ -95,7 +95,7 @@ pub async fn report_correction(
             let article = articles::model::find_by_key(conn, &key)?
                 .filter(|a| Status::of(a, now) == Status::Published)
                 .ok_or_else(article_not_found)?;
-            let article_id = ArticleId::from(article.id.as_str());
+            let article_id = article.id.clone();
             let captions = crate::captions::model::texts_shown_in(conn, &article_id)?;
             let mut fields = vec![
                 ("title", article.title.as_str()),
@@ -108,7 +108,7 @@ pub async fn report_correction(
                 return Ok(receipt_of(ReportId::new_v7(), location));
             }
             let fingerprint = fingerprint(&[
-                &article.id,
+                article.id.as_str(),
                 &quote,
                 &suggestion,
                 comment.as_deref().unwrap_or(""),
@@ -450,12 +450,12 @@ pub async fn triage_report(
             }
             // What readers see of the article changed: a new ETag, and a line in its history.
             if was_public != is_public || (is_public && public_note != current.public_note) {
-                let version = articles::model::touch(conn, current.article_id.as_str(), now)?;
+                let version = articles::model::touch(conn, &current.article_id, now)?;
                 articles::model::insert_revision(
                     conn,
                     &articles::model::NewRevision {
                         id: db::new_id(),
-                        article_id: current.article_id.as_str(),
+                        article_id: &current.article_id,
                         version,
                         editor_id: Some(&auth.id),
                         action: "correction",

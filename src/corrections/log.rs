@@ -6,9 +6,9 @@ use crate::db::DbConn;
 use crate::error::ApiResult;
 use crate::ids::ArticleId;
 
-/// The public log of an article (articles still name it by text).
-pub fn log_of(conn: &mut DbConn, article_id: &str) -> ApiResult<Vec<CorrectionEntry>> {
-    Ok(model::public_log(conn, &ArticleId::from(article_id))?
+/// The public log of an article.
+pub fn log_of(conn: &mut DbConn, article_id: &ArticleId) -> ApiResult<Vec<CorrectionEntry>> {
+    Ok(model::public_log(conn, article_id)?
         .into_iter()
         .filter_map(|row| {
             Some(CorrectionEntry {

@@ -283,7 +283,7 @@ pub async fn upload_image(
         credit: meta.credit,
         license: meta.license,
         source_url: meta.source_url,
-        uploaded_by: Some(auth.user_id()),
+        uploaded_by: Some(auth.id.clone()),
         version: 1,
         created_at: now,
         updated_at: now,
@@ -577,7 +577,7 @@ fn may_change(conn: &mut DbConn, auth: &AuthUser, image: &ImageRow) -> ApiResult
     if auth.role.includes(Role::Editor) {
         return Ok(());
     }
-    if image.uploaded_by.as_deref() != Some(auth.id.as_str()) {
+    if image.uploaded_by.as_ref() != Some(&auth.id) {
         return Err(ApiError::Forbidden(
             "writers may change only their own uploads".to_owned(),
         ));

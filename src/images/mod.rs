@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use self::model::ImageRow;
 use crate::error::FieldError;
-use crate::ids::{ImageId, UserId};
+use crate::ids::{CaptionId, ImageId, UserId};
 
 /// The widths a rendition may have.
 pub const RENDITION_WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2048];
@@ -92,13 +92,14 @@ pub struct Image {
 
 /// An image where an article shows it, with everything a page needs to render it: the URLs and
 /// true sizes of the original and its renditions, the alt text, and this use's caption and credit.
-// Its ids stay text while articles, which build it, hold them as text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Picture {
     /// The image's id.
-    pub image_id: String,
+    #[schema(value_type = String)]
+    pub image_id: ImageId,
     /// The caption's id, when this use has a caption.
-    pub caption_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub caption_id: Option<CaptionId>,
     /// The original file.
     pub url: String,
     /// The original's width in pixels, as displayed.
@@ -127,8 +128,8 @@ impl Picture {
         let width = u32::try_from(image.width).unwrap_or(0);
         let height = u32::try_from(image.height).unwrap_or(0);
         Self {
-            image_id: image.id.to_string(),
-            caption_id: caption.map(|c| c.id.to_string()),
+            image_id: image.id.clone(),
+            caption_id: caption.map(|c| c.id.clone()),
             url: file_url(Some(base), &image.id, None),
             width,
             height,

@@ -58,9 +58,8 @@ pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<ImageRo
         .optional()
 }
 
-/// The images with these ids (articles still hold them as text, hence any `str`).
-pub fn find_many(conn: &mut DbConn, ids: &[impl AsRef<str>]) -> QueryResult<Vec<ImageRow>> {
-    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+/// The images with these ids.
+pub fn find_many(conn: &mut DbConn, ids: &[ImageId]) -> QueryResult<Vec<ImageRow>> {
     images::table
         .filter(images::id.eq_any(ids))
         .select(ImageRow::as_select())

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use masthead::articles::summaries::{FORMAT, refresh_stale};
 use masthead::db::{Db, DbConn};
+use masthead::ids::ArticleId;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
@@ -433,9 +434,12 @@ async fn a_summary_that_cannot_be_rendered_does_not_stop_the_others(backend: Bac
 
     let skip = std::collections::HashSet::new();
     let done = conn.transaction(|c| refresh_stale(c, 10, &skip)).unwrap();
-    assert_eq!((done.found, done.failed.clone()), (2, vec![ids[0].clone()]));
+    assert_eq!(
+        (done.found, done.failed.clone()),
+        (2, vec![ArticleId::from(ids[0].as_str())])
+    );
     assert_eq!(stale_on(conn), 1, "the other one is stored");
-    let skip: std::collections::HashSet<String> = done.failed.into_iter().collect();
+    let skip: std::collections::HashSet<ArticleId> = done.failed.into_iter().collect();
     let again = conn.transaction(|c| refresh_stale(c, 10, &skip)).unwrap();
     assert_eq!((again.found, again.failed.len()), (0, 0));
 }

@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
+use crate::ids::{CaptionId, ImageId};
 
 mod inline;
 mod render;
@@ -97,11 +98,12 @@ pub enum Block {
     #[schema(title = "ImageBlock")]
     Image {
         /// Id of the image in the media library.
-        image_id: String,
+        #[schema(value_type = String)]
+        image_id: ImageId,
         /// Id of the caption to show with the image.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[schema(nullable = false)]
-        caption_id: Option<String>,
+        #[schema(value_type = Option<String>, nullable = false)]
+        caption_id: Option<CaptionId>,
     },
 }
 

@@ -585,21 +585,21 @@ mod tests {
     fn image_placeholders_become_complete_figures_in_order() {
         let blocks = vec![
             Block::Image {
-                image_id: "i1".to_owned(),
-                caption_id: Some("c1".to_owned()),
+                image_id: "i1".into(),
+                caption_id: Some("c1".into()),
             },
             Block::Paragraph {
                 text: "Between.".to_owned(),
             },
             Block::Image {
-                image_id: "gone".to_owned(),
+                image_id: "gone".into(),
                 caption_id: None,
             },
         ];
         let stored = render_html(&blocks);
         let picture = crate::images::Picture {
-            image_id: "i1".to_owned(),
-            caption_id: Some("c1".to_owned()),
+            image_id: "i1".into(),
+            caption_id: Some("c1".into()),
             url: "https://h/v1/images/i1/file".to_owned(),
             width: 2000,
             height: 1000,

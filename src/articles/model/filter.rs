@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 
 use crate::articles::StoredStatus;
 use crate::db::Plans;
+use crate::ids::{ArticleId, UserId};
 
 /// Which articles a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,9 +32,9 @@ impl Scope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Position {
     /// After this (published_at, id), newest first.
-    Published(NaiveDateTime, String),
+    Published(NaiveDateTime, ArticleId),
     /// After this id, newest first.
-    Created(String),
+    Created(ArticleId),
     /// After this many search results.
     Offset(i64),
 }
@@ -61,7 +62,7 @@ impl Position {
 pub struct Filter {
     pub tag: Option<String>,
     pub section: Option<String>,
-    pub author: Option<String>,
+    pub author: Option<UserId>,
     pub language: Option<String>,
     pub published_after: Option<NaiveDateTime>,
     pub published_before: Option<NaiveDateTime>,
@@ -163,7 +164,7 @@ impl Filter {
             conditions.push(Condition::Linked(Link::Tag, tag));
         }
         if let Some(author) = &self.author {
-            conditions.push(Condition::Linked(Link::Author, author));
+            conditions.push(Condition::Linked(Link::Author, author.as_str()));
         }
         if let Some(section) = &self.section {
             conditions.push(Condition::Equals(Column::Section, section));
@@ -361,7 +362,7 @@ mod tests {
             filter
         };
         let tag = |f: &mut Filter| f.tag = Some("canal".to_owned());
-        let author = |f: &mut Filter| f.author = Some("u1".to_owned());
+        let author = |f: &mut Filter| f.author = Some("u1".into());
         for filter in [Filter::default(), with(tag), with(author)] {
             assert_eq!(plans(Scope::Public, &filter), Plans::Reused, "{filter:?}");
         }
@@ -371,7 +372,7 @@ mod tests {
             with(|f| f.language = Some("en".to_owned())),
             with(|f| {
                 f.tag = Some("canal".to_owned());
-                f.author = Some("u1".to_owned());
+                f.author = Some("u1".into());
             }),
         ];
         for filter in &planned_for_values {

@@ -9,6 +9,7 @@ use super::*;
 use crate::articles::StoredStatus;
 use crate::db::DbConn;
 use crate::db::schema::{article_authors, article_summaries, article_tags, articles};
+use crate::ids::ArticleId;
 
 /// One page of public cards from a link table (`article_tags` by tag, `article_authors` by
 /// user), newest first: a single range of its `(key, public_at, article_id)` index joined by key
@@ -56,7 +57,7 @@ macro_rules! link_cards {
 /// A card read from a link table joined to the stored summaries (see [`link_cards!`]).
 #[derive(Debug, Queryable)]
 struct LinkCardRow {
-    article_id: String,
+    article_id: ArticleId,
     public_at: Option<NaiveDateTime>,
     format: Option<i32>,
     summary: Option<String>,
@@ -116,7 +117,7 @@ pub fn list(
 /// while stale (see [`crate::articles::summaries`]).
 #[derive(Debug, Clone)]
 pub struct Card {
-    pub id: String,
+    pub id: ArticleId,
     pub published_at: Option<NaiveDateTime>,
     pub summary: Option<String>,
 }
@@ -185,7 +186,7 @@ pub fn public_cards(
 /// checked in Rust, not in SQL: next to `id = ? OR …`, a `status = ?` term lets SQLite's
 /// planner, without statistics, walk every published article by the status index instead of
 /// looking up a page of ids.
-pub fn cards_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Card>> {
+pub fn cards_of(conn: &mut DbConn, ids: &[ArticleId]) -> QueryResult<Vec<Card>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -209,7 +210,7 @@ pub fn cards_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Card>> {
 /// leave, is listed all the same, as stale).
 #[derive(Debug, Queryable)]
 struct CardRow {
-    id: String,
+    id: ArticleId,
     status: StoredStatus,
     published_at: Option<NaiveDateTime>,
     format: Option<i32>,
@@ -262,7 +263,7 @@ fn published_cards(rows: Vec<CardRow>) -> Vec<Card> {
 }
 
 /// The summary rows of `ids`, in the order of `ids` (articles that are gone are left out).
-pub(crate) fn summaries_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<SummaryRow>> {
+pub(crate) fn summaries_of(conn: &mut DbConn, ids: &[ArticleId]) -> QueryResult<Vec<SummaryRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

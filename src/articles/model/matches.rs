@@ -8,6 +8,7 @@ use super::filter::{Condition, Link};
 use super::*;
 use crate::db::DbConn;
 use crate::db::schema::{article_authors, article_tags, articles};
+use crate::ids::ArticleId;
 
 /// One page of a public search for `terms` (`limit` articles from the cursor's offset): the
 /// same articles in the same order as [`list`] in [`Scope::Public`], as ids; their cards are
@@ -20,7 +21,7 @@ pub fn public_search(
     limit: i64,
     now: NaiveDateTime,
     recent: Option<NaiveDateTime>,
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Vec<ArticleId>> {
     let page = Page {
         offset: Position::offset(after),
         limit,
@@ -51,9 +52,9 @@ pub(super) fn search(
     Page { offset, limit }: Page,
     now: NaiveDateTime,
     recent: Option<NaiveDateTime>,
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Vec<ArticleId>> {
     let take = |n: i64| usize::try_from(n).unwrap_or(0);
-    let mut ids: Vec<String> = Vec::new();
+    let mut ids: Vec<ArticleId> = Vec::new();
     if offset < SEARCH_WINDOW {
         let window = Page {
             offset: 0,
@@ -64,7 +65,7 @@ pub(super) fn search(
             DbConn::Pg(c) => pg_window(c, scope, filter, terms, now, recent)?,
         };
         let terms = crate::articles::search::Terms::new(terms);
-        let mut ranked: Vec<(Tier, String)> = hits
+        let mut ranked: Vec<(Tier, ArticleId)> = hits
             .into_iter()
             .map(|h| (terms.tier(&h.title, &h.standfirst), h.id))
             .collect();
@@ -107,7 +108,7 @@ type Tier = u8;
 #[derive(QueryableByName, Queryable)]
 struct Hit {
     #[diesel(sql_type = Text)]
-    id: String,
+    id: ArticleId,
     #[diesel(sql_type = Text)]
     title: String,
     #[diesel(sql_type = Text)]
@@ -402,7 +403,7 @@ mod tests {
         let all = Filter {
             tag: Some("canal".to_owned()),
             section: Some("world".to_owned()),
-            author: Some("u1".to_owned()),
+            author: Some("u1".into()),
             language: Some("en".to_owned()),
             published_after: Some(NaiveDateTime::MIN),
             published_before: Some(NaiveDateTime::MAX),

@@ -9,7 +9,7 @@
 /// after the group.
 macro_rules! among {
     ($conn:expr, $query:expr, $column:expr, $ids:expr) => {{
-        let ids: &[String] = $ids;
+        let ids: &[crate::ids::ArticleId] = $ids;
         match $conn {
             DbConn::Pg(_) => $query.filter($column.eq_any(ids)),
             DbConn::Sqlite(_) => or_chain!($query, $column, ids),
@@ -20,7 +20,7 @@ macro_rules! among {
 /// SQLite's half of [`among!`]: `column = ? OR …` over `ids` padded to a power of two.
 macro_rules! or_chain {
     ($query:expr, $column:expr, $ids:expr) => {{
-        let ids: &[String] = $ids;
+        let ids: &[crate::ids::ArticleId] = $ids;
         let last = ids.len().saturating_sub(1);
         let mut query = $query.filter($column.eq(ids[0].clone()));
         for i in 1..ids.len().next_power_of_two() {

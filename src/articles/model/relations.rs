@@ -9,6 +9,7 @@ use crate::db::DbConn;
 use crate::db::schema::{
     article_authors, article_images, article_related, article_tags, articles, users,
 };
+use crate::ids::{ArticleId, UserId};
 
 /// Replaces an article's authors, tags and related articles. The tag and author rows are written
 /// with the article's `public_at`, which the database checks (migration `link_public_at`: it
@@ -16,10 +17,10 @@ use crate::db::schema::{
 /// changes); the right value saves SQLite's trigger an update.
 pub fn replace_relations(
     conn: &mut DbConn,
-    id: &str,
-    authors: &[String],
+    id: &ArticleId,
+    authors: &[UserId],
     tags: &[String],
-    related: &[String],
+    related: &[ArticleId],
     public_at: Option<NaiveDateTime>,
 ) -> QueryResult<()> {
     diesel::delete(article_authors::table.filter(article_authors::article_id.eq(id)))
@@ -63,7 +64,7 @@ pub fn replace_relations(
 /// Replaces the record of which images an article shows.
 pub fn replace_images(
     conn: &mut DbConn,
-    id: &str,
+    id: &ArticleId,
     refs: &[crate::articles::ImageRef],
 ) -> QueryResult<()> {
     diesel::delete(article_images::table.filter(article_images::article_id.eq(id)))
@@ -90,7 +91,7 @@ pub fn replace_images(
 /// One author or tag of an article.
 #[derive(Debug, Clone, Queryable)]
 pub struct RelationRow {
-    pub article_id: String,
+    pub article_id: ArticleId,
     /// In the byline, or among the tags.
     pub position: i32,
     /// The user id or the tag.
@@ -103,7 +104,7 @@ pub struct RelationRow {
 /// PostgreSQL one statement (`UNION ALL`): a round trip less per page. On SQLite, where a
 /// statement costs no round trip, the union measured slower than two statements, so it is two
 /// (`bench/README.md`).
-pub fn relations_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<RelationRow>> {
+pub fn relations_of(conn: &mut DbConn, ids: &[ArticleId]) -> QueryResult<Vec<RelationRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -168,10 +169,10 @@ pub fn relations_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Relati
 /// would rather walk every published article than the few related ones.)
 pub fn related_of(
     conn: &mut DbConn,
-    id: &str,
+    id: &ArticleId,
     public_at: Option<NaiveDateTime>,
-) -> QueryResult<Vec<String>> {
-    let related: Vec<String> = article_related::table
+) -> QueryResult<Vec<ArticleId>> {
+    let related: Vec<ArticleId> = article_related::table
         .filter(article_related::article_id.eq(id))
         .order(article_related::position)
         .select(article_related::related_id)
@@ -182,7 +183,7 @@ pub fn related_of(
     if related.is_empty() {
         return Ok(related);
     }
-    let visible: Vec<String> = articles::table
+    let visible: Vec<ArticleId> = articles::table
         .filter(articles::id.eq_any(&related))
         .filter(articles::status.eq(StoredStatus::Published))
         .filter(articles::published_at.le(now))

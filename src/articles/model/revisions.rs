@@ -6,15 +6,16 @@ use diesel::prelude::*;
 use super::Json;
 use crate::db::DbConn;
 use crate::db::schema::{article_revisions, users};
+use crate::ids::{ArticleId, UserId};
 
 /// A revision to record.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = article_revisions)]
 pub struct NewRevision<'a> {
     pub id: String,
-    pub article_id: &'a str,
+    pub article_id: &'a ArticleId,
     pub version: i64,
-    pub editor_id: Option<&'a str>,
+    pub editor_id: Option<&'a UserId>,
     pub action: &'a str,
     pub changed: String,
     pub snapshot: String,
@@ -38,7 +39,7 @@ pub struct RevisionRow {
     #[diesel(deserialize_as = String)]
     pub changed: Json<Vec<String>>,
     pub created_at: NaiveDateTime,
-    pub editor_id: Option<String>,
+    pub editor_id: Option<UserId>,
     /// The editor's name (`None` if that account is gone).
     pub editor_name: Option<String>,
 }
@@ -46,7 +47,7 @@ pub struct RevisionRow {
 /// An article's revisions, newest first, older than `before_version`.
 pub fn revisions(
     conn: &mut DbConn,
-    article_id: &str,
+    article_id: &ArticleId,
     before_version: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<RevisionRow>> {

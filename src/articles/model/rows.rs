@@ -6,11 +6,12 @@ use diesel::prelude::*;
 use crate::articles::StoredStatus;
 use crate::db::DbConn;
 use crate::db::schema::{article_slugs, articles, users};
+use crate::ids::{ArticleId, UserId};
 
 /// A row of `articles`.
 #[derive(Debug, Clone, Queryable)]
 pub struct ArticleRow {
-    pub id: String,
+    pub id: ArticleId,
     pub slug: String,
     pub title: String,
     pub standfirst: String,
@@ -26,7 +27,7 @@ pub struct ArticleRow {
     pub canonical_url: Option<String>,
     pub sources: String,
     pub featured_image: Option<String>,
-    pub created_by: String,
+    pub created_by: UserId,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -35,7 +36,7 @@ pub struct ArticleRow {
 /// The columns a list shows (no body: lists stay small and fast).
 #[derive(Debug, Clone, Queryable)]
 pub struct SummaryRow {
-    pub id: String,
+    pub id: ArticleId,
     pub slug: String,
     pub title: String,
     pub standfirst: String,
@@ -133,8 +134,8 @@ impl ArticleValues {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = articles)]
 pub struct ArticleIdentity {
-    pub id: String,
-    pub created_by: String,
+    pub id: ArticleId,
+    pub created_by: UserId,
     pub created_at: NaiveDateTime,
 }
 
@@ -153,7 +154,7 @@ pub fn insert(
 /// Writes `values` if the article is still at `expected_version`; returns whether it was.
 pub fn update(
     conn: &mut DbConn,
-    id: &str,
+    id: &ArticleId,
     expected_version: i64,
     values: &ArticleValues,
 ) -> QueryResult<bool> {
@@ -168,7 +169,7 @@ pub fn update(
 }
 
 /// Deletes the article if it is still at `expected_version`.
-pub fn delete(conn: &mut DbConn, id: &str, expected_version: i64) -> QueryResult<bool> {
+pub fn delete(conn: &mut DbConn, id: &ArticleId, expected_version: i64) -> QueryResult<bool> {
     let n = diesel::delete(
         articles::table
             .filter(articles::id.eq(id))
@@ -179,7 +180,7 @@ pub fn delete(conn: &mut DbConn, id: &str, expected_version: i64) -> QueryResult
 }
 
 /// The article with this id.
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ArticleRow>> {
+pub fn find(conn: &mut DbConn, id: &ArticleId) -> QueryResult<Option<ArticleRow>> {
     articles::table
         .filter(articles::id.eq(id))
         .first(conn)
@@ -196,7 +197,7 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Article
 
 /// The article that once had `slug`.
 pub fn find_by_old_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<ArticleRow>> {
-    let id: Option<String> = article_slugs::table
+    let id: Option<ArticleId> = article_slugs::table
         .find(slug)
         .select(article_slugs::article_id)
         .first(conn)
@@ -210,7 +211,7 @@ pub fn find_by_old_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Art
 /// The article an id, a slug or an earlier slug names.
 pub fn find_by_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<ArticleRow>> {
     if uuid::Uuid::try_parse(key).is_ok() {
-        return find(conn, key);
+        return find(conn, &ArticleId::from(key));
     }
     match find_by_slug(conn, key)? {
         Some(row) => Ok(Some(row)),
@@ -230,7 +231,7 @@ pub fn next_publication(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>>
 /// Marks an article changed without changing its fields: a published correction is part of the
 /// article, so it is a new version, and an editor's save based on the version before it is
 /// refused (412) until they have seen it.
-pub fn touch(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<i64> {
+pub fn touch(conn: &mut DbConn, id: &ArticleId, now: NaiveDateTime) -> QueryResult<i64> {
     diesel::update(articles::table.filter(articles::id.eq(id)))
         .set((
             articles::version.eq(articles::version + 1),
@@ -244,7 +245,7 @@ pub fn touch(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<i64
 }
 
 /// Whether `slug` leads to an article other than `except_id`, now or from before.
-pub fn slug_taken(conn: &mut DbConn, slug: &str, except_id: &str) -> QueryResult<bool> {
+pub fn slug_taken(conn: &mut DbConn, slug: &str, except_id: &ArticleId) -> QueryResult<bool> {
     let current: bool = diesel::select(diesel::dsl::exists(
         articles::table
             .filter(articles::slug.eq(slug))
@@ -264,7 +265,12 @@ pub fn slug_taken(conn: &mut DbConn, slug: &str, except_id: &str) -> QueryResult
 
 /// Keeps `old` leading to the article after a slug change (and frees `new` if it was an
 /// earlier slug of the same article).
-pub fn remember_old_slug(conn: &mut DbConn, id: &str, old: &str, new: &str) -> QueryResult<()> {
+pub fn remember_old_slug(
+    conn: &mut DbConn,
+    id: &ArticleId,
+    old: &str,
+    new: &str,
+) -> QueryResult<()> {
     diesel::delete(article_slugs::table.filter(article_slugs::slug.eq(new))).execute(conn)?;
     diesel::insert_into(article_slugs::table)
         .values((
@@ -279,7 +285,7 @@ pub fn remember_old_slug(conn: &mut DbConn, id: &str, old: &str, new: &str) -> Q
 /// caller's transaction ends: a byline saved with them and a rename of one of them are then one
 /// after the other, so the rename's trigger sees the byline or the byline's summary is rendered
 /// with the new name (SQLite's one writer does that by itself).
-pub fn existing_users(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+pub fn existing_users(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Vec<UserId>> {
     let query = users::table.filter(users::id.eq_any(ids)).select(users::id);
     match conn {
         DbConn::Pg(c) => query.for_share().load(c),
@@ -288,7 +294,7 @@ pub fn existing_users(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Stri
 }
 
 /// Which of `ids` are articles.
-pub fn existing_articles(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+pub fn existing_articles(conn: &mut DbConn, ids: &[ArticleId]) -> QueryResult<Vec<ArticleId>> {
     articles::table
         .filter(articles::id.eq_any(ids))
         .select(articles::id)
