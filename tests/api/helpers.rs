@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use auth::Signer;
 pub use auth::USER_PASSWORD;
-pub use db::TestDb;
+pub use db::{TestDb, until_a_statement_waits_for_a_lock};
 
 /// The JWT secret every test server uses, so tests can forge tokens against it.
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";

@@ -3,8 +3,6 @@
 //! right whatever writes (an API call, a script, a restore), in the same statement or transaction
 //! as the change.
 
-use std::time::Duration;
-
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use masthead::db::schema::{article_authors, article_tags, articles};
@@ -209,28 +207,6 @@ async fn a_link_written_while_its_article_changes_takes_the_last_status() {
                 .unwrap();
         })
     };
-    // Waits until a statement of another connection waits for a lock (read from a connection of
-    // its own: a transaction keeps its first view of the activity table).
-    let mut watch = connect();
-    let mut until_waiting = || {
-        let started = std::time::Instant::now();
-        loop {
-            let waiting: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                "(SELECT count(*) FROM pg_stat_activity \
-                 WHERE datname = current_database() AND wait_event_type = 'Lock')",
-            ))
-            .get_result(&mut watch)
-            .unwrap();
-            if waiting > 0 {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "the other statement never waited"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    };
     let archive = "UPDATE articles SET status = 'archived' WHERE id = $1";
     let link = "INSERT INTO article_tags (article_id, tag, position) VALUES ($1, 'late', 1)";
 
@@ -244,7 +220,7 @@ async fn a_link_written_while_its_article_changes_takes_the_last_status() {
                     .bind::<diesel::sql_types::Text, _>(id)
                     .execute(c)?;
                 let other = in_thread(waiting, id);
-                until_waiting();
+                until_a_statement_waits_for_a_lock(&test_db.url);
                 assert!(!other.is_finished(), "{what}");
                 Ok(other)
             })

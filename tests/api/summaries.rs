@@ -285,28 +285,6 @@ async fn articles_without_a_summary_row_are_listed(backend: Backend) {
     assert_eq!(pages.get("/v1/articles?tag=harbour").await.0, tagged);
 }
 
-/// Blocks until a statement on the PostgreSQL database at `url` waits for a lock (at most 10 s).
-fn until_a_statement_waits_for_a_lock(url: &str) {
-    let mut watch = diesel::PgConnection::establish(url).unwrap();
-    let started = Instant::now();
-    loop {
-        let waiting: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-            "(SELECT count(*) FROM pg_stat_activity \
-             WHERE datname = current_database() AND wait_event_type = 'Lock')",
-        ))
-        .get_result(&mut watch)
-        .unwrap();
-        if waiting > 0 {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "no statement waited for a lock"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// PostgreSQL: a change committed while a server renders a summary leaves the summary stale, not
 /// the render. A render (`refresh_stale`, whose steps this takes one at a time) locks the stale
 /// row before it reads the article and stores what it read; the change's trigger locks that row

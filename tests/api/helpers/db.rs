@@ -232,3 +232,26 @@ pub fn with_database(url: &str, name: &str) -> String {
         None => format!("{base}/{name}"),
     }
 }
+
+/// Blocks until a statement on the PostgreSQL database at `url` waits for a lock (at most 10 s),
+/// read from a connection of its own (a transaction keeps its first view of the activity table).
+pub fn until_a_statement_waits_for_a_lock(url: &str) {
+    let mut watch = diesel::PgConnection::establish(url).unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let waiting: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock')",
+        ))
+        .get_result(&mut watch)
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "no statement waited for a lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
