@@ -2,6 +2,8 @@
 //! tags, with parse-once types ([`HttpUrl`], [`LanguageTag`]) whose constructors report into the
 //! request's list of field errors, so every bad field is reported at once.
 
+use serde::Serialize;
+
 use crate::error::FieldError;
 
 /// Checks a text field: trimmed, an empty value counts as absent (an error when `required`), at
@@ -118,8 +120,10 @@ pub fn check_url(url: &str, allow_mailto: bool) -> Result<(), UrlError> {
     }
 }
 
-/// An absolute http(s) URL that passed [`check_url`], kept exactly as given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An absolute http(s) URL that passed [`check_url`], kept exactly as given (and serialized as
+/// that string).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
 pub struct HttpUrl(String);
 
 impl HttpUrl {
@@ -141,8 +145,9 @@ impl HttpUrl {
 }
 
 /// A well-formed BCP 47 language tag whose primary language has 2 or 3 letters (`en`, `uk`,
-/// `pt-BR`, `zh-Hant-TW`), at most 35 characters; kept as given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `pt-BR`, `zh-Hant-TW`), at most 35 characters; kept as given (and serialized as that string).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
 pub struct LanguageTag(String);
 
 impl LanguageTag {
@@ -165,6 +170,27 @@ impl LanguageTag {
     }
 }
 
+/// `AsRef<str>` and `Display` for a newtype over a `String` with an `as_str`.
+macro_rules! str_newtype {
+    ($($ty:ty),*) => {$(
+        impl AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+
+pub(crate) use str_newtype;
+
+str_newtype!(HttpUrl, LanguageTag);
+
 /// Whether `tag` is a language tag [`LanguageTag`] accepts (for filters, which answer 400).
 /// The first subtag is checked as written: grandfathered tags (`sgn-BE-FR`) report the whole
 /// tag as their primary language.
@@ -177,6 +203,7 @@ pub fn is_language_tag(tag: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -232,6 +259,51 @@ mod tests {
         assert_eq!(check_url("mailto:", true), Err(UrlError::NoAddress));
         let long = format!("https://a.example/{}", "a".repeat(MAX_URL_CHARS));
         assert_eq!(check_url(&long, false), Err(UrlError::TooLong));
+    }
+
+    #[test]
+    fn http_urls_parse_once_and_keep_the_text_as_given() {
+        let mut errors = Vec::new();
+        for ok in ["https://a.example", "HTTP://A.example:8080/x?y=1#z"] {
+            let url = HttpUrl::parse("url", ok, &mut errors).unwrap();
+            assert_eq!((url.as_str(), url.as_ref()), (ok, ok));
+            assert_eq!(url.to_string(), ok);
+            assert_eq!(serde_json::to_string(&url).unwrap(), format!("\"{ok}\""));
+        }
+        assert!(errors.is_empty());
+        for bad in [
+            "",
+            "mailto:desk@news.example",
+            "https://",
+            "https://a b.example",
+        ] {
+            assert!(
+                HttpUrl::parse("sources[2].url", bad, &mut errors).is_none(),
+                "{bad}"
+            );
+        }
+        assert_eq!(errors.len(), 4);
+        assert!(errors.iter().all(|e| e.field == "sources[2].url"
+            && e.message == "must be an http or https URL"));
+    }
+
+    #[test]
+    fn language_tags_parse_once_and_keep_the_text_as_given() {
+        let mut errors = Vec::new();
+        let tag = LanguageTag::parse("language", "zh-Hant-TW", &mut errors).unwrap();
+        assert_eq!((tag.as_str(), tag.as_ref()), ("zh-Hant-TW", "zh-Hant-TW"));
+        assert_eq!(tag.to_string(), "zh-Hant-TW");
+        assert_eq!(serde_json::to_string(&tag).unwrap(), "\"zh-Hant-TW\"");
+        assert!(errors.is_empty());
+        for bad in ["", "english", "en_US"] {
+            assert!(
+                LanguageTag::parse("language", bad, &mut errors).is_none(),
+                "{bad}"
+            );
+        }
+        assert_eq!(errors.len(), 3);
+        assert!(errors.iter().all(|e| e.field == "language"
+            && e.message == "must be a BCP 47 language tag such as en, uk or pt-BR"));
     }
 
     #[test]

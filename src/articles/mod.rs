@@ -1,6 +1,7 @@
 //! Articles: the editorial life of a story, and its public reads.
 
 pub mod body;
+pub mod fields;
 pub mod handlers;
 pub mod listing;
 pub mod model;
@@ -16,15 +17,15 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use self::fields::{CheckedFields, CheckedSource, Fields};
 pub use self::status::{Status, StoredStatus};
 
 use self::body::Block;
 use self::model::ArticleRow;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult};
 use crate::ids::{ArticleId, CaptionId, ImageId, UserId};
 /// The language filter of the lists checks tags by the same rule as articles.
 pub use crate::validate::is_language_tag;
-use crate::validate::{HttpUrl, LanguageTag};
 
 /// The longest title.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -103,13 +104,6 @@ impl FeaturedImage {
             image_id: self.image_id.clone(),
             caption_id: self.caption_id.clone(),
         }
-    }
-}
-
-impl Fields {
-    /// Every image the fields show: the featured one at position 0, then body blocks.
-    pub fn image_refs(&self) -> Vec<ImageRef> {
-        image_refs(self.featured_image.as_ref(), &self.body)
     }
 }
 
@@ -298,213 +292,6 @@ pub struct ArticlePatch {
     pub featured_image: Option<Option<FeaturedImage>>,
 }
 
-/// Everything an editor controls about an article, as one value: created from a
-/// [`NewArticle`], or from the stored article with an [`ArticlePatch`] applied, then checked
-/// whole.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Fields {
-    pub title: String,
-    pub slug: String,
-    pub standfirst: String,
-    pub body: Vec<Block>,
-    pub section: Option<String>,
-    pub tags: Vec<String>,
-    pub language: String,
-    pub sources: Vec<Source>,
-    pub related: Vec<ArticleId>,
-    pub canonical_url: Option<String>,
-    pub excerpt: Option<String>,
-    pub authors: Vec<UserId>,
-    pub featured_image: Option<FeaturedImage>,
-}
-
-impl Fields {
-    /// A new article's fields; `author` is the default byline.
-    pub fn from_new(new: NewArticle, author: &UserId) -> Self {
-        let title = new.title.trim().to_owned();
-        Self {
-            slug: new.slug.unwrap_or_else(|| slug::slugify(&title)),
-            title,
-            standfirst: new.standfirst.unwrap_or_default().trim().to_owned(),
-            body: new.body,
-            section: new.section.map(|s| s.trim().to_owned()),
-            tags: normalize_tags(new.tags.unwrap_or_default()),
-            language: new.language.unwrap_or_else(|| "en".to_owned()),
-            sources: new.sources.unwrap_or_default(),
-            related: new.related.unwrap_or_default(),
-            canonical_url: new.canonical_url,
-            excerpt: new.excerpt.map(|e| e.trim().to_owned()),
-            authors: new.authors.unwrap_or_else(|| vec![author.clone()]),
-            featured_image: new.featured_image,
-        }
-    }
-
-    /// These fields with `patch` applied.
-    pub fn patched(&self, patch: ArticlePatch) -> Self {
-        let mut f = self.clone();
-        if let Some(v) = patch.title {
-            f.title = v.trim().to_owned();
-        }
-        if let Some(v) = patch.slug {
-            f.slug = v;
-        }
-        if let Some(v) = patch.standfirst {
-            f.standfirst = v.trim().to_owned();
-        }
-        if let Some(v) = patch.body {
-            f.body = v;
-        }
-        if let Some(v) = patch.section {
-            f.section = v.map(|s| s.trim().to_owned());
-        }
-        if let Some(v) = patch.tags {
-            f.tags = normalize_tags(v);
-        }
-        if let Some(v) = patch.language {
-            f.language = v;
-        }
-        if let Some(v) = patch.sources {
-            f.sources = v;
-        }
-        if let Some(v) = patch.related {
-            f.related = v;
-        }
-        if let Some(v) = patch.canonical_url {
-            f.canonical_url = v;
-        }
-        if let Some(v) = patch.excerpt {
-            f.excerpt = v.map(|e| e.trim().to_owned());
-        }
-        if let Some(v) = patch.authors {
-            f.authors = v;
-        }
-        if let Some(v) = patch.featured_image {
-            f.featured_image = v;
-        }
-        f
-    }
-
-    /// The names of the fields that differ from `other`.
-    pub fn changed_from(&self, other: &Self) -> Vec<&'static str> {
-        let mut changed = Vec::new();
-        macro_rules! compare {
-            ($($field:ident),*) => {$(
-                if self.$field != other.$field {
-                    changed.push(stringify!($field));
-                }
-            )*};
-        }
-        compare!(
-            title,
-            slug,
-            standfirst,
-            body,
-            section,
-            tags,
-            language,
-            sources,
-            related,
-            canonical_url,
-            excerpt,
-            authors,
-            featured_image
-        );
-        changed
-    }
-
-    /// Checks everything that needs no database; `id` is the article's own (for `related`).
-    pub fn validate(&self, id: &ArticleId) -> Vec<FieldError> {
-        let mut errors = Vec::new();
-        crate::validate::text(
-            "title",
-            Some(&self.title),
-            true,
-            MAX_TITLE_CHARS,
-            &mut errors,
-        );
-        slug::Slug::parse("slug", &self.slug, &mut errors);
-        crate::validate::text(
-            "standfirst",
-            Some(&self.standfirst),
-            false,
-            MAX_STANDFIRST_CHARS,
-            &mut errors,
-        );
-        errors.extend(body::validate(&self.body));
-        if let Some(section) = &self.section {
-            crate::validate::text("section", Some(section), true, 64, &mut errors);
-        }
-        if self.tags.len() > MAX_TAGS {
-            errors.push(FieldError::new("tags", format!("at most {MAX_TAGS} tags")));
-        }
-        for (i, tag) in self.tags.iter().enumerate() {
-            crate::validate::text(&format!("tags[{i}]"), Some(tag), true, 50, &mut errors);
-        }
-        LanguageTag::parse("language", &self.language, &mut errors);
-        if self.sources.len() > MAX_SOURCES {
-            errors.push(FieldError::new(
-                "sources",
-                format!("at most {MAX_SOURCES} sources"),
-            ));
-        }
-        for (i, source) in self.sources.iter().enumerate() {
-            crate::validate::text(
-                &format!("sources[{i}].name"),
-                Some(&source.name),
-                true,
-                200,
-                &mut errors,
-            );
-            if let Some(url) = &source.url {
-                HttpUrl::parse(&format!("sources[{i}].url"), url, &mut errors);
-            }
-        }
-        check_ids(&mut errors, "related", &self.related, MAX_RELATED);
-        if self.related.iter().any(|r| r == id) {
-            errors.push(FieldError::new(
-                "related",
-                "an article cannot be related to itself",
-            ));
-        }
-        if let Some(url) = &self.canonical_url {
-            HttpUrl::parse("canonical_url", url, &mut errors);
-        }
-        if let Some(excerpt) = &self.excerpt {
-            body::check_excerpt("excerpt", excerpt, &mut errors);
-        }
-        if self.authors.is_empty() {
-            errors.push(FieldError::new(
-                "authors",
-                "an article needs at least one author",
-            ));
-        }
-        check_ids(&mut errors, "authors", &self.authors, MAX_AUTHORS);
-        errors
-    }
-}
-
-fn normalize_tags(tags: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(tags.len());
-    for tag in tags {
-        let tag = tag.trim().to_lowercase();
-        if !out.contains(&tag) {
-            out.push(tag);
-        }
-    }
-    out
-}
-
-fn check_ids<T: PartialEq>(errors: &mut Vec<FieldError>, field: &str, ids: &[T], max: usize) {
-    if ids.len() > max {
-        errors.push(FieldError::new(field, format!("at most {max} entries")));
-    }
-    for (i, id) in ids.iter().enumerate() {
-        if ids[..i].contains(id) {
-            errors.push(FieldError::new(format!("{field}[{i}]"), "is listed twice"));
-        }
-    }
-}
-
 /// The plain text and HTML derived from a body, and the excerpt.
 pub struct Derived {
     pub body_html: String,
@@ -514,7 +301,7 @@ pub struct Derived {
 
 impl Derived {
     /// Derives everything from `fields`; fails when the body's text is too long.
-    pub fn from(fields: &Fields) -> ApiResult<Self> {
+    pub fn from(fields: &CheckedFields) -> ApiResult<Self> {
         let body_text = body::render_text(&fields.body);
         if body_text.chars().count() > MAX_BODY_TEXT_CHARS {
             return Err(ApiError::field(

@@ -9,7 +9,8 @@ use serde_json::json;
 
 use super::model::{self, ArticleIdentity, ArticleRow, ArticleValues};
 use super::{
-    Article, ArticlePatch, Derived, Fields, Relations, Status, StoredStatus, article, fields_of,
+    Article, ArticlePatch, CheckedFields, Derived, Fields, Relations, Status, StoredStatus,
+    article, fields_of,
 };
 use crate::auth::AuthUser;
 use crate::db::{self, DbConn};
@@ -55,6 +56,7 @@ pub fn create(
         action: "create",
         changed: Vec::new(),
     };
+    let fields = fields.check(id).map_err(ApiError::Validation)?;
     let row = save(conn, id, None, fields, slug_derived, change)?;
     load(conn, row, false, now, base)
 }
@@ -83,6 +85,7 @@ pub fn update(
         action: "update",
         changed,
     };
+    let after = after.check(id).map_err(ApiError::Validation)?;
     let row = save(conn, id, Some((&row, &before)), after, false, change)?;
     load(conn, row, false, now, base)
 }
@@ -389,7 +392,7 @@ pub struct Change<'a> {
 fn check_references(
     conn: &mut DbConn,
     id: &ArticleId,
-    fields: &Fields,
+    fields: &CheckedFields,
     refs: &[super::ImageRef],
 ) -> ApiResult<Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -420,44 +423,39 @@ fn check_references(
 fn free_slug(
     conn: &mut DbConn,
     id: &ArticleId,
-    fields: &mut Fields,
+    fields: &mut CheckedFields,
     slug_derived: bool,
 ) -> ApiResult<()> {
     db::lock_key(conn, &format!("slug:{}", fields.slug))?;
-    if model::slug_taken(conn, &fields.slug, id)? {
+    if model::slug_taken(conn, fields.slug.as_str(), id)? {
         if !slug_derived {
             return Err(ApiError::Conflict(format!(
                 "the slug `{}` is taken by another article",
                 fields.slug
             )));
         }
-        let base = fields.slug.clone();
         let mut n = 2;
-        while model::slug_taken(conn, &format!("{base}-{n}"), id)? {
+        while model::slug_taken(conn, fields.slug.numbered(n).as_str(), id)? {
             n += 1;
         }
-        fields.slug = format!("{base}-{n}");
+        fields.slug = fields.slug.numbered(n);
     }
     Ok(())
 }
 
-/// Checks `fields` against the database, derives the body's HTML and text, and writes the
-/// article (inserting when `current` is `None`), its relations and a revision: all or nothing,
-/// inside the caller's transaction.
+/// Checks `fields` (checked alone by [`Fields::check`]) against the database, derives the
+/// body's HTML and text, and writes the article (inserting when `current` is `None`), its
+/// relations and a revision: all or nothing, inside the caller's transaction.
 fn save(
     conn: &mut DbConn,
     id: &ArticleId,
     current: Option<(&ArticleRow, &Fields)>,
-    mut fields: Fields,
+    mut fields: CheckedFields,
     slug_derived: bool,
     change: Change<'_>,
 ) -> ApiResult<ArticleRow> {
-    let mut errors = fields.validate(id);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
     let refs = fields.image_refs();
-    errors.extend(check_references(conn, id, &fields, &refs)?);
+    let errors = check_references(conn, id, &fields, &refs)?;
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -469,7 +467,7 @@ fn save(
         None => (StoredStatus::Draft, None, 1),
     };
     let values = ArticleValues {
-        slug: fields.slug.clone(),
+        slug: fields.slug.as_str().to_owned(),
         title: fields.title.clone(),
         standfirst: fields.standfirst.clone(),
         body: serde_json::to_string(&fields.body).map_err(ApiError::internal)?,
@@ -480,8 +478,8 @@ fn save(
         status,
         published_at,
         section: fields.section.clone(),
-        language: fields.language.clone(),
-        canonical_url: fields.canonical_url.clone(),
+        language: fields.language.as_str().to_owned(),
+        canonical_url: fields.canonical_url.as_ref().map(|u| u.as_str().to_owned()),
         sources: serde_json::to_string(&fields.sources).map_err(ApiError::internal)?,
         featured_image: fields
             .featured_image
@@ -506,8 +504,8 @@ fn save(
             if !model::update(conn, id, row.version, &values)? {
                 return Err(ApiError::PreconditionFailed);
             }
-            if before.slug != fields.slug {
-                model::remember_old_slug(conn, id, &before.slug, &fields.slug)?;
+            if before.slug != fields.slug.as_str() {
+                model::remember_old_slug(conn, id, &before.slug, fields.slug.as_str())?;
             }
         }
     }
@@ -532,12 +530,14 @@ fn save(
     model::find(conn, id)?.ok_or_else(|| ApiError::internal("a saved article vanished"))
 }
 
+/// Records revision `version`, with a snapshot of `fields`: the checked fields of a write, or the
+/// stored ones of a status change.
 fn record(
     conn: &mut DbConn,
     id: &ArticleId,
     version: i64,
     change: &Change<'_>,
-    fields: &Fields,
+    fields: &impl serde::Serialize,
     status: StoredStatus,
     published_at: Option<NaiveDateTime>,
 ) -> ApiResult<()> {

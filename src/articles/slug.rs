@@ -1,5 +1,7 @@
 //! URL slugs for articles: generated from titles, or checked when an editor supplies one.
 
+use serde::Serialize;
+
 use crate::error::FieldError;
 
 /// Most characters in a slug.
@@ -61,8 +63,10 @@ pub fn slugify(title: &str) -> String {
     }
 }
 
-/// An article's URL slug that passed the editor rules; kept as given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An article's URL slug that passed the editor rules, or a free variant of one
+/// ([`Slug::numbered`]); kept as given (and serialized as that string).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
 pub struct Slug(String);
 
 impl Slug {
@@ -96,7 +100,16 @@ impl Slug {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// This slug with `-n` appended, for a derived slug whose plain form is taken. The suffix
+    /// keeps every rule but the length: a numbered slug may pass 80 characters by its digits.
+    #[must_use]
+    pub fn numbered(&self, n: u32) -> Self {
+        Self(format!("{}-{n}", self.0))
+    }
 }
+
+crate::validate::str_newtype!(Slug);
 
 /// Whether `s` could be read as a UUID in a URL (`Uuid::try_parse` accepts it: the
 /// hyphenated 8-4-4-4-12 form or the 32-digit simple form, hex digits in any case).
@@ -111,6 +124,7 @@ fn is_pictograph(c: char) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -236,6 +250,22 @@ mod tests {
                 check(&slug)
             );
         }
+    }
+
+    #[test]
+    fn a_parsed_slug_is_its_text_and_numbers_keep_it_a_slug() {
+        let mut errors = Vec::new();
+        let slug = Slug::parse("slug", "pier-reopens", &mut errors).unwrap();
+        assert_eq!(
+            (slug.as_str(), slug.as_ref()),
+            ("pier-reopens", "pier-reopens")
+        );
+        assert_eq!(slug.to_string(), "pier-reopens");
+        assert_eq!(serde_json::to_string(&slug).unwrap(), "\"pier-reopens\"");
+        let numbered = slug.numbered(12);
+        assert_eq!(numbered.as_str(), "pier-reopens-12");
+        assert!(check(numbered.as_str()).is_empty());
+        assert!(errors.is_empty());
     }
 
     #[test]
