@@ -327,27 +327,22 @@ pub fn fields_of(
     authors: Vec<UserId>,
     tags: Vec<String>,
     related: Vec<ArticleId>,
-) -> ApiResult<Fields> {
-    Ok(Fields {
+) -> Fields {
+    Fields {
         title: row.title.clone(),
         slug: row.slug.clone(),
         standfirst: row.standfirst.clone(),
-        body: serde_json::from_str(&row.body).map_err(ApiError::internal)?,
+        body: row.body.0.clone(),
         section: row.section.clone(),
         tags,
         language: row.language.clone(),
-        sources: serde_json::from_str(&row.sources).map_err(ApiError::internal)?,
+        sources: row.sources.0.clone(),
         related,
         canonical_url: row.canonical_url.clone(),
         excerpt: row.excerpt_is_custom.then(|| row.excerpt.clone()),
         authors,
-        featured_image: row
-            .featured_image
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(ApiError::internal)?,
-    })
+        featured_image: row.featured_image.as_ref().map(|f| f.0.clone()),
+    }
 }
 
 /// The image and caption rows that `pairs` (an image id and a caption id each) name: two
@@ -403,10 +398,9 @@ impl Relations {
     ) -> ApiResult<Self> {
         let featured: Vec<(&ArticleId, ImageRef)> = rows
             .iter()
-            .filter_map(|r| Some((&r.id, r.featured_image.as_deref()?)))
-            .filter_map(|(id, json)| {
-                let f: FeaturedImage = serde_json::from_str(json).ok()?;
-                Some((id, f.image_ref()))
+            .filter_map(|r| {
+                let featured = r.featured_image.as_ref()?.0.as_ref().ok()?;
+                Some((&r.id, featured.image_ref()))
             })
             .collect();
         if featured.is_empty() {
@@ -448,8 +442,8 @@ pub fn summary(
             Some(picture) => Some(picture),
             None => {
                 // Unreadable (skipped by `with_pictures`): this summary fails, not the page's.
-                if let Some(json) = &row.featured_image {
-                    serde_json::from_str::<FeaturedImage>(json).map_err(ApiError::internal)?;
+                if let Some(model::JsonOrError(Err(e))) = row.featured_image {
+                    return Err(ApiError::internal(e));
                 }
                 None
             }
@@ -476,15 +470,15 @@ pub fn article(
     (featured_image, images): (Option<crate::images::Picture>, Vec<ImageUse>),
     corrections: Vec<crate::corrections::CorrectionEntry>,
     now: NaiveDateTime,
-) -> ApiResult<Article> {
-    Ok(Article {
+) -> Article {
+    Article {
         featured_image,
         images,
         corrected_at: corrections.iter().map(|c| c.corrected_at).max(),
         corrections,
         status: Status::of(&row, now),
-        body: serde_json::from_str(&row.body).map_err(ApiError::internal)?,
-        sources: serde_json::from_str(&row.sources).map_err(ApiError::internal)?,
+        body: row.body.0,
+        sources: row.sources.0,
         published_at: row.published_at.map(utc),
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
@@ -502,5 +496,5 @@ pub fn article(
         language: row.language,
         canonical_url: row.canonical_url,
         version: row.version,
-    })
+    }
 }

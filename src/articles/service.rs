@@ -7,7 +7,7 @@
 use chrono::{NaiveDateTime, TimeDelta};
 use serde_json::json;
 
-use super::model::{self, ArticleIdentity, ArticleRow, ArticleValues};
+use super::model::{self, ArticleIdentity, ArticleRow, ArticleValues, StatusValues};
 use super::{
     Article, ArticlePatch, CheckedFields, Derived, Fields, Relations, Status, StoredStatus,
     article, fields_of,
@@ -179,12 +179,13 @@ pub fn set_status(
     if status == StoredStatus::Published {
         check_publishable(conn, &fields)?;
     }
-    let mut values = ArticleValues::from_row(&row);
-    values.status = status;
-    values.published_at = published_at;
-    values.version = row.version + 1;
-    values.updated_at = now;
-    if !model::update(conn, id, row.version, &values)? {
+    let values = StatusValues {
+        status,
+        published_at,
+        version: row.version + 1,
+        updated_at: now,
+    };
+    if !model::update_status(conn, id, row.version, &values)? {
         return Err(ApiError::PreconditionFailed);
     }
     let change = Change {
@@ -217,22 +218,15 @@ pub fn load(
     let authors = relations.authors.remove(&row.id).unwrap_or_default();
     let tags = relations.tags.remove(&row.id).unwrap_or_default();
     let related = model::related_of(conn, &row.id, public.then_some(now))?;
-    let fields_body: Vec<super::body::Block> =
-        serde_json::from_str(&row.body).map_err(ApiError::internal)?;
-    let featured: Option<super::FeaturedImage> = row
-        .featured_image
-        .as_deref()
-        .map(serde_json::from_str)
-        .transpose()
-        .map_err(ApiError::internal)?;
-    let mut shown = image_uses(conn, featured.as_ref(), &fields_body, base)?;
+    let featured = row.featured_image.as_ref().map(|f| &f.0);
+    let mut shown = image_uses(conn, featured, &row.body.0, base)?;
     if public {
         for used in &mut shown.0.1 {
             used.image = used.image.clone().for_public();
         }
     }
     let corrections = crate::corrections::log::log_of(conn, &row.id)?;
-    let mut article = article(row, authors, tags, related, shown.0, corrections, now)?;
+    let mut article = article(row, authors, tags, related, shown.0, corrections, now);
     article.body_html = super::body::with_figures(&article.body_html, &shown.1);
     Ok(article)
 }
@@ -577,7 +571,7 @@ fn current(conn: &mut DbConn, id: &ArticleId) -> ApiResult<(ArticleRow, Fields)>
         .collect();
     let tags = relations.tags.remove(&row.id).unwrap_or_default();
     let related = model::related_of(conn, id, None)?;
-    let fields = fields_of(&row, authors, tags, related)?;
+    let fields = fields_of(&row, authors, tags, related);
     Ok((row, fields))
 }
 
@@ -618,6 +612,6 @@ pub fn revisions(
     before: Option<i64>,
     limit: i64,
 ) -> ApiResult<Vec<model::RevisionRow>> {
-    model::find(conn, id)?.ok_or_else(not_found)?;
+    model::find_head(conn, id)?.ok_or_else(not_found)?;
     Ok(model::revisions(conn, id, before, limit)?)
 }

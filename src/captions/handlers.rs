@@ -67,7 +67,7 @@ pub async fn create_caption(
             if images::model::find(conn, &new.image_id)?.is_none() {
                 errors.push(FieldError::new("image_id", "no image has this id"));
             }
-            match crate::articles::model::find(conn, &new.article_id)? {
+            match crate::articles::model::find_head(conn, &new.article_id)? {
                 None => errors.push(FieldError::new("article_id", "no article has this id")),
                 Some(_) => editable(conn, &auth, &new.article_id)?,
             }
@@ -202,8 +202,10 @@ pub async fn get_caption(
         .read(move |conn| {
             let row = model::find(conn, &id)?.ok_or_else(not_found)?;
             if !staff {
-                let article = crate::articles::model::find(conn, &row.article_id)?;
-                let public = article.is_some_and(|a| Status::of(&a, now) == Status::Published);
+                let article = crate::articles::model::find_head(conn, &row.article_id)?;
+                let public = article.is_some_and(|a| {
+                    Status::at(a.status, a.published_at, now) == Status::Published
+                });
                 if !public {
                     return Err(not_found());
                 }

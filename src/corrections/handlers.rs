@@ -92,8 +92,8 @@ pub async fn report_correction(
     let receipt = state
         .db
         .write(move |conn| {
-            let article = articles::model::find_by_key(conn, &key)?
-                .filter(|a| Status::of(a, now) == Status::Published)
+            let article = articles::model::find_head_by_key(conn, &key)?
+                .filter(|a| Status::at(a.status, a.published_at, now) == Status::Published)
                 .ok_or_else(article_not_found)?;
             let article_id = article.id.clone();
             let captions = crate::captions::model::texts_shown_in(conn, &article_id)?;
@@ -203,8 +203,8 @@ pub async fn correction_log(
     let items = state
         .db
         .read(move |conn| {
-            let article = articles::model::find_by_key(conn, &key)?
-                .filter(|a| staff || Status::of(a, now) == Status::Published)
+            let article = articles::model::find_head_by_key(conn, &key)?
+                .filter(|a| staff || Status::at(a.status, a.published_at, now) == Status::Published)
                 .ok_or_else(article_not_found)?;
             super::log::log_of(conn, &article.id)
         })

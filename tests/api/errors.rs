@@ -229,8 +229,52 @@ async fn when_postgres_drops_its_connections_only_the_request_that_finds_out_fai
     assert!(statuses[1..].iter().all(|s| *s == 200), "{statuses:?}");
 }
 
+/// An article whose stored body is not JSON (written behind the server's back) fails only the
+/// reads that decode it: the article answers a 500 problem document that tells nothing of the
+/// cause, while its corrections log and the list, which never decode the body, still answer.
+async fn a_corrupt_stored_body_fails_only_the_reads_that_decode_it(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let story = json!({
+        "title": "Lighthouse keeper retires",
+        "body": [{"type": "paragraph", "text": "After forty years on the rock."}],
+    });
+    let id = app.new_article_id(&admin, &story).await;
+    app.publish_article(&admin, &id).await;
+    corrupt_stored_body(&app, &id);
+
+    let read = app.get(&format!("/v1/articles/{id}")).send().await;
+    let problem = assert_problem(&read, 500, "internal");
+    assert!(
+        !problem.to_string().to_lowercase().contains("json"),
+        "no decoding detail: {problem}"
+    );
+    let log = app
+        .get(&format!("/v1/articles/{id}/corrections"))
+        .send()
+        .await;
+    assert_eq!(log.status, 200, "{}", log.text);
+    let list = app.get("/v1/articles").send().await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert_eq!(list.json()["items"][0]["id"], id.as_str());
+}
+
+/// Overwrites the article's stored body with text that is not JSON.
+fn corrupt_stored_body(app: &TestApp, id: &str) {
+    let database = masthead::db::Db::open(&app.db.url, 1).unwrap();
+    let mut conn = database.writer_conn().unwrap();
+    let conn: &mut masthead::db::DbConn = &mut conn;
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE articles SET body = '[{not json' WHERE id = $1")
+            .bind::<diesel::sql_types::Text, _>(id),
+        conn,
+    )
+    .unwrap();
+}
+
 backend_tests!(
     bad_bodies_get_problem_documents,
     unknown_routes_and_methods_get_404_and_405,
     health_readiness_docs_and_request_ids,
+    a_corrupt_stored_body_fails_only_the_reads_that_decode_it,
 );

@@ -36,7 +36,6 @@ pub struct RevisionRow {
     pub version: i64,
     pub action: String,
     /// The names of the fields it changed.
-    #[diesel(deserialize_as = String)]
     pub changed: Json<Vec<String>>,
     pub created_at: NaiveDateTime,
     pub editor_id: Option<UserId>,

@@ -3,19 +3,21 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::articles::StoredStatus;
+use super::{Json, JsonOrError};
+use crate::articles::body::Block;
+use crate::articles::{FeaturedImage, Source, StoredStatus};
 use crate::db::DbConn;
 use crate::db::schema::{article_slugs, articles, users};
 use crate::ids::{ArticleId, UserId};
 
-/// A row of `articles`.
+/// A row of `articles`, its JSON columns decoded (a value that does not decode fails the read).
 #[derive(Debug, Clone, Queryable)]
 pub struct ArticleRow {
     pub id: ArticleId,
     pub slug: String,
     pub title: String,
     pub standfirst: String,
-    pub body: String,
+    pub body: Json<Vec<Block>>,
     pub body_html: String,
     pub body_text: String,
     pub excerpt: String,
@@ -25,15 +27,16 @@ pub struct ArticleRow {
     pub section: Option<String>,
     pub language: String,
     pub canonical_url: Option<String>,
-    pub sources: String,
-    pub featured_image: Option<String>,
+    pub sources: Json<Vec<Source>>,
+    pub featured_image: Option<Json<FeaturedImage>>,
     pub created_by: UserId,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-/// The columns a list shows (no body: lists stay small and fast).
+/// The columns a list shows (no body: lists stay small and fast). A featured image that does
+/// not decode fails only its own summary, not the rows read with it.
 #[derive(Debug, Clone, Queryable)]
 pub struct SummaryRow {
     pub id: ArticleId,
@@ -45,7 +48,7 @@ pub struct SummaryRow {
     pub published_at: Option<NaiveDateTime>,
     pub section: Option<String>,
     pub language: String,
-    pub featured_image: Option<String>,
+    pub featured_image: Option<JsonOrError<FeaturedImage>>,
     pub version: i64,
     pub updated_at: NaiveDateTime,
 }
@@ -105,30 +108,44 @@ pub struct ArticleValues {
     pub updated_at: NaiveDateTime,
 }
 
-impl ArticleValues {
-    /// The stored values of a row, to change a few of them.
-    pub fn from_row(row: &ArticleRow) -> Self {
-        Self {
-            slug: row.slug.clone(),
-            title: row.title.clone(),
-            standfirst: row.standfirst.clone(),
-            body: row.body.clone(),
-            body_html: row.body_html.clone(),
-            body_text: row.body_text.clone(),
-            excerpt: row.excerpt.clone(),
-            excerpt_is_custom: row.excerpt_is_custom,
-            status: row.status,
-            published_at: row.published_at,
-            section: row.section.clone(),
-            language: row.language.clone(),
-            canonical_url: row.canonical_url.clone(),
-            sources: row.sources.clone(),
-            featured_image: row.featured_image.clone(),
-            version: row.version,
-            updated_at: row.updated_at,
-        }
-    }
+/// What a change of status writes; the fields and their derived columns stay as stored.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = articles, treat_none_as_null = true)]
+pub struct StatusValues {
+    pub status: StoredStatus,
+    pub published_at: Option<NaiveDateTime>,
+    pub version: i64,
+    pub updated_at: NaiveDateTime,
 }
+
+/// What other features read of an article: who may see it and the text a reader quotes. It has
+/// no JSON columns, so reading it decodes nothing.
+#[derive(Debug, Clone, Queryable)]
+pub struct ArticleHead {
+    pub id: ArticleId,
+    pub title: String,
+    pub standfirst: String,
+    pub body_text: String,
+    pub status: StoredStatus,
+    pub published_at: Option<NaiveDateTime>,
+}
+
+/// The columns of [`ArticleHead`], in order.
+const HEAD_COLUMNS: (
+    articles::id,
+    articles::title,
+    articles::standfirst,
+    articles::body_text,
+    articles::status,
+    articles::published_at,
+) = (
+    articles::id,
+    articles::title,
+    articles::standfirst,
+    articles::body_text,
+    articles::status,
+    articles::published_at,
+);
 
 /// The columns only an insert sets.
 #[derive(Debug, Insertable)]
@@ -157,6 +174,24 @@ pub fn update(
     id: &ArticleId,
     expected_version: i64,
     values: &ArticleValues,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        articles::table
+            .filter(articles::id.eq(id))
+            .filter(articles::version.eq(expected_version)),
+    )
+    .set(values)
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Writes a change of status if the article is still at `expected_version`; returns whether it
+/// was.
+pub fn update_status(
+    conn: &mut DbConn,
+    id: &ArticleId,
+    expected_version: i64,
+    values: &StatusValues,
 ) -> QueryResult<bool> {
     let n = diesel::update(
         articles::table
@@ -217,6 +252,41 @@ pub fn find_by_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<ArticleRo
         Some(row) => Ok(Some(row)),
         None => find_by_old_slug(conn, key),
     }
+}
+
+/// The head of the article with this id.
+pub fn find_head(conn: &mut DbConn, id: &ArticleId) -> QueryResult<Option<ArticleHead>> {
+    articles::table
+        .filter(articles::id.eq(id))
+        .select(HEAD_COLUMNS)
+        .first(conn)
+        .optional()
+}
+
+/// The head of the article an id, a slug or an earlier slug names.
+pub fn find_head_by_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<ArticleHead>> {
+    let id = if uuid::Uuid::try_parse(key).is_ok() {
+        ArticleId::from(key)
+    } else {
+        let current = articles::table
+            .filter(articles::slug.eq(key))
+            .select(HEAD_COLUMNS)
+            .first(conn)
+            .optional()?;
+        if current.is_some() {
+            return Ok(current);
+        }
+        let old: Option<ArticleId> = article_slugs::table
+            .find(key)
+            .select(article_slugs::article_id)
+            .first(conn)
+            .optional()?;
+        match old {
+            Some(id) => id,
+            None => return Ok(None),
+        }
+    };
+    find_head(conn, &id)
 }
 
 /// When the next scheduled article becomes public, if any is scheduled.
