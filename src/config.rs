@@ -59,6 +59,9 @@ pub struct Config {
     pub login_throttle: crate::auth::throttle::Policy,
     /// `MASTHEAD_LOGIN_QUEUE`: password checks that may wait for a core.
     pub login_queue: usize,
+    /// The clock the login throttle reads. Not a setting: always the system's, unless a test
+    /// that builds the server in its own process hands it one it can move.
+    pub clock: crate::clock::Clock,
     /// `MASTHEAD_HEAD_TIMEOUT`: how long a connection may take to send a request's head.
     pub head_timeout: Duration,
     /// `MASTHEAD_BODY_TIMEOUT`: how long a JSON body may take to arrive in full, and the longest
@@ -377,6 +380,7 @@ impl Config {
             trusted_proxies,
             login_throttle,
             login_queue,
+            clock: crate::clock::Clock::system(),
             head_timeout,
             body_timeout,
             upload_timeout,

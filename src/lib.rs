@@ -6,6 +6,7 @@ pub mod auth;
 pub mod background;
 pub mod cache;
 pub mod captions;
+pub mod clock;
 pub mod config;
 pub mod corrections;
 pub mod db;

@@ -107,8 +107,11 @@ impl Application {
         let media = Arc::new(crate::images::store::FsStore::new(config.media_dir.clone()));
         let corrections_limiter =
             crate::http::ratelimit::RateLimiter::new(config.corrections_per_minute);
-        let login =
-            crate::auth::throttle::LoginGuard::new(config.login_throttle, config.login_queue);
+        let login = crate::auth::throttle::LoginGuard::new(
+            config.login_throttle,
+            config.login_queue,
+            config.clock.clone(),
+        );
         let state = web::Data::new(AppState {
             db: Arc::new(db),
             jwt,

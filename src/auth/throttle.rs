@@ -24,6 +24,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::clock::Clock;
+
 /// Shards per table: requests for different keys rarely wait on one lock.
 const SHARDS: usize = 16;
 /// Entries per table (all shards together); a few MB at most.
@@ -247,6 +249,8 @@ pub struct Attempt {
 /// The state of every counter.
 pub struct LoginThrottle {
     policy: Policy,
+    /// What "now" is (the system's clock, or a test's).
+    clock: Clock,
     hasher: RandomState,
     pairs: Table<Failures>,
     clients: Table<Failures>,
@@ -256,10 +260,16 @@ pub struct LoginThrottle {
 }
 
 impl LoginThrottle {
-    /// Empty counters with this policy.
+    /// Empty counters with this policy, on the system clock.
     pub fn new(policy: Policy) -> Self {
+        Self::with_clock(policy, Clock::system())
+    }
+
+    /// Empty counters with this policy, reading the time from `clock`.
+    pub fn with_clock(policy: Policy, clock: Clock) -> Self {
         Self {
             policy,
+            clock,
             hasher: RandomState::new(),
             pairs: Table::new(),
             clients: Table::new(),
@@ -275,7 +285,7 @@ impl LoginThrottle {
     /// Decides whether `client` may try a password for `email` (normalised) now; if so, counts it
     /// as a failure until told otherwise.
     pub fn begin(&self, email: &str, client: Option<IpAddr>) -> Result<Attempt, Throttled> {
-        self.begin_at(email, client, Instant::now())
+        self.begin_at(email, client, self.clock.now())
     }
 
     fn begin_at(
@@ -347,7 +357,7 @@ impl LoginThrottle {
 
     /// No password was checked after all (the line was full): the attempt is not counted.
     pub fn abandoned(&self, attempt: &Attempt) {
-        let now = Instant::now();
+        let now = self.clock.now();
         let policy = &self.policy;
         self.pairs.update(attempt.pair, |old| {
             Failures::take_back(old, now, policy.per_account_client)
@@ -358,7 +368,7 @@ impl LoginThrottle {
     /// The password was right: this client's failures for the account are cleared, the other
     /// counters take back this attempt, and the client is known to the account from now on.
     pub fn succeeded(&self, attempt: &Attempt) {
-        self.succeeded_at(attempt, Instant::now());
+        self.succeeded_at(attempt, self.clock.now());
     }
 
     fn succeeded_at(&self, attempt: &Attempt, now: Instant) {
@@ -387,10 +397,11 @@ pub struct LoginGuard {
 }
 
 impl LoginGuard {
-    /// Both: the throttle with `policy`, and a line of at most `queue` password checks.
-    pub fn new(policy: Policy, queue: usize) -> Self {
+    /// Both: the throttle with `policy` on `clock`, and a line of at most `queue` password
+    /// checks.
+    pub fn new(policy: Policy, queue: usize, clock: Clock) -> Self {
         Self {
-            throttle: LoginThrottle::new(policy),
+            throttle: LoginThrottle::with_clock(policy, clock),
             queue: crate::work::Gate::half_the_cores(queue),
         }
     }

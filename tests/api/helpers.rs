@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use actix_web::dev::ServerHandle;
 use actix_web::http::Method;
+use masthead::clock::ClockControl;
 use masthead::{Application, Config};
 use serde_json::{Value, json};
 
@@ -81,6 +82,9 @@ pub struct TestApp {
     client: awc::Client,
     /// Signs tokens as the server does, when its settings allow (see [`Signer`]).
     signer: Option<Signer>,
+    /// Moves the server's clock (the login throttle's) forward: a test of a backoff skips it
+    /// instead of waiting it out. Unmoved, it is the system's time.
+    pub clock: ClockControl,
 }
 
 /// The settings every test server starts with; `overrides` may change or remove (`""`) any.
@@ -125,7 +129,9 @@ pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> Te
 /// Starts a server on an existing test database with these settings.
 pub async fn start(db: TestDb, map: HashMap<String, String>) -> TestApp {
     let signer = Signer::from_settings(&map);
-    let config = Config::from_lookup(|k| map.get(k).cloned()).expect("valid test config");
+    let mut config = Config::from_lookup(|k| map.get(k).cloned()).expect("valid test config");
+    let clock = ClockControl::new();
+    config.clock = clock.clock();
     let app = Application::build(config).await.expect("server builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
@@ -139,6 +145,7 @@ pub async fn start(db: TestDb, map: HashMap<String, String>) -> TestApp {
             .disable_redirects()
             .finish(),
         signer,
+        clock,
     }
 }
 

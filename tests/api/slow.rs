@@ -5,6 +5,8 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use actix_web::rt::task::JoinHandle;
+
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp, spawn_app_with};
 
@@ -80,7 +82,7 @@ fn stall_in_background(
     request: Vec<u8>,
     trickle: usize,
     interval: Duration,
-) -> actix_web::rt::task::JoinHandle<Seen> {
+) -> JoinHandle<Seen> {
     let addr = addr(app);
     actix_web::rt::task::spawn_blocking(move || {
         stall(&addr, &request, trickle, interval, Duration::from_secs(8))
@@ -101,6 +103,17 @@ fn assert_timed_out(seen: &Seen) {
         seen.text
     );
     assert!(seen.closed, "the connection stayed open: {}", seen.text);
+}
+
+/// For as long as any of the `stalled` connections lasts (so, whenever the server holds them),
+/// liveness and a public read answer at once.
+async fn others_are_served_while(app: &TestApp, stalled: &[&JoinHandle<Seen>]) {
+    loop {
+        others_are_served(app).await;
+        if stalled.iter().all(|s| s.is_finished()) {
+            return;
+        }
+    }
 }
 
 /// Meanwhile, liveness and a public read answer at once.
@@ -128,8 +141,7 @@ async fn a_stalled_json_body_gets_408_within_the_deadline(backend: Backend) {
     );
     let stalled = stall_in_background(&app, request.into_bytes(), 0, Duration::ZERO);
     // While it waits, the server answers everyone else.
-    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
-    others_are_served(&app).await;
+    others_are_served_while(&app, &[&stalled]).await;
 
     let seen = stalled.await.expect("joined");
     assert_timed_out(&seen);
@@ -179,8 +191,7 @@ async fn a_stalled_upload_gets_408_after_a_pause(backend: Backend) {
          Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000\r\n\r\n{part}"
     );
     let stalled = stall_in_background(&app, request.into_bytes(), 0, Duration::ZERO);
-    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
-    others_are_served(&app).await;
+    others_are_served_while(&app, &[&stalled]).await;
 
     let seen = stalled.await.expect("joined");
     assert_timed_out(&seen);
@@ -236,8 +247,7 @@ async fn a_head_that_never_ends_and_an_idle_connection_are_closed(backend: Backe
         Duration::ZERO,
     );
     let idle = stall_in_background(&app, Vec::new(), 0, Duration::ZERO);
-    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
-    others_are_served(&app).await;
+    others_are_served_while(&app, &[&partial, &idle]).await;
 
     let partial = partial.await.expect("joined");
     // actix answers this one itself, before any of our code runs: a bare 408.

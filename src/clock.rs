@@ -1,0 +1,96 @@
+//! The time the server's in-process timers read (the login throttle's backoff): the system's,
+//! or in a test one it can move forward, so that a test of a wait does not have to wait.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A source of [`Instant`]s: the system clock, unless made by a [`ClockControl`].
+#[derive(Clone, Default)]
+pub struct Clock {
+    /// How far its control has moved this clock ahead of the system's, in nanoseconds.
+    ahead: Option<Arc<AtomicU64>>,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Self::default()
+    }
+
+    /// The time now.
+    pub fn now(&self) -> Instant {
+        let now = Instant::now();
+        match &self.ahead {
+            None => now,
+            Some(ahead) => now
+                .checked_add(Duration::from_nanos(ahead.load(Ordering::Acquire)))
+                .unwrap_or(now),
+        }
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.ahead {
+            None => f.write_str("Clock::system()"),
+            Some(ahead) => write!(
+                f,
+                "Clock(system + {:?})",
+                Duration::from_nanos(ahead.load(Ordering::Acquire))
+            ),
+        }
+    }
+}
+
+/// Moves a [`Clock`] forward: the clock runs with the system's, plus every `advance` so far.
+/// Only code that holds the control (a test harness) can move it; the server only reads.
+#[derive(Debug, Clone, Default)]
+pub struct ClockControl {
+    ahead: Arc<AtomicU64>,
+}
+
+impl ClockControl {
+    /// A control whose clock starts at the system's time.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The clock it moves, to hand to the server.
+    pub fn clock(&self) -> Clock {
+        Clock {
+            ahead: Some(Arc::clone(&self.ahead)),
+        }
+    }
+
+    /// Moves its clock forward by `by` (saturating at about 584 years).
+    pub fn advance(&self, by: Duration) {
+        let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        // `fetch_update` with a closure that always returns `Some` cannot fail.
+        let _ = self
+            .ahead
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                Some(n.saturating_add(by))
+            });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_system_clock_is_not_moved_and_a_controlled_one_is() {
+        let control = ClockControl::new();
+        let (system, moved) = (Clock::system(), control.clock());
+        let before = moved.now();
+        control.advance(Duration::from_secs(60));
+        assert!(moved.now() >= before + Duration::from_secs(60));
+        assert!(system.now() < before + Duration::from_secs(60));
+        assert!(
+            control.clock().now() >= before + Duration::from_secs(60),
+            "one clock"
+        );
+    }
+}
