@@ -4,6 +4,7 @@ pub mod body;
 pub mod handlers;
 pub mod listing;
 pub mod model;
+pub mod previews;
 pub mod search;
 pub mod service;
 pub mod slug;
