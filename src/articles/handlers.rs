@@ -227,7 +227,6 @@ pub async fn list_articles(
         (status = 200, description = "The article", body = Article,
             headers(("ETag" = String, description = "Not sent on a preview"), ("Cache-Control" = String), ("Vary" = String))),
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
-        (status = 401, description = "The bearer token, or the preview token, is not valid (a preview token also when it has expired, was revoked or is for another article)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such article (or not published)", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -437,7 +437,6 @@ async fn visible(
     responses(
         (status = 200, description = "The image", body = Image, headers(("ETag" = String))),
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
-        (status = 401, description = "The bearer token, or the preview token, is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such image (or embargoed)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -491,7 +490,6 @@ pub struct FileQuery {
         (status = 200, description = "The bytes", content_type = "image/*",
             headers(("ETag" = String), ("Cache-Control" = String), ("X-Rendition" = String, description = "`generated` on the request that made the rendition, else `stored`"))),
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
-        (status = 401, description = "The bearer token, or the preview token, is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such image (or embargoed)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A width not in the allowed set", body = Problem, content_type = "application/problem+json"),
     )

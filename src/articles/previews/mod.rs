@@ -99,7 +99,6 @@ pub struct NewPreview {
     pub article_id: ArticleId,
     /// The token: send it as `?preview=` or in the `Masthead-Preview` header when reading the
     /// article (and its images).
-    #[schema(example = "mhp_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
     pub token: String,
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
