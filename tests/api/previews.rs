@@ -355,7 +355,7 @@ async fn a_token_opens_only_its_own_article(backend: Backend) {
 
 async fn only_who_may_change_an_article_may_preview_it(backend: Backend) {
     let app = spawn_app(&backend).await;
-    let (_, alice) = app.user_with_role("writer").await;
+    let (alice_id, alice) = app.user_with_role("writer").await;
     let (_, bob) = app.user_with_role("writer").await;
     let (_, editor) = app.user_with_role("editor").await;
     let id = draft(&app, &alice.access, "Alice's scoop").await;
@@ -412,6 +412,22 @@ async fn only_who_may_change_an_article_may_preview_it(backend: Backend) {
         "an unknown field: {}",
         res.text
     );
+
+    // A disabled account's links stop working with its sessions; the editor's go on.
+    let admin = app.admin_token().await;
+    let etag = app
+        .etag(&format!("/v1/users/{alice_id}"), Some(&admin))
+        .await;
+    let res = app
+        .update_user(&admin, &alice_id, &etag, &json!({"disabled": true}))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let problem = assert_refused(&app.preview(own["token"].as_str().unwrap(), &id).await);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("disabled"),
+        "{problem}"
+    );
+    assert_private(&app.preview(editors["token"].as_str().unwrap(), &id).await);
 }
 
 async fn the_link_comes_ready_for_the_site_when_configured(backend: Backend) {

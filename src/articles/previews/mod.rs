@@ -210,7 +210,7 @@ pub fn revoke(
 }
 
 /// The link `token` opens at `now`: 401 when the token is malformed, unknown, expired or
-/// revoked.
+/// revoked, or the account that made it is disabled.
 pub fn open(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> ApiResult<PreviewRow> {
     if !well_formed(token) {
         return Err(ApiError::Unauthorized(format!(
@@ -227,6 +227,12 @@ pub fn open(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> ApiResult<Pre
     if row.expires_at <= now {
         return Err(ApiError::Unauthorized(
             "the preview link has expired; ask for a new one".to_owned(),
+        ));
+    }
+    // A disabled account's links stop working with its sessions.
+    if !model::creator_active(conn, &row.created_by)? {
+        return Err(ApiError::Unauthorized(
+            "the account that made this preview link is disabled; ask for a new one".to_owned(),
         ));
     }
     Ok(row)

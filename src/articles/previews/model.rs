@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{article_images, preview_tokens};
+use crate::db::schema::{article_images, preview_tokens, users};
 use crate::ids::{ArticleId, ImageId, PreviewId, UserId};
 
 /// A row of `preview_tokens`.
@@ -113,6 +113,16 @@ pub fn article_shows(
         article_images::table
             .filter(article_images::article_id.eq(article_id))
             .filter(article_images::image_id.eq(image_id)),
+    ))
+    .get_result(conn)
+}
+
+/// Whether the account that made a link can still act: it exists and is not disabled.
+pub fn creator_active(conn: &mut DbConn, id: &UserId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::disabled.eq(false)),
     ))
     .get_result(conn)
 }
