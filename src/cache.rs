@@ -231,11 +231,13 @@ impl Drop for Flight<'_> {
 const FLIGHT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Whether a request may be answered from the cache: an anonymous GET (or HEAD) of a public
-/// read. Image bytes are not cached here (they are files, with their own ETags).
+/// read, with no preview token (a preview is neither served from the cache nor stored in it).
+/// Image bytes are not cached here (they are files, with their own ETags).
 fn cacheable(req: &ServiceRequest) -> bool {
     let method = req.method();
     if (method != Method::GET && method != Method::HEAD)
         || req.headers().contains_key(header::AUTHORIZATION)
+        || crate::http::preview::carried(req.headers(), req.query_string())
     {
         return false;
     }

@@ -38,6 +38,9 @@ pub struct Config {
     pub cors_origins: CorsOrigins,
     /// `MASTHEAD_PUBLIC_URL`.
     pub public_url: Option<String>,
+    /// `MASTHEAD_PREVIEW_URL`: the site's preview page, with `{token}` (and optionally `{id}`,
+    /// `{slug}`) to fill in.
+    pub preview_url: Option<String>,
     /// `MASTHEAD_MAX_BODY_BYTES`.
     pub max_body_bytes: usize,
     /// `MASTHEAD_WORKERS`.
@@ -245,6 +248,24 @@ impl Config {
             problems.push(format!("MASTHEAD_PUBLIC_URL: {e}"));
         }
 
+        let preview_url = get("MASTHEAD_PREVIEW_URL")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        if let Some(template) = &preview_url {
+            if !template.contains("{token}") {
+                problems.push(format!(
+                    "MASTHEAD_PREVIEW_URL: `{template}` has no `{{token}}` to fill in"
+                ));
+            } else if let Err(e) = check_http_url(
+                &template
+                    .replace("{token}", "t")
+                    .replace("{id}", "i")
+                    .replace("{slug}", "s"),
+            ) {
+                problems.push(format!("MASTHEAD_PREVIEW_URL: {e}"));
+            }
+        }
+
         let max_body_bytes = parse_or(
             &mut problems,
             get("MASTHEAD_MAX_BODY_BYTES"),
@@ -370,6 +391,7 @@ impl Config {
             bootstrap_admin,
             cors_origins,
             public_url,
+            preview_url,
             max_body_bytes,
             workers,
             db_pool_size,
@@ -651,5 +673,31 @@ mod tests {
         std::fs::write(&path, "too short").expect("overwrite");
         assert!(load_or_create_secret(&path).is_err());
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_preview_url_must_be_a_web_address_with_a_token_to_fill_in() {
+        let unset = config(&[]).expect("valid");
+        assert_eq!(unset.preview_url, None);
+        let set = config(&[(
+            "MASTHEAD_PREVIEW_URL",
+            "https://www.newsroom.example/preview/{slug}?token={token}",
+        )])
+        .expect("valid");
+        assert_eq!(
+            set.preview_url.as_deref(),
+            Some("https://www.newsroom.example/preview/{slug}?token={token}")
+        );
+        for bad in [
+            "https://www.newsroom.example/preview",
+            "ftp://www.newsroom.example/?token={token}",
+            "{token}",
+        ] {
+            let err = config(&[("MASTHEAD_PREVIEW_URL", bad)]).err();
+            assert!(
+                err.is_some_and(|e| e.0.iter().any(|p| p.starts_with("MASTHEAD_PREVIEW_URL"))),
+                "{bad}"
+            );
+        }
     }
 }

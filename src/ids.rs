@@ -133,6 +133,10 @@ id!(
     /// One refresh token's row id.
     RefreshTokenId
 );
+id!(
+    /// A preview link's id (not its token, which only its holder knows).
+    PreviewId
+);
 
 #[cfg(test)]
 mod tests {

@@ -175,6 +175,7 @@ fn start_background_jobs(state: &AppState) {
         db.clone(),
         Arc::downgrade(&state.recent_search),
     );
+    crate::articles::previews::purge_expired(db.clone(), crate::articles::previews::PURGE_INTERVAL);
     crate::articles::summaries::keep_fresh(db);
 }
 

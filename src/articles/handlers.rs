@@ -210,13 +210,22 @@ pub async fn list_articles(
 ///
 /// An earlier slug answers with the article as it is now (its `slug` is the current one).
 /// Without a token, only published articles exist.
+///
+/// With a preview token (`preview` or `Masthead-Preview`, from `POST /v1/articles/{id}/preview`)
+/// the answer is the article's current draft exactly as the public will read it once published
+/// (its `status` and `published_at` are what they are now), whatever its status, with
+/// `Cache-Control: private, no-store` and no `ETag`; it never enters a shared cache.
 #[utoipa::path(
     tag = "articles",
-    params(("id" = String, Path, description = "The article's id or its slug (the current one or an earlier one)")),
+    params(
+        ("id" = String, Path, description = "The article's id or its slug (the current one or an earlier one)"),
+        ("preview" = Option<String>, Query, description = "A preview token (`mhp_…`) for this article: shows its current draft. 401 when the token is malformed, unknown, expired, revoked or for another article"),
+        ("Masthead-Preview" = Option<String>, Header, description = "A preview token, as in `preview` (a header keeps it out of URLs)"),
+    ),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The article", body = Article,
-            headers(("ETag" = String), ("Cache-Control" = String))),
+            headers(("ETag" = String, description = "Not sent on a preview"), ("Cache-Control" = String), ("Vary" = String))),
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
         (status = 404, description = "No such article (or not published)", body = Problem, content_type = "application/problem+json"),
     )
@@ -229,6 +238,9 @@ pub async fn get_article(
     key: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let key = key.into_inner();
+    if let Some(token) = crate::http::preview::token(req.headers(), req.query_string())? {
+        return super::previews::handlers::read_article(&req, &state, key, token).await;
+    }
     let staff = auth.0.is_some();
     let now = db::now();
     let base = public_base(&req, &state.config);
@@ -241,7 +253,12 @@ pub async fn get_article(
     let article = found.ok_or_else(not_found)?;
     let (body, tag) = tagged_json(article.version, &article)?;
     let cache = if staff { PRIVATE_CACHE } else { PUBLIC_CACHE };
-    Ok(read_response(&req, tag, cache, body))
+    let mut response = read_response(&req, tag, cache, body);
+    response.headers_mut().insert(
+        header::VARY,
+        header::HeaderValue::from_static(super::previews::handlers::ARTICLE_VARY),
+    );
+    Ok(response)
 }
 
 fn article_response(status: StatusCode, article: Article) -> ApiResult<HttpResponse> {

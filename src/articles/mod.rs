@@ -5,6 +5,7 @@ pub mod fields;
 pub mod handlers;
 pub mod listing;
 pub mod model;
+pub mod previews;
 pub mod search;
 pub mod service;
 pub mod slug;

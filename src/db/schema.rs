@@ -228,3 +228,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     correction_reports,
     content_state,
 );
+
+diesel::table! {
+    /// Preview links: the hash of each short-lived token that opens one article's current draft.
+    preview_tokens (id) {
+        id -> Text,
+        article_id -> Text,
+        token_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}

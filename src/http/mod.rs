@@ -11,4 +11,5 @@ pub mod input;
 pub mod json;
 pub mod middleware;
 pub mod pagination;
+pub mod preview;
 pub mod ratelimit;

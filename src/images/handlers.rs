@@ -378,29 +378,61 @@ pub async fn list_images(
         .json(ImagePage { items, next_cursor }))
 }
 
+/// How an image came to be visible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// A published article shows it.
+    Public,
+    /// Only staff (with a token) may see it.
+    Staff,
+    /// A preview token opens an article that shows it.
+    Preview,
+}
+
 /// Loads an image the caller may see: staff see all; the public only images a published
-/// article shows (the embargo).
-async fn visible(state: &AppState, id: ImageId, staff: bool) -> ApiResult<(ImageRow, bool)> {
+/// article shows (the embargo), and a preview token's holder also those its article shows. A
+/// preview token, when sent, is checked (401 when it opens nothing).
+async fn visible(
+    state: &AppState,
+    req: &HttpRequest,
+    id: ImageId,
+    staff: bool,
+) -> ApiResult<(ImageRow, Seen)> {
+    let preview = crate::http::preview::token(req.headers(), req.query_string())?;
     let now = db::now();
     state
         .db
         .read(move |conn| {
+            let previewed = match &preview {
+                Some(token) => crate::articles::previews::unlocks_image(conn, token, &id, now)?,
+                None => false,
+            };
             let row = model::find(conn, &id)?.ok_or_else(not_found)?;
-            let public = model::is_public(conn, &row.id, now)?;
-            if !public && !staff {
+            let seen = if model::is_public(conn, &row.id, now)? {
+                Seen::Public
+            } else if staff {
+                Seen::Staff
+            } else if previewed {
+                Seen::Preview
+            } else {
                 return Err(not_found());
-            }
-            Ok((row, public))
+            };
+            Ok((row, seen))
         })
         .await
 }
 
 /// Read an image's metadata.
 ///
-/// Without a token, only images that a published article shows exist.
+/// Without a token, only images that a published article shows exist. A preview token also
+/// shows the images its article shows (`Cache-Control: private, no-store`).
 #[utoipa::path(
     tag = "images",
-    params(("id" = String, Path, description = "The image's id")),
+    params(
+        ("id" = String, Path, description = "The image's id"),
+        ("preview" = Option<String>, Query, description = "A preview token (`mhp_…`) of an article that shows the image: readable under embargo. 401 when the token opens no article"),
+        ("Masthead-Preview" = Option<String>, Header, description = "A preview token, as in `preview`"),
+    ),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The image", body = Image, headers(("ETag" = String))),
@@ -416,14 +448,14 @@ pub async fn get_image(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let staff = auth.0.is_some();
-    let (row, public) = visible(&state, id.into_inner().into(), staff).await?;
+    let (row, seen) = visible(&state, &req, id.into_inner().into(), staff).await?;
     let image = Image::from_row(row, Some(&public_base(&req, &state.config)));
     let image = if staff { image } else { image.for_public() };
     let (body, tag) = tagged_json(image.version, &image)?;
-    let cache = if public && !staff {
-        "public, max-age=60, stale-while-revalidate=30"
-    } else {
-        PRIVATE
+    let cache = match seen {
+        Seen::Public if !staff => "public, max-age=60, stale-while-revalidate=30",
+        Seen::Preview => crate::articles::previews::handlers::NO_STORE,
+        _ => PRIVATE,
     };
     Ok(read_response(&req, tag, cache, body))
 }
@@ -442,10 +474,17 @@ pub struct FileQuery {
 ///
 /// Renditions are made on first request and kept. The bytes are content-addressed, so their
 /// ETag never changes; public ones may be cached for a minute and then revalidated (a 304), so
-/// that a picture withdrawn from publication leaves caches within a minute.
+/// that a picture withdrawn from publication leaves caches within a minute. A preview token
+/// opens the bytes of the images its article shows while they are under embargo
+/// (`Cache-Control: private, no-store`).
 #[utoipa::path(
     tag = "images",
-    params(("id" = String, Path, description = "The image's id"), FileQuery),
+    params(
+        ("id" = String, Path, description = "The image's id"),
+        FileQuery,
+        ("preview" = Option<String>, Query, description = "A preview token (`mhp_…`) of an article that shows the image: readable under embargo. 401 when the token opens no article"),
+        ("Masthead-Preview" = Option<String>, Header, description = "A preview token, as in `preview`"),
+    ),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The bytes", content_type = "image/*",
@@ -472,7 +511,7 @@ pub async fn image_file(
         ));
     }
     let staff = auth.0.is_some();
-    let (row, public) = visible(&state, id.into_inner().into(), staff).await?;
+    let (row, seen) = visible(&state, &req, id.into_inner().into(), staff).await?;
     let format = super::format_of_mime(&row.content_type)
         .ok_or_else(|| ApiError::internal(format!("unknown stored type {}", row.content_type)))?;
     let width = query.w.filter(|w| i64::from(*w) < i64::from(row.width));
@@ -480,7 +519,11 @@ pub async fn image_file(
         Some(w) => format!("\"{}-w{w}\"", row.content_hash),
         None => format!("\"{}\"", row.content_hash),
     };
-    let cache = if public { PUBLIC_BYTES } else { PRIVATE };
+    let cache = match seen {
+        Seen::Public => PUBLIC_BYTES,
+        Seen::Staff => PRIVATE,
+        Seen::Preview => crate::articles::previews::handlers::NO_STORE,
+    };
     if not_modified(&req, &tag) {
         return Ok(crate::http::etag::not_modified_response(tag, cache));
     }

@@ -180,6 +180,18 @@ fn report() -> Value {
     })
 }
 
+const PREVIEW: &str = "0193a912-7c8d-7e9f-a0b1-c2d3e4f5a6b7";
+
+fn preview() -> Value {
+    json!({
+        "id": PREVIEW,
+        "article_id": ARTICLE,
+        "created_by": USER,
+        "created_at": "2026-12-02T10:05:00Z",
+        "expires_at": "2026-12-02T11:05:00Z",
+    })
+}
+
 fn page(item: Value) -> Value {
     json!({"items": [item], "next_cursor": CURSOR})
 }
@@ -218,6 +230,19 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ),
         ("PublishRequest", json!({"at": "2026-12-24T06:00:00Z"})),
         ("UnpublishRequest", json!({"archive": true})),
+        ("PreviewRequest", json!({"ttl_seconds": 86_400})),
+        (
+            "NewPreview",
+            json!({
+                "id": PREVIEW,
+                "article_id": ARTICLE,
+                "token": "mhp_q3Zk1c9Vb0H2sXo7Yt4WnLrE8uJ6aPfG5dMhKi3TgNw",
+                "expires_at": "2026-12-02T11:05:00Z",
+                "url": "https://www.newsroom.example/api/preview?token=mhp_q3Zk1c9Vb0H2sXo7Yt4WnLrE8uJ6aPfG5dMhKi3TgNw",
+            }),
+        ),
+        ("Preview", preview()),
+        ("PreviewList", json!({"items": [preview()]})),
         (
             "Revision",
             json!({

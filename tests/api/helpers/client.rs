@@ -135,6 +135,73 @@ impl TestApp {
             .await
     }
 
+    // Previews.
+
+    /// `POST /v1/articles/{id}/preview` with `body` (none: the defaults), whatever the answer.
+    pub async fn request_preview(&self, token: &str, id: &str, body: Option<&Value>) -> Resp {
+        let req = self
+            .post(&format!("/v1/articles/{id}/preview"))
+            .bearer(token);
+        match body {
+            Some(body) => req.json(body).send().await,
+            None => req.send().await,
+        }
+    }
+
+    /// Makes a preview link for the article (asserting 201); returns it (`id`, `token`, …).
+    pub async fn preview_link(&self, token: &str, id: &str) -> Value {
+        let res = self.request_preview(token, id, None).await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        res.json()
+    }
+
+    /// Makes a preview link for the article; returns its token.
+    pub async fn preview_token(&self, token: &str, id: &str) -> String {
+        self.preview_link(token, id).await["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// `GET /v1/articles/{key}?preview=…`, as an anonymous front end holding the link.
+    pub async fn preview(&self, preview_token: &str, key: &str) -> Resp {
+        let token: String =
+            url::form_urlencoded::byte_serialize(preview_token.as_bytes()).collect();
+        self.get(&format!("/v1/articles/{key}?preview={token}"))
+            .send()
+            .await
+    }
+
+    /// `GET /v1/articles/{key}` with the token in the `Masthead-Preview` header.
+    pub async fn preview_by_header(&self, preview_token: &str, key: &str) -> Resp {
+        self.get(&format!("/v1/articles/{key}"))
+            .header("masthead-preview", preview_token)
+            .send()
+            .await
+    }
+
+    /// `GET /v1/articles/{id}/previews`.
+    pub async fn list_previews(&self, token: &str, id: &str) -> Resp {
+        self.get_as(token, &format!("/v1/articles/{id}/previews"))
+            .await
+    }
+
+    /// `DELETE /v1/articles/{id}/previews/{preview_id}`.
+    pub async fn revoke_preview(&self, token: &str, id: &str, preview_id: &str) -> Resp {
+        self.delete(&format!("/v1/articles/{id}/previews/{preview_id}"))
+            .bearer(token)
+            .send()
+            .await
+    }
+
+    /// `DELETE /v1/articles/{id}/previews`: every link of the article.
+    pub async fn revoke_previews(&self, token: &str, id: &str) -> Resp {
+        self.delete(&format!("/v1/articles/{id}/previews"))
+            .bearer(token)
+            .send()
+            .await
+    }
+
     // Images, captions, corrections, users.
 
     /// `POST /v1/images` with the file as the body.

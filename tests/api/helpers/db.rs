@@ -255,3 +255,36 @@ pub fn until_a_statement_waits_for_a_lock(url: &str) {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+impl TestDb {
+    /// Makes every preview link of the article expire now, as if its time had passed (written
+    /// straight to the database: tests do not wait out a lifetime).
+    pub fn expire_previews(&self, article_id: &str) {
+        use diesel::prelude::*;
+        use masthead::db::schema::preview_tokens;
+        let database = Db::open(&self.url, 1).expect("opens");
+        database
+            .write_blocking(|conn| {
+                Ok(diesel::update(
+                    preview_tokens::table.filter(preview_tokens::article_id.eq(article_id)),
+                )
+                .set(preview_tokens::expires_at.eq(preview_tokens::created_at))
+                .execute(conn)?)
+            })
+            .expect("expire the article's preview links");
+    }
+
+    /// Runs the background job's purge of expired preview links once; returns how many it
+    /// deleted.
+    pub fn purge_expired_previews(&self) -> usize {
+        let database = Db::open(&self.url, 1).expect("opens");
+        database
+            .write_blocking(|conn| {
+                Ok(masthead::articles::previews::model::delete_expired(
+                    conn,
+                    masthead::db::now(),
+                )?)
+            })
+            .expect("purge expired preview links")
+    }
+}

@@ -1,0 +1,17 @@
+-- Preview links: a token lets whoever holds it read one article's current draft until it
+-- expires or is revoked. Only a hash of the token is kept. Deleting the article, or the account
+-- that asked for the link, ends it. Keys compare byte by byte, as everywhere (see
+-- 2026-11-27-000009_identifier_collation).
+CREATE TABLE preview_tokens (
+    id          TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    article_id  TEXT COLLATE "C" NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    token_hash  TEXT COLLATE "C" NOT NULL UNIQUE,
+    created_by  TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at  TIMESTAMP NOT NULL,
+    expires_at  TIMESTAMP NOT NULL,
+    revoked_at  TIMESTAMP
+);
+
+CREATE INDEX preview_tokens_article_idx ON preview_tokens (article_id);
+CREATE INDEX preview_tokens_created_by_idx ON preview_tokens (created_by);
+CREATE INDEX preview_tokens_expires_idx ON preview_tokens (expires_at);
