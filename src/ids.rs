@@ -133,6 +133,10 @@ id!(
     /// One refresh token's row id.
     RefreshTokenId
 );
+id!(
+    /// A webhook endpoint's id.
+    WebhookId
+);
 
 #[cfg(test)]
 mod tests {

@@ -122,6 +122,7 @@ impl Application {
             )),
             known_cards: crate::articles::summaries::Known::new(4 * 1024 * 1024),
             recent_search: Arc::default(),
+            webhooks: Arc::default(),
         });
         start_background_jobs(&state);
 
@@ -172,7 +173,8 @@ fn start_background_jobs(state: &AppState) {
         db.clone(),
         Arc::downgrade(&state.recent_search),
     );
-    crate::articles::summaries::keep_fresh(db);
+    crate::articles::summaries::keep_fresh(db.clone());
+    crate::webhooks::deliver::start(db, Arc::downgrade(&state.webhooks), state.config.webhooks);
 }
 
 fn describe(error: &ApiError) -> String {
