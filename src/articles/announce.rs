@@ -77,6 +77,8 @@ pub fn after(conn: &mut DbConn, seen: Seen) -> ApiResult<()> {
         .and_then(|r| r.published_at);
     let is = visible(conn, row.clone(), now)?;
     let gone = row.is_none();
+    // A scheduled publication is announced for its time; any change replaces that.
+    withdraw(conn, EventType::ArticlePublished, seen.id.as_str(), now)?;
     match (seen.was, is) {
         (Visible::Public(was), Visible::Public(is)) => updated(conn, *was, *is, now)?,
         (_, Visible::Public(is)) => {
@@ -92,8 +94,6 @@ pub fn after(conn: &mut DbConn, seen: Seen) -> ApiResult<()> {
         }
         _ => {}
     }
-    // A scheduled publication is announced for its time; any change replaces that.
-    withdraw(conn, EventType::ArticlePublished, seen.id.as_str(), now)?;
     if let (Some(at), Some(row)) = (scheduled_at, row) {
         let (_, data) = public_view(conn, row, at)?;
         announce(conn, EventType::ArticlePublished, &seen.id, at, &data)?;

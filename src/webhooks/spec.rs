@@ -16,7 +16,10 @@ pub fn webhooks() -> Result<utoipa::openapi::path::Paths, serde_json::Error> {
             EventType::ArticleUnpublished => ("ArticleEvent", "A published article was taken down"),
             EventType::ArticleDeleted => ("ArticleEvent", "A published article was deleted"),
             EventType::CorrectionPublished => ("CorrectionEvent", "A public correction appeared"),
-            EventType::ImageUpdated => ("ImageEvent", "A published image's alt text or credit changed"),
+            EventType::ImageUpdated => (
+                "ImageEvent",
+                "A published image's alt text or credit changed",
+            ),
             EventType::Ping => ("PingEvent", "A test sent from POST /v1/webhooks/{id}/test"),
         };
         let header = |name: &str, description: &str| {
@@ -132,12 +135,13 @@ fn image_data() -> Value {
 
 /// An example of every webhook schema.
 pub fn examples() -> Vec<(&'static str, Value)> {
-    let event = |kind: &str, data: Value| {
-        json!({"type": kind, "timestamp": "2026-12-05T09:30:00Z", "data": data})
-    };
+    let event = |kind: &str, data: Value| json!({"type": kind, "timestamp": "2026-12-05T09:30:00Z", "data": data});
     vec![
         ("Webhook", webhook()),
-        ("WebhookPage", json!({"items": [webhook()], "next_cursor": null})),
+        (
+            "WebhookPage",
+            json!({"items": [webhook()], "next_cursor": null}),
+        ),
         (
             "NewWebhook",
             json!({
@@ -147,14 +151,11 @@ pub fn examples() -> Vec<(&'static str, Value)> {
             }),
         ),
         ("WebhookUpdate", json!({"enabled": true})),
-        (
-            "CreatedWebhook",
-            {
-                let mut created = webhook();
-                created["secret"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into();
-                created
-            },
-        ),
+        ("CreatedWebhook", {
+            let mut created = webhook();
+            created["secret"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into();
+            created
+        }),
         (
             "RotatedSecret",
             json!({
@@ -164,8 +165,14 @@ pub fn examples() -> Vec<(&'static str, Value)> {
         ),
         ("SentPing", json!({"event_id": EVENT})),
         ("DeliveryAttempt", attempt()),
-        ("DeliveryPage", json!({"items": [attempt()], "next_cursor": null})),
-        ("ArticleData", article_data(&["title", "body", "body_html", "body_text"])),
+        (
+            "DeliveryPage",
+            json!({"items": [attempt()], "next_cursor": null}),
+        ),
+        (
+            "ArticleData",
+            article_data(&["title", "body", "body_html", "body_text"]),
+        ),
         (
             "PreviousKeys",
             json!({"section": "news", "tags": ["transport"], "authors": [USER]}),

@@ -25,3 +25,4 @@ mod ownership;
 mod slow;
 mod summaries;
 mod users;
+mod webhooks;
