@@ -427,6 +427,25 @@ mod tests {
         ));
     }
 
+    #[actix_web::test]
+    async fn names_resolving_to_private_addresses_are_refused_unless_allowed() {
+        use std::str::FromStr;
+        let name = || Name::from_str("localhost").unwrap_or_else(|_| unreachable!());
+        let refused = Guarded {
+            allow_private: false,
+        }
+        .resolve(name())
+        .await;
+        let error = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("private address"), "{error}");
+        let allowed = Guarded {
+            allow_private: true,
+        }
+        .resolve(name())
+        .await;
+        assert!(allowed.is_ok_and(|mut addrs| addrs.all(|a| a.ip().is_loopback())));
+    }
+
     #[test]
     fn picks_at_most_a_few_per_endpoint() {
         let (a, b) = (WebhookId::from("a"), WebhookId::from("b"));

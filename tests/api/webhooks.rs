@@ -17,6 +17,7 @@ backend_tests!(
     a_scheduled_article_is_announced_when_it_goes_public,
     only_admins_manage_webhooks_and_bad_input_is_a_problem,
     private_targets_are_refused_unless_the_operator_allows_them,
+    a_private_target_is_refused_again_when_sending,
     an_event_committed_before_a_kill_9_is_delivered_after_the_restart,
 );
 
@@ -561,6 +562,33 @@ async fn private_targets_are_refused_unless_the_operator_allows_them(backend: Ba
         )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
+}
+
+async fn a_private_target_is_refused_again_when_sending(backend: Backend) {
+    // Registered while private targets were allowed; the operator has since disallowed them.
+    let allowing = spawn_app(&backend).await;
+    let admin = allowing.admin_token().await;
+    let receiver = Receiver::start().await;
+    let (webhook, _) = allowing.subscribe(&admin, &receiver).await;
+    let db = allowing.stop().await;
+    let map = settings(&db, &[("MASTHEAD_WEBHOOKS_ALLOW_PRIVATE", "false")]);
+    let app = start(db, map).await;
+    assert_eq!(app.ping_webhook(&admin, &webhook).await.status, 202);
+    let log = eventually("a refused attempt", || async {
+        let log = app.webhook_attempts(&admin, &webhook, 10).await;
+        (!log["items"].as_array().unwrap().is_empty()).then_some(log)
+    })
+    .await;
+    let attempt = &log["items"][0];
+    assert_eq!(attempt["status_code"], Value::Null);
+    assert!(
+        attempt["error"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1 is a private address"),
+        "{attempt}"
+    );
+    assert!(receiver.received().is_empty());
 }
 
 /// Several instances share one PostgreSQL (SQLite has one writer, so one instance): each event

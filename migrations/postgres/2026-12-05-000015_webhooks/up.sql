@@ -1,7 +1,8 @@
 -- Webhooks: the endpoints admins register, the outbox of events (written in the transaction of
 -- the change they announce), one delivery per endpoint and event, and a log of every attempt.
+-- Keys compare byte by byte (COLLATE "C"), as SQLite compares all text.
 CREATE TABLE webhook_endpoints (
-    id                         TEXT PRIMARY KEY NOT NULL,
+    id                         TEXT COLLATE "C" PRIMARY KEY NOT NULL,
     url                        TEXT NOT NULL,
     description                TEXT,
     -- The event types it receives, as a JSON array of strings.
@@ -19,10 +20,10 @@ CREATE TABLE webhook_endpoints (
 
 CREATE TABLE webhook_events (
     -- `msg_…`, sent as `webhook-id` on every attempt.
-    id            TEXT PRIMARY KEY NOT NULL,
-    event_type    TEXT NOT NULL,
+    id            TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    event_type    TEXT COLLATE "C" NOT NULL,
     -- The article an event is about, so that a scheduled publication can be withdrawn.
-    subject       TEXT,
+    subject       TEXT COLLATE "C",
     payload       TEXT NOT NULL,
     created_at    TIMESTAMP NOT NULL,
     -- Not sent before this time (a scheduled publication's).
@@ -32,10 +33,10 @@ CREATE INDEX webhook_events_subject_idx ON webhook_events (subject, event_type, 
 CREATE INDEX webhook_events_created_idx ON webhook_events (created_at);
 
 CREATE TABLE webhook_deliveries (
-    id               TEXT PRIMARY KEY NOT NULL,
-    endpoint_id      TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
-    event_id         TEXT NOT NULL REFERENCES webhook_events (id) ON DELETE CASCADE,
-    status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    id               TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    endpoint_id      TEXT COLLATE "C" NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    event_id         TEXT COLLATE "C" NOT NULL REFERENCES webhook_events (id) ON DELETE CASCADE,
+    status           TEXT COLLATE "C" NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
     attempts         INTEGER NOT NULL,
     next_attempt_at  TIMESTAMP NOT NULL,
     -- An instance sending it holds it until then (a crashed one's lease runs out).
@@ -50,10 +51,10 @@ CREATE INDEX webhook_deliveries_event_idx ON webhook_deliveries (event_id);
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, status);
 
 CREATE TABLE webhook_attempts (
-    id           TEXT PRIMARY KEY NOT NULL,
-    delivery_id  TEXT NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
-    endpoint_id  TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
-    event_id     TEXT NOT NULL,
+    id           TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    delivery_id  TEXT COLLATE "C" NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+    endpoint_id  TEXT COLLATE "C" NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    event_id     TEXT COLLATE "C" NOT NULL,
     event_type   TEXT NOT NULL,
     attempted_at TIMESTAMP NOT NULL,
     status_code  INTEGER,
