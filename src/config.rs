@@ -83,9 +83,12 @@ pub struct WebhookSettings {
     /// `MASTHEAD_WEBHOOKS_ALLOW_PRIVATE`: send to private, loopback and link-local addresses
     /// too (default `false`).
     pub allow_private: bool,
-    /// `MASTHEAD_WEBHOOK_RETRY_BASE_MS`: the first retry's wait; later ones grow from it, and
-    /// deliveries are given up 51840 of it after they were due (three days at the default 5000).
+    /// `MASTHEAD_WEBHOOK_RETRY_BASE_MS`: the first retry's longest wait; later ones grow from
+    /// it (default 5000).
     pub retry_base: Duration,
+    /// `MASTHEAD_WEBHOOK_GIVE_UP_AFTER`: how long after it was due a delivery is given up and
+    /// its endpoint disabled (default 3d).
+    pub give_up_after: Duration,
     /// `MASTHEAD_WEBHOOK_TIMEOUT`: each attempt's limit, connecting included (default 10s).
     pub timeout: Duration,
     /// `MASTHEAD_WEBHOOK_POLL_MS`: how often the worker looks for due deliveries besides being
@@ -98,6 +101,7 @@ impl Default for WebhookSettings {
         Self {
             allow_private: false,
             retry_base: Duration::from_secs(5),
+            give_up_after: Duration::from_secs(3 * 86_400),
             timeout: Duration::from_secs(10),
             poll: Duration::from_secs(2),
         }
@@ -456,16 +460,14 @@ fn webhook_settings(
     };
     let retry_base = millis("MASTHEAD_WEBHOOK_RETRY_BASE_MS", "5000");
     let poll = millis("MASTHEAD_WEBHOOK_POLL_MS", "2000");
-    let timeout = parse_or(
-        problems,
-        get("MASTHEAD_WEBHOOK_TIMEOUT"),
-        "MASTHEAD_WEBHOOK_TIMEOUT",
-        "10s",
-        parse_duration,
-    );
+    let mut duration =
+        |key: &str, default: &str| parse_or(problems, get(key), key, default, parse_duration);
+    let timeout = duration("MASTHEAD_WEBHOOK_TIMEOUT", "10s");
+    let give_up_after = duration("MASTHEAD_WEBHOOK_GIVE_UP_AFTER", "3d");
     WebhookSettings {
         allow_private,
         retry_base,
+        give_up_after,
         timeout,
         poll,
     }

@@ -6,8 +6,8 @@
 //! never holds up another), and records every attempt.
 //!
 //! Delivery is at least once: a message keeps its `webhook-id` on every attempt, so receivers
-//! can drop repeats. Retries back off exponentially with full jitter until three days (at the
-//! default base) after the event was due; then the endpoint is disabled with the reason.
+//! can drop repeats. Retries back off exponentially with full jitter until three days (by
+//! default) after the event was due; then the endpoint is disabled with the reason.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -34,8 +34,6 @@ const LOOK_AHEAD: i64 = 200;
 /// Waits before each retry, in multiples of the base (5 s by default: 5 s, 5 min, 30 min, 2 h,
 /// 5 h, 10 h, 10 h, then 14 h), each drawn at random up to that (full jitter).
 const WAITS: [u32; 8] = [1, 60, 360, 1_440, 3_600, 7_200, 7_200, 10_080];
-/// Deliveries are given up this many bases after they were due (three days at 5 s).
-const GIVE_UP_AFTER: u32 = 51_840;
 /// Delivered events are forgotten after this long.
 const KEEP_EVENTS: TimeDelta = TimeDelta::days(30);
 
@@ -326,7 +324,7 @@ fn describe(error: &reqwest::Error, settings: &WebhookSettings) -> String {
 }
 
 /// After failed attempt number `attempts`: a retry after a random wait up to the schedule's
-/// (full jitter), or giving up once the event has been due for three days (at the default base).
+/// (full jitter), or giving up once the event has been due for `give_up_after` (three days).
 fn next_after(
     settings: &WebhookSettings,
     attempts: i32,
@@ -334,11 +332,11 @@ fn next_after(
     now: NaiveDateTime,
     error: &str,
 ) -> Next {
-    let base = TimeDelta::from_std(settings.retry_base).unwrap_or(TimeDelta::seconds(5));
-    if now - due_since >= base * i32::try_from(GIVE_UP_AFTER).unwrap_or(i32::MAX) {
+    let horizon = TimeDelta::from_std(settings.give_up_after).unwrap_or(TimeDelta::days(3));
+    if now - due_since >= horizon {
         return Next::GiveUp(format!(
-            "disabled after {attempts} failed attempts over {} h; the last: {error}",
-            (now - due_since).num_hours()
+            "disabled after {attempts} failed attempts over {} min; the last: {error}",
+            (now - due_since).num_minutes()
         ));
     }
     let step = usize::try_from(attempts - 1)

@@ -18,6 +18,8 @@ backend_tests!(
     only_admins_manage_webhooks_and_bad_input_is_a_problem,
     private_targets_are_refused_unless_the_operator_allows_them,
     a_private_target_is_refused_again_when_sending,
+    a_hanging_endpoint_never_delays_another,
+    an_endpoint_failing_past_the_limit_is_disabled_and_says_why,
     an_event_committed_before_a_kill_9_is_delivered_after_the_restart,
 );
 
@@ -589,6 +591,58 @@ async fn a_private_target_is_refused_again_when_sending(backend: Backend) {
         "{attempt}"
     );
     assert!(receiver.received().is_empty());
+}
+
+async fn a_hanging_endpoint_never_delays_another(backend: Backend) {
+    let app = spawn_app_with(&backend, &[("MASTHEAD_WEBHOOK_TIMEOUT", "10s")]).await;
+    let admin = app.admin_token().await;
+    let (hanging, fast) = (Receiver::hanging().await, Receiver::start().await);
+    let (slow, _) = app.subscribe(&admin, &hanging).await;
+    app.subscribe(&admin, &fast).await;
+    for n in 0..6 {
+        let id = app
+            .new_article_id(&admin, &story(&format!("Story {n}")))
+            .await;
+        app.publish_article(&admin, &id).await;
+    }
+    fast.wait_for(6).await;
+    // Every message to the hanging endpoint is still waiting for its answer (10 s each), yet
+    // the other endpoint has all of them.
+    hanging.wait_for(1).await;
+    let log = app.webhook_attempts(&admin, &slow, 10).await;
+    assert_eq!(
+        log["items"],
+        json!([]),
+        "no attempt to the hanging endpoint has ended yet"
+    );
+}
+
+async fn an_endpoint_failing_past_the_limit_is_disabled_and_says_why(backend: Backend) {
+    let app = spawn_app_with(&backend, &[("MASTHEAD_WEBHOOK_GIVE_UP_AFTER", "1s")]).await;
+    let admin = app.admin_token().await;
+    let receiver = Receiver::failing_first(usize::MAX).await;
+    let (webhook, _) = app.subscribe(&admin, &receiver).await;
+    assert_eq!(app.ping_webhook(&admin, &webhook).await.status, 202);
+    let read = eventually("the endpoint to be disabled", || async {
+        let read = app
+            .get_as(&admin, &format!("/v1/webhooks/{webhook}"))
+            .await
+            .json();
+        (read["enabled"] == false).then_some(read)
+    })
+    .await;
+    let reason = read["disabled_reason"].as_str().unwrap();
+    assert!(reason.contains("500"), "{reason}");
+    assert!(read["disabled_at"].is_string());
+    let attempts = receiver.received().len();
+    assert!(attempts >= 2, "retried before giving up: {attempts}");
+    // Nothing more is sent to it; enabled again, it is sent to again.
+    let res = app
+        .update_webhook(&admin, &webhook, &json!({"enabled": true}))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(app.ping_webhook(&admin, &webhook).await.status, 202);
+    receiver.wait_for(attempts + 1).await;
 }
 
 /// Several instances share one PostgreSQL (SQLite has one writer, so one instance): each event

@@ -54,6 +54,8 @@ struct State {
     log: Mutex<Vec<Received>>,
     /// Requests still to answer with 500.
     failures: AtomicUsize,
+    /// Whether it never answers.
+    hangs: bool,
 }
 
 /// A webhook receiver on a free port of 127.0.0.1.
@@ -79,20 +81,27 @@ impl Receiver {
     /// A receiver answering 500 to the first `failures` requests, then 204.
     pub async fn failing_first(failures: usize) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-        Self::on(listener, failures)
+        Self::on(listener, failures, false)
+    }
+
+    /// A receiver that takes every request and never answers.
+    pub async fn hanging() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        Self::on(listener, 0, true)
     }
 
     /// A receiver on the port `port` (free again after [`free_port`]).
     pub fn on_port(port: u16) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("the port is free again");
-        Self::on(listener, 0)
+        Self::on(listener, 0, false)
     }
 
-    fn on(listener: TcpListener, failures: usize) -> Self {
+    fn on(listener: TcpListener, failures: usize, hangs: bool) -> Self {
         let port = listener.local_addr().expect("an address").port();
         let state = Arc::new(State {
             log: Mutex::default(),
             failures: AtomicUsize::new(failures),
+            hangs,
         });
         let shared = state.clone();
         let server = HttpServer::new(move || {
@@ -164,6 +173,9 @@ async fn record(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
         content_type: header("content-type"),
         body: body.to_vec(),
     });
+    if state.hangs {
+        actix_web::rt::time::sleep(std::time::Duration::from_secs(3_600)).await;
+    }
     let fail = state
         .failures
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
