@@ -65,6 +65,9 @@ struct Worker {
     instance: String,
     slots: Arc<Semaphore>,
     busy: Mutex<HashMap<WebhookId, usize>>,
+    /// Attempts made and not yet recorded: written together, one transaction for all that
+    /// ended while the previous batch was being written.
+    outcomes: Mutex<Vec<(Claimed, AttemptRow, Next)>>,
 }
 
 async fn run(db: Weak<Db>, wake: Weak<Wake>, settings: WebhookSettings) {
@@ -83,6 +86,7 @@ async fn run(db: Weak<Db>, wake: Weak<Wake>, settings: WebhookSettings) {
         instance: db::new_id(),
         slots: Arc::new(Semaphore::new(IN_FLIGHT)),
         busy: Mutex::default(),
+        outcomes: Mutex::default(),
     });
     let mut last_cleanup = Instant::now();
     loop {
@@ -232,17 +236,42 @@ async fn deliver(worker: &Worker, claimed: &Claimed) {
         duration_ms,
         error,
     };
+    let first = match worker.outcomes.lock() {
+        Ok(mut outcomes) => {
+            outcomes.push((claimed.clone(), attempt, next));
+            outcomes.len() == 1
+        }
+        Err(_) => false,
+    };
+    // The first outcome of a batch writes it, with whatever ended meanwhile.
+    if first {
+        tokio::task::yield_now().await;
+        record(worker).await;
+    }
+}
+
+/// Writes the outcomes waiting, in one transaction.
+async fn record(worker: &Worker) {
+    let batch = match worker.outcomes.lock() {
+        Ok(mut outcomes) => std::mem::take(&mut *outcomes),
+        Err(_) => return,
+    };
     let Some(db) = worker.db.upgrade() else {
         return;
     };
-    let (claimed, instance) = (claimed.clone(), worker.instance.clone());
+    let instance = worker.instance.clone();
     let recorded = blocking(move || {
-        db.write_blocking(|c| Ok(model::record(c, &claimed, &instance, attempt, &next)?))
+        db.write_blocking(|c| {
+            for (claimed, attempt, next) in batch {
+                model::record(c, &claimed, &instance, attempt, &next)?;
+            }
+            Ok(())
+        })
     })
     .await;
     if let Err(e) = recorded {
-        // The lease runs out and the message is sent again: at least once.
-        tracing::warn!(error = %e, "cannot record a webhook attempt");
+        // Their leases run out and the messages are sent again: at least once.
+        tracing::warn!(error = %e, "cannot record webhook attempts");
     }
 }
 
