@@ -2,6 +2,8 @@
 //! transaction of the change an event announces), deliveries and their attempts.
 
 use chrono::NaiveDateTime;
+#[cfg(test)]
+use chrono::TimeDelta;
 use diesel::prelude::*;
 
 use super::EventType;
@@ -521,4 +523,89 @@ pub fn forget_old(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize
     diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::event_id.eq_any(&old)))
         .execute(conn)?;
     diesel::delete(webhook_events::table.filter(webhook_events::id.eq_any(&old))).execute(conn)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn endpoint(now: NaiveDateTime) -> EndpointRow {
+        EndpointRow {
+            id: WebhookId::new_v7(),
+            url: "http://127.0.0.1:9/hook".to_owned(),
+            description: None,
+            events: r#"["article.published"]"#.to_owned(),
+            secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(),
+            previous_secret: None,
+            previous_secret_expires_at: None,
+            disabled_at: None,
+            disabled_reason: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn only_subscribed_endpoints_get_deliveries_and_only_settled_events_are_forgotten() {
+        let dir = std::env::temp_dir().join(format!("masthead-webhooks-{}", uuid::Uuid::now_v7()));
+        let db = crate::db::Db::open(&format!("sqlite://{}/m.db", dir.display()), 1).unwrap();
+        let now = crate::db::now();
+        let event = |kind| NewEvent {
+            kind,
+            subject: None,
+            at: now,
+            data: serde_json::json!({}),
+        };
+        let (pending, delivered) = db
+            .write_blocking(|c| {
+                let hook = endpoint(now);
+                insert(c, &hook)?;
+                // Not subscribed to updates: nothing written at all.
+                emit(c, event(EventType::ArticleUpdated))?;
+                assert_eq!(webhook_events::table.count().get_result::<i64>(c)?, 0);
+                emit(c, event(EventType::ArticlePublished))?;
+                emit(c, event(EventType::ArticlePublished))?;
+                let soon = now + TimeDelta::seconds(1);
+                let due = due(c, soon, 10)?;
+                assert_eq!(due.len(), 2);
+                let ids = claim(
+                    c,
+                    &[due[0].0.clone()],
+                    "me",
+                    now,
+                    now + TimeDelta::minutes(1),
+                )?;
+                assert_eq!(ids, [due[0].0.clone()]);
+                assert!(
+                    claim(c, &ids, "other", soon, soon)?.is_empty(),
+                    "held by me"
+                );
+                diesel::update(
+                    webhook_deliveries::table.filter(webhook_deliveries::id.eq(&ids[0])),
+                )
+                .set(webhook_deliveries::status.eq(DELIVERED))
+                .execute(c)?;
+                Ok((due[1].0.clone(), due[0].0.clone()))
+            })
+            .unwrap();
+        let forgotten = db
+            .write_blocking(|c| Ok(forget_old(c, now + TimeDelta::days(1))?))
+            .unwrap();
+        assert_eq!(
+            forgotten, 1,
+            "the delivered event goes, the pending one stays"
+        );
+        let left: Vec<String> = db
+            .read_blocking(|c| {
+                Ok(webhook_deliveries::table
+                    .select(webhook_deliveries::id)
+                    .load(c)?)
+            })
+            .unwrap();
+        assert_eq!(left, [pending]);
+        assert_ne!(left[0], delivered);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
