@@ -21,6 +21,7 @@ backend_tests!(
     a_hanging_endpoint_never_delays_another,
     an_endpoint_failing_past_the_limit_is_disabled_and_says_why,
     an_event_committed_before_a_kill_9_is_delivered_after_the_restart,
+    the_document_describes_every_payload_as_it_is_sent,
 );
 
 fn story(title: &str) -> Value {
@@ -643,6 +644,65 @@ async fn an_endpoint_failing_past_the_limit_is_disabled_and_says_why(backend: Ba
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(app.ping_webhook(&admin, &webhook).await.status, 202);
     receiver.wait_for(attempts + 1).await;
+}
+
+async fn the_document_describes_every_payload_as_it_is_sent(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let doc = app.get("/openapi.json").send().await.json();
+    let schema_of = |kind: &str| {
+        let reference = doc["webhooks"][kind]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no webhook {kind} in the document"))
+            .to_owned();
+        let name = reference
+            .trim_start_matches("#/components/schemas/")
+            .to_owned();
+        doc["components"]["schemas"][name].clone()
+    };
+    let keys = |value: &Value| {
+        let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    for kind in [
+        "article.published",
+        "article.updated",
+        "article.unpublished",
+        "article.deleted",
+        "correction.published",
+        "image.updated",
+        "ping",
+    ] {
+        let schema = schema_of(kind);
+        assert_eq!(
+            keys(&schema["properties"]),
+            ["data", "timestamp", "type"],
+            "{kind}"
+        );
+    }
+    // What is sent has exactly the fields the document names.
+    let receiver = Receiver::start().await;
+    let (webhook, _) = app.subscribe(&admin, &receiver).await;
+    let id = app.new_article_id(&admin, &story("Described")).await;
+    app.publish_article(&admin, &id).await;
+    assert_eq!(app.ping_webhook(&admin, &webhook).await.status, 202);
+    for kind in ["article.published", "ping"] {
+        let sent = receiver.wait_for_event(kind, |_| true).await.json();
+        let data = schema_of(kind)["properties"]["data"]["$ref"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("#/components/schemas/")
+            .to_owned();
+        let data_schema = &doc["components"]["schemas"][data];
+        assert_eq!(
+            keys(&sent["data"]),
+            keys(&data_schema["properties"]),
+            "{kind}"
+        );
+        assert_eq!(keys(&sent), ["data", "timestamp", "type"]);
+    }
 }
 
 /// Several instances share one PostgreSQL (SQLite has one writer, so one instance): each event
