@@ -29,6 +29,8 @@ pub struct AppState {
     /// PostgreSQL: since when published articles have a search index of their own (kept by a
     /// background job).
     pub recent_search: Arc<crate::articles::search::RecentIndex>,
+    /// Wakes the webhook worker after a commit (shared with it).
+    pub webhooks: Arc<crate::webhooks::Wake>,
 }
 
 impl AppState {
@@ -49,6 +51,8 @@ impl AppState {
             })
             .await?;
         self.cache.invalidate_after(version);
+        // The change may have written webhook events: send them now rather than at the next poll.
+        self.webhooks.poke();
         Ok(value)
     }
 }

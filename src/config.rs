@@ -79,6 +79,39 @@ pub struct Config {
     /// `MASTHEAD_MAX_CONNECTIONS`: open connections across all workers, or `None` for as many
     /// as the file-descriptor limit leaves room for.
     pub max_connections: Option<usize>,
+    /// How webhooks are delivered (`MASTHEAD_WEBHOOK…` settings).
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// `MASTHEAD_WEBHOOKS_ALLOW_PRIVATE`: send to private, loopback and link-local addresses
+    /// too (default `false`).
+    pub allow_private: bool,
+    /// `MASTHEAD_WEBHOOK_RETRY_BASE_MS`: the first retry's longest wait; later ones grow from
+    /// it (default 5000).
+    pub retry_base: Duration,
+    /// `MASTHEAD_WEBHOOK_GIVE_UP_AFTER`: how long after it was due a delivery is given up and
+    /// its endpoint disabled (default 3d).
+    pub give_up_after: Duration,
+    /// `MASTHEAD_WEBHOOK_TIMEOUT`: each attempt's limit, connecting included (default 10s).
+    pub timeout: Duration,
+    /// `MASTHEAD_WEBHOOK_POLL_MS`: how often the worker looks for due deliveries besides being
+    /// woken by this instance's writes (default 2000).
+    pub poll: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            retry_base: Duration::from_secs(5),
+            give_up_after: Duration::from_secs(3 * 86_400),
+            timeout: Duration::from_secs(10),
+            poll: Duration::from_secs(2),
+        }
+    }
 }
 
 /// A secret that never shows up in logs or `Debug` output.
@@ -375,6 +408,7 @@ impl Config {
                 }
             },
         };
+        let webhooks = webhook_settings(&mut problems, &get);
 
         if !problems.is_empty() {
             return Err(ConfigError(problems));
@@ -409,6 +443,7 @@ impl Config {
             keep_alive,
             disconnect_timeout,
             max_connections,
+            webhooks,
         })
     }
 
@@ -420,6 +455,47 @@ impl Config {
         }
         load_or_create_secret(&self.data_dir.join(JWT_SECRET_FILE))
             .map_err(|e| ConfigError(vec![e]))
+    }
+}
+
+/// The webhook delivery settings.
+fn webhook_settings(
+    problems: &mut Vec<String>,
+    get: &impl Fn(&str) -> Option<String>,
+) -> WebhookSettings {
+    let allow_private = parse_or(
+        problems,
+        get("MASTHEAD_WEBHOOKS_ALLOW_PRIVATE"),
+        "MASTHEAD_WEBHOOKS_ALLOW_PRIVATE",
+        "false",
+        |v| match v.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err(format!("`{v}` is not true or false")),
+        },
+    );
+    let mut millis = |key: &str, default: &str| {
+        parse_or(problems, get(key), key, default, |v| {
+            match v.parse::<u64>() {
+                Ok(n) if (1..=3_600_000).contains(&n) => Ok(Duration::from_millis(n)),
+                _ => Err(format!(
+                    "`{v}` is not a number of milliseconds from 1 to 3600000"
+                )),
+            }
+        })
+    };
+    let retry_base = millis("MASTHEAD_WEBHOOK_RETRY_BASE_MS", "5000");
+    let poll = millis("MASTHEAD_WEBHOOK_POLL_MS", "2000");
+    let mut duration =
+        |key: &str, default: &str| parse_or(problems, get(key), key, default, parse_duration);
+    let timeout = duration("MASTHEAD_WEBHOOK_TIMEOUT", "10s");
+    let give_up_after = duration("MASTHEAD_WEBHOOK_GIVE_UP_AFTER", "3d");
+    WebhookSettings {
+        allow_private,
+        retry_base,
+        give_up_after,
+        timeout,
+        poll,
     }
 }
 

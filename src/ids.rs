@@ -137,6 +137,10 @@ id!(
     /// A preview link's id (not its token, which only its holder knows).
     PreviewId
 );
+id!(
+    /// A webhook endpoint's id.
+    WebhookId
+);
 
 #[cfg(test)]
 mod tests {

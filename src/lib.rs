@@ -21,6 +21,7 @@ pub mod seed;
 pub mod server;
 pub mod users;
 pub mod validate;
+pub mod webhooks;
 pub mod work;
 
 pub use config::Config;

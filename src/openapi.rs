@@ -20,7 +20,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{FieldError, PROBLEM_JSON, Problem};
-use crate::{articles, auth, captions, corrections, http, images, users};
+use crate::{articles, auth, captions, corrections, http, images, users, webhooks};
 
 /// The document's fixed parts.
 #[derive(OpenApi)]
@@ -40,7 +40,11 @@ drafts too. Paths are relative to the server this document is served from.",
         Problem,
         FieldError,
         articles::handlers::ListStatus,
-        images::RenditionWidth
+        images::RenditionWidth,
+        webhooks::ArticleEvent,
+        webhooks::CorrectionEvent,
+        webhooks::ImageEvent,
+        webhooks::PingEvent
     )),
     tags(
         (name = "articles", description = "Stories: drafts, publication, public reads"),
@@ -49,6 +53,7 @@ drafts too. Paths are relative to the server this document is served from.",
         (name = "corrections", description = "Readers' reports, triage, and the public corrections log"),
         (name = "auth", description = "Log in, refresh and revoke tokens"),
         (name = "users", description = "Accounts and roles (admins only)"),
+        (name = "webhooks", description = "Endpoints told of every public change, signed to the Standard Webhooks specification (admins only)"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -69,6 +74,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(users::handlers::get_user)
         .service(users::handlers::update_user)
         .service(users::handlers::delete_user)
+        .service(webhooks::handlers::list_webhooks)
+        .service(webhooks::handlers::create_webhook)
+        .service(webhooks::handlers::get_webhook)
+        .service(webhooks::handlers::update_webhook)
+        .service(webhooks::handlers::delete_webhook)
+        .service(webhooks::handlers::rotate_secret)
+        .service(webhooks::handlers::test_webhook)
+        .service(webhooks::handlers::list_deliveries)
         .service(articles::handlers::list_articles)
         .service(articles::handlers::create_article)
         .service(articles::handlers::get_article)
@@ -108,6 +121,10 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .configure(routes)
         .split_for_parts();
     complete(&mut doc);
+    match webhooks::spec::webhooks() {
+        Ok(hooks) => doc.webhooks = Some(hooks),
+        Err(e) => tracing::error!(error = %e, "cannot describe the webhooks"),
+    }
     doc
 }
 

@@ -125,6 +125,7 @@ impl Application {
             )),
             known_cards: crate::articles::summaries::Known::new(4 * 1024 * 1024),
             recent_search: Arc::default(),
+            webhooks: Arc::default(),
         });
         start_background_jobs(&state);
 
@@ -176,7 +177,8 @@ fn start_background_jobs(state: &AppState) {
         Arc::downgrade(&state.recent_search),
     );
     crate::articles::previews::purge_expired(db.clone(), crate::articles::previews::PURGE_INTERVAL);
-    crate::articles::summaries::keep_fresh(db);
+    crate::articles::summaries::keep_fresh(db.clone());
+    crate::webhooks::deliver::start(db, Arc::downgrade(&state.webhooks), state.config.webhooks);
 }
 
 fn describe(error: &ApiError) -> String {

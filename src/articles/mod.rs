@@ -1,5 +1,6 @@
 //! Articles: the editorial life of a story, and its public reads.
 
+pub mod announce;
 pub mod body;
 pub mod fields;
 pub mod handlers;

@@ -75,6 +75,7 @@ pub fn update(
     let (row, before) = current(conn, id)?;
     if_match.check(row.version)?;
     may_edit(editor, &row, &before, now)?;
+    let seen = super::announce::before(conn, &row)?;
     let after = before.patched(patch);
     let changed = after.changed_from(&before);
     if changed.is_empty() {
@@ -87,6 +88,7 @@ pub fn update(
     };
     let after = after.check(id).map_err(ApiError::Validation)?;
     let row = save(conn, id, Some((&row, &before)), after, false, change)?;
+    super::announce::after(conn, seen)?;
     load(conn, row, false, now, base)
 }
 
@@ -101,10 +103,11 @@ pub fn delete(
     let (row, fields) = current(conn, id)?;
     if_match.check(row.version)?;
     may_edit(editor, &row, &fields, now)?;
+    let seen = super::announce::before(conn, &row)?;
     if !model::delete(conn, id, row.version)? {
         return Err(ApiError::PreconditionFailed);
     }
-    Ok(())
+    super::announce::after(conn, seen)
 }
 
 /// A change of status: the revision's action, the stored status and the publication time.
@@ -175,6 +178,7 @@ pub fn set_status(
     if let Some(if_match) = if_match {
         if_match.check(row.version)?;
     }
+    let seen = super::announce::before(conn, &row)?;
     let (action, status, published_at) = transition(&row, now)?;
     if status == StoredStatus::Published {
         check_publishable(conn, &fields)?;
@@ -202,6 +206,7 @@ pub fn set_status(
         status,
         published_at,
     )?;
+    super::announce::after(conn, seen)?;
     let row = model::find(conn, id)?.ok_or_else(not_found)?;
     load(conn, row, false, now, base)
 }

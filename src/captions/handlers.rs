@@ -254,6 +254,7 @@ pub async fn update_caption(
             let mut row = model::find(conn, &id)?.ok_or_else(not_found)?;
             if_match.check(row.version)?;
             editable(conn, &auth, &row.article_id)?;
+            let seen = crate::articles::announce::before_id(conn, &row.article_id)?;
             let mut errors = Vec::new();
             let text = update.text.unwrap_or_else(|| row.text.clone());
             let credit = match update.credit {
@@ -271,6 +272,7 @@ pub async fn update_caption(
             if !model::update(conn, &row, version, db::now())? {
                 return Err(ApiError::PreconditionFailed);
             }
+            crate::articles::announce::after(conn, seen)?;
             let row = model::find(conn, &id)?.ok_or_else(not_found)?;
             view(conn, row)
         })

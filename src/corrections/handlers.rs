@@ -431,6 +431,7 @@ pub async fn triage_report(
                 return Err(ApiError::Validation(errors));
             }
             let now = db::now();
+            let seen = articles::announce::before_id(conn, &current.article_id)?;
             let was_public = from == ReportStatus::Accepted && current.public_note.is_some();
             let is_public = to == ReportStatus::Accepted && public_note.is_some();
             let corrected_at = match (was_public, is_public) {
@@ -466,6 +467,7 @@ pub async fn triage_report(
                     },
                 )?;
             }
+            articles::announce::after(conn, seen)?;
             model::find(conn, &id)?.ok_or_else(report_not_found)
         })
         .await?;

@@ -608,7 +608,9 @@ pub async fn update_image(
             if !model::update(conn, &id, current.version, &meta, db::now())? {
                 return Err(ApiError::PreconditionFailed);
             }
-            model::find(conn, &id)?.ok_or_else(not_found)
+            let row = model::find(conn, &id)?.ok_or_else(not_found)?;
+            crate::articles::announce::image_changed(conn, &current, &row)?;
+            Ok(row)
         })
         .await?;
     image_response(&req, &state, StatusCode::OK, row)

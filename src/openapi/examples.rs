@@ -365,4 +365,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ),
         ("Health", json!({"status": "ready"})),
     ]
+    .into_iter()
+    .chain(crate::webhooks::spec::examples())
+    .collect()
 }

@@ -3,6 +3,7 @@
 mod auth;
 mod client;
 mod db;
+mod webhooks;
 
 use std::collections::HashMap;
 
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 use auth::Signer;
 pub use auth::USER_PASSWORD;
 pub use db::{TestDb, until_a_statement_waits_for_a_lock};
+pub use webhooks::{Receiver, free_port};
 
 /// The JWT secret every test server uses, so tests can forge tokens against it.
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
@@ -78,13 +80,40 @@ macro_rules! backend_tests {
 pub struct TestApp {
     pub base: String,
     pub db: TestDb,
-    handle: ServerHandle,
+    handle: Running,
     client: awc::Client,
     /// Signs tokens as the server does, when its settings allow (see [`Signer`]).
     signer: Option<Signer>,
     /// Moves the server's clock (the login throttle's) forward: a test of a backoff skips it
     /// instead of waiting it out. Unmoved, it is the system's time.
     pub clock: ClockControl,
+}
+
+/// How a test server runs: in this process, or as the `masthead` binary (to be killed).
+enum Running {
+    InProcess(ServerHandle),
+    Process(ChildGuard),
+}
+
+/// A server process, killed when the test ends however it ends.
+struct ChildGuard(Option<std::process::Child>);
+
+impl ChildGuard {
+    fn kill(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            child.kill().expect("killed");
+            child.wait().expect("reaped");
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// The settings every test server starts with; `overrides` may change or remove (`""`) any.
@@ -103,6 +132,10 @@ pub fn settings(db: &TestDb, overrides: &[(&str, &str)]) -> HashMap<String, Stri
         ("MASTHEAD_ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("MASTHEAD_WORKERS", "2"),
         ("MASTHEAD_DB_POOL_SIZE", "4"),
+        // Webhooks go to receivers on 127.0.0.1, retried and looked for quickly.
+        ("MASTHEAD_WEBHOOKS_ALLOW_PRIVATE", "true"),
+        ("MASTHEAD_WEBHOOK_RETRY_BASE_MS", "10"),
+        ("MASTHEAD_WEBHOOK_POLL_MS", "200"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -139,20 +172,69 @@ pub async fn start(db: TestDb, map: HashMap<String, String>) -> TestApp {
     TestApp {
         base,
         db,
-        handle,
-        client: awc::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .disable_redirects()
-            .finish(),
+        handle: Running::InProcess(handle),
+        client: client(),
         signer,
         clock,
     }
 }
 
+fn client() -> awc::Client {
+    awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .disable_redirects()
+        .finish()
+}
+
+/// Starts the `masthead` binary on an existing test database with these settings (and nothing
+/// from this process's environment), and waits until it is ready.
+pub async fn start_process(db: TestDb, mut map: HashMap<String, String>) -> TestApp {
+    let port = free_port();
+    map.insert("MASTHEAD_BIND".to_owned(), format!("127.0.0.1:{port}"));
+    let signer = Signer::from_settings(&map);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_masthead"))
+        .current_dir(db.dir())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn")
+        .envs(&map)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the server binary starts");
+    let app = TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        db,
+        handle: Running::Process(ChildGuard(Some(child))),
+        client: client(),
+        signer,
+        // A server process reads the system clock: this control moves nothing.
+        clock: ClockControl::new(),
+    };
+    eventually("the server process to answer", || async {
+        let res = app.client.get(format!("{}/readyz", app.base)).send().await;
+        res.ok().filter(|r| r.status() == 200).map(|_| ())
+    })
+    .await;
+    app
+}
+
 impl TestApp {
     /// Stops the server and gives back its database (to restart on it).
     pub async fn stop(self) -> TestDb {
-        self.handle.stop(true).await;
+        match self.handle {
+            Running::InProcess(handle) => handle.stop(true).await,
+            Running::Process(mut child) => child.kill(),
+        }
+        self.db
+    }
+
+    /// Kills a server process at once (SIGKILL, as `kill -9`), and gives back its database.
+    pub fn kill(self) -> TestDb {
+        let Running::Process(mut child) = self.handle else {
+            panic!("only a server process can be killed");
+        };
+        child.kill();
         self.db
     }
 

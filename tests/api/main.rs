@@ -26,3 +26,4 @@ mod previews;
 mod slow;
 mod summaries;
 mod users;
+mod webhooks;
