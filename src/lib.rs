@@ -16,6 +16,7 @@ pub mod images;
 pub mod metrics;
 pub mod openapi;
 pub mod router;
+pub mod sections;
 pub mod seed;
 pub mod server;
 pub mod users;

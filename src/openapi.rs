@@ -20,7 +20,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{FieldError, PROBLEM_JSON, Problem};
-use crate::{articles, auth, captions, corrections, http, images, users};
+use crate::{articles, auth, captions, corrections, http, images, sections, users};
 
 /// The document's fixed parts.
 #[derive(OpenApi)]
@@ -49,6 +49,7 @@ drafts too. Paths are relative to the server this document is served from.",
         (name = "corrections", description = "Readers' reports, triage, and the public corrections log"),
         (name = "auth", description = "Log in, refresh and revoke tokens"),
         (name = "users", description = "Accounts and roles (admins only)"),
+        (name = "sections", description = "The site's sections: its navigation"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -93,7 +94,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(corrections::handlers::list_reports)
         .service(corrections::handlers::get_report)
         .service(corrections::handlers::triage_report)
-        .service(corrections::handlers::erase_reporter);
+        .service(corrections::handlers::erase_reporter)
+        .service(sections::handlers::list_sections)
+        .service(sections::handlers::create_section)
+        .service(sections::handlers::get_section)
+        .service(sections::handlers::update_section)
+        .service(sections::handlers::delete_section);
 }
 
 /// The complete document, as served at `/openapi.json`.

@@ -35,7 +35,7 @@ const PRIVATE_CACHE: &str = "private, no-cache";
 pub struct ListQuery {
     /// Only articles with this tag.
     pub tag: Option<String>,
-    /// Only articles in this section.
+    /// Only articles in this section: its slug (or its name).
     pub section: Option<String>,
     /// Only articles by this author (user id).
     pub author: Option<String>,
@@ -164,7 +164,17 @@ pub async fn list_articles(
     query: web::Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let staff = auth.0.is_some();
-    let list = parse_list(query.into_inner(), staff)?;
+    let mut list = parse_list(query.into_inner(), staff)?;
+    // `section` names a section by its slug (or, as always, by its name); articles store names.
+    if let Some(value) = list.filter.section.clone() {
+        let named = state
+            .db
+            .read(move |conn| Ok(crate::sections::model::resolve(conn, &value)?))
+            .await?;
+        if let Some(section) = named {
+            list.filter.section = Some(section.name);
+        }
+    }
     let now = db::now();
     let plans = model::plans(list.scope, &list.filter);
     let recent = state.recent_search.since();

@@ -449,7 +449,18 @@ fn save(
     change: Change<'_>,
 ) -> ApiResult<ArticleRow> {
     let refs = fields.image_refs();
-    let errors = check_references(conn, id, &fields, &refs)?;
+    let mut errors = check_references(conn, id, &fields, &refs)?;
+    // A section named anew (by slug or name) is stored by its name; an unchanged one is kept,
+    // even if it has since been retired. Editors may name a new one, which creates it.
+    if let Some(section) = &fields.section
+        && current.is_none_or(|(_, before)| before.section.as_ref() != Some(section))
+    {
+        let may_create = change.editor.role.includes(Role::Editor);
+        match crate::sections::model::article_section(conn, section, "section", may_create)? {
+            Ok(name) => fields.section = Some(name),
+            Err(e) => errors.push(e),
+        }
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }

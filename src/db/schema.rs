@@ -209,6 +209,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The site's sections (its navigation); an article names one by its `name`.
+    sections (slug) {
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        position -> BigInt,
+        retired -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(captions -> images (image_id));
 diesel::joinable!(article_images -> images (image_id));
 
@@ -227,4 +241,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_images,
     correction_reports,
     content_state,
+    sections,
 );

@@ -89,6 +89,19 @@ fn caption() -> Value {
     })
 }
 
+fn section() -> Value {
+    json!({
+        "slug": "city",
+        "name": "City",
+        "description": "Council, transport and the neighbourhoods.",
+        "position": 1,
+        "retired": false,
+        "version": 2,
+        "created_at": "2026-11-02T08:00:00Z",
+        "updated_at": "2026-12-01T09:00:00Z",
+    })
+}
+
 fn source() -> Value {
     json!({"name": "City transport department", "url": "https://transport.city.example/notices/412"})
 }
@@ -264,6 +277,16 @@ pub fn all() -> Vec<(&'static str, Value)> {
         (
             "ImageUse",
             json!({"usage": "body", "block": 2, "image": image(), "caption": caption()}),
+        ),
+        ("Section", section()),
+        ("SectionList", json!({"items": [section()]})),
+        (
+            "NewSection",
+            json!({"name": "City", "slug": "city", "description": "Council, transport and the neighbourhoods.", "position": 1}),
+        ),
+        (
+            "SectionPatch",
+            json!({"name": "City & Region", "position": 2, "description": null}),
         ),
         ("Caption", caption()),
         ("CaptionPage", page(caption())),

@@ -22,6 +22,7 @@ mod metrics;
 mod migrations;
 mod openapi;
 mod ownership;
+mod sections;
 mod slow;
 mod summaries;
 mod users;
