@@ -243,6 +243,7 @@ fn cacheable(req: &ServiceRequest) -> bool {
     path.starts_with("/v1/articles")
         || path.starts_with("/v1/captions")
         || path.starts_with("/v1/sections")
+        || path.starts_with("/v1/tags")
         || (path.starts_with("/v1/images/") && !path.ends_with("/file"))
 }
 

@@ -19,6 +19,7 @@ pub mod router;
 pub mod sections;
 pub mod seed;
 pub mod server;
+pub mod tags;
 pub mod users;
 pub mod validate;
 pub mod work;

@@ -20,7 +20,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{FieldError, PROBLEM_JSON, Problem};
-use crate::{articles, auth, captions, corrections, http, images, sections, users};
+use crate::{articles, auth, captions, corrections, http, images, sections, tags, users};
 
 /// The document's fixed parts.
 #[derive(OpenApi)]
@@ -40,6 +40,7 @@ drafts too. Paths are relative to the server this document is served from.",
         Problem,
         FieldError,
         articles::handlers::ListStatus,
+        tags::handlers::TagSort,
         images::RenditionWidth
     )),
     tags(
@@ -50,6 +51,7 @@ drafts too. Paths are relative to the server this document is served from.",
         (name = "auth", description = "Log in, refresh and revoke tokens"),
         (name = "users", description = "Accounts and roles (admins only)"),
         (name = "sections", description = "The site's sections: its navigation"),
+        (name = "tags", description = "Tags of published articles: names, descriptions, merges"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -99,7 +101,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(sections::handlers::create_section)
         .service(sections::handlers::get_section)
         .service(sections::handlers::update_section)
-        .service(sections::handlers::delete_section);
+        .service(sections::handlers::delete_section)
+        .service(tags::handlers::list_tags)
+        .service(tags::handlers::get_tag)
+        .service(tags::handlers::update_tag)
+        .service(tags::handlers::merge_tag);
 }
 
 /// The complete document, as served at `/openapi.json`.

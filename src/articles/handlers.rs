@@ -33,7 +33,7 @@ const PRIVATE_CACHE: &str = "private, no-cache";
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Only articles with this tag.
+    /// Only articles with this tag (its slug; a merged tag's old slug gives the new tag's).
     pub tag: Option<String>,
     /// Only articles in this section: its slug (or its name).
     pub section: Option<String>,
@@ -174,6 +174,14 @@ pub async fn list_articles(
         if let Some(section) = named {
             list.filter.section = Some(section.name);
         }
+    }
+    // A merged tag's slug lists the articles of the tag it went into.
+    if let Some(tag) = list.filter.tag.clone() {
+        let current = state
+            .db
+            .read(move |conn| Ok(crate::tags::model::current(conn, &tag)?))
+            .await?;
+        list.filter.tag = Some(current);
     }
     let now = db::now();
     let plans = model::plans(list.scope, &list.filter);

@@ -464,6 +464,8 @@ fn save(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    // A tag merged into another is written as that one.
+    fields.tags = crate::tags::model::current_all(conn, &fields.tags)?;
     free_slug(conn, id, &mut fields, slug_derived)?;
     let derived = Derived::from(&fields)?;
     let now = db::now();

@@ -223,6 +223,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// What a tag's string cannot say: its display name, description, or where it was merged.
+    tags (slug) {
+        slug -> Text,
+        name -> Nullable<Text>,
+        description -> Nullable<Text>,
+        merged_into -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(captions -> images (image_id));
 diesel::joinable!(article_images -> images (image_id));
 
@@ -242,4 +255,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     correction_reports,
     content_state,
     sections,
+    tags,
 );

@@ -102,6 +102,15 @@ fn section() -> Value {
     })
 }
 
+fn tag() -> Value {
+    json!({
+        "slug": "infrastructure",
+        "name": "Infrastructure",
+        "description": "Roads, bridges, water and power.",
+        "count": 42,
+    })
+}
+
 fn source() -> Value {
     json!({"name": "City transport department", "url": "https://transport.city.example/notices/412"})
 }
@@ -288,6 +297,13 @@ pub fn all() -> Vec<(&'static str, Value)> {
             "SectionPatch",
             json!({"name": "City & Region", "position": 2, "description": null}),
         ),
+        ("Tag", tag()),
+        ("TagPage", page(tag())),
+        (
+            "TagPatch",
+            json!({"name": "Infrastructure", "description": "Roads, bridges, water and power."}),
+        ),
+        ("TagMerge", json!({"into": "infrastructure"})),
         ("Caption", caption()),
         ("CaptionPage", page(caption())),
         (

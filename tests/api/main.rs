@@ -25,4 +25,5 @@ mod ownership;
 mod sections;
 mod slow;
 mod summaries;
+mod tags;
 mod users;

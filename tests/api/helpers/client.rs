@@ -239,6 +239,46 @@ impl TestApp {
             .collect()
     }
 
+    // Tags.
+
+    /// `PATCH /v1/tags/{slug}` with `If-Match`.
+    pub async fn update_tag(&self, token: &str, slug: &str, etag: &str, patch: &Value) -> Resp {
+        self.update(token, &format!("/v1/tags/{slug}"), etag, patch)
+            .await
+    }
+
+    /// `POST /v1/tags/{slug}/merge` into `into`.
+    pub async fn merge_tag(&self, token: &str, slug: &str, into: &str) -> Resp {
+        self.post_json(
+            token,
+            &format!("/v1/tags/{slug}/merge"),
+            &json!({"into": into}),
+        )
+        .await
+    }
+
+    /// Walks the public tag list at `path` (with `limit` and maybe `sort`) to its end: each
+    /// tag's slug and count, in order.
+    pub async fn all_tags(&self, path: &str) -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        let mut next = path.to_owned();
+        loop {
+            let res = self.get(&next).send().await;
+            assert_eq!(res.status, 200, "GET {next}: {}", res.text);
+            let page = res.json();
+            for tag in page["items"].as_array().expect("items") {
+                out.push((
+                    tag["slug"].as_str().expect("slug").to_owned(),
+                    tag["count"].as_i64().expect("count"),
+                ));
+            }
+            match page["next_cursor"].as_str() {
+                Some(cursor) => next = format!("{path}&cursor={cursor}"),
+                None => return out,
+            }
+        }
+    }
+
     /// The shared content version this instance's response cache has caught up with, as its
     /// `/metrics` says (`None` before its watcher's first look).
     pub async fn content_version_seen(&self) -> Option<i64> {
