@@ -464,8 +464,12 @@ fn save(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    // A tag merged into another is written as that one.
-    fields.tags = crate::tags::model::current_all(conn, &fields.tags)?;
+    // A tag merged into another is written as that one (under the lock a merge takes, so that
+    // no article keeps a tag merged meanwhile).
+    if current.is_none_or(|(_, before)| before.tags != fields.tags) {
+        db::lock_key(conn, "tags")?;
+        fields.tags = crate::tags::model::current_all(conn, &fields.tags)?;
+    }
     free_slug(conn, id, &mut fields, slug_derived)?;
     let derived = Derived::from(&fields)?;
     let now = db::now();

@@ -184,26 +184,22 @@ pub fn create_named(conn: &mut DbConn, name: &str) -> QueryResult<SectionRow> {
 /// The section an article's `section` field names (by slug or by name), as the name articles
 /// store; `field` is where the error goes. A retired section takes no new articles. An unknown
 /// one is created when `may_create` (an editor's write: the API has always taken free text),
-/// and refused otherwise.
+/// and refused otherwise. Takes the `sections` lock, which a rename holds too, so that no
+/// article is written with a name renamed meanwhile.
 pub fn article_section(
     conn: &mut DbConn,
     value: &str,
     field: &str,
     may_create: bool,
 ) -> ApiResult<Result<String, FieldError>> {
+    crate::db::lock_key(conn, "sections")?;
     Ok(match resolve(conn, value)? {
         Some(s) if !s.retired => Ok(s.name),
         Some(_) => Err(FieldError::new(
             field,
             "this section is retired: choose another",
         )),
-        None if may_create => {
-            crate::db::lock_key(conn, "sections")?;
-            match resolve(conn, value)? {
-                Some(s) => Ok(s.name),
-                None => Ok(create_named(conn, value)?.name),
-            }
-        }
+        None if may_create => Ok(create_named(conn, value)?.name),
         None => Err(FieldError::new(
             field,
             "no section has this slug or name: an editor creates it (POST /v1/sections)",
