@@ -3,6 +3,7 @@
 pub mod app;
 pub mod articles;
 pub mod auth;
+pub mod authors;
 pub mod background;
 pub mod cache;
 pub mod captions;

@@ -20,7 +20,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{FieldError, PROBLEM_JSON, Problem};
-use crate::{articles, auth, captions, corrections, http, images, sections, tags, users};
+use crate::{articles, auth, authors, captions, corrections, http, images, sections, tags, users};
 
 /// The document's fixed parts.
 #[derive(OpenApi)]
@@ -51,6 +51,7 @@ drafts too. Paths are relative to the server this document is served from.",
         (name = "auth", description = "Log in, refresh and revoke tokens"),
         (name = "users", description = "Accounts and roles (admins only)"),
         (name = "sections", description = "The site's sections: its navigation"),
+        (name = "authors", description = "Public profiles of everyone with a byline"),
         (name = "tags", description = "Tags of published articles: names, descriptions, merges"),
         (name = "health", description = "Liveness and readiness"),
     )
@@ -105,7 +106,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(tags::handlers::list_tags)
         .service(tags::handlers::get_tag)
         .service(tags::handlers::update_tag)
-        .service(tags::handlers::merge_tag);
+        .service(tags::handlers::merge_tag)
+        .service(authors::handlers::list_authors)
+        .service(authors::handlers::get_author)
+        .service(authors::handlers::update_author);
 }
 
 /// The complete document, as served at `/openapi.json`.

@@ -37,7 +37,7 @@ pub struct ListQuery {
     pub tag: Option<String>,
     /// Only articles in this section: its slug (or its name).
     pub section: Option<String>,
-    /// Only articles by this author (user id).
+    /// Only articles by this author: their profile's slug (or their user id).
     pub author: Option<String>,
     /// Only articles in this language (BCP 47).
     pub lang: Option<String>,
@@ -173,6 +173,16 @@ pub async fn list_articles(
             .await?;
         if let Some(section) = named {
             list.filter.section = Some(section.name);
+        }
+    }
+    // `author` takes an author's slug, or (as always) a user id.
+    if let Some(author) = list.filter.author.clone() {
+        let user = state
+            .db
+            .read(move |conn| Ok(crate::authors::model::user_of(conn, author.as_str())?))
+            .await?;
+        if let Some(user) = user {
+            list.filter.author = Some(UserId::from(user));
         }
     }
     // A merged tag's slug lists the articles of the tag it went into.

@@ -464,6 +464,8 @@ fn save(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    // Every byline links to a profile.
+    crate::authors::model::ensure(conn, &fields.authors)?;
     // A tag merged into another is written as that one (under the lock a merge takes, so that
     // no article keeps a tag merged meanwhile).
     if current.is_none_or(|(_, before)| before.tags != fields.tags) {

@@ -236,6 +236,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Public author profiles; a staff member's carries their user id.
+    authors (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        slug -> Text,
+        job_title -> Nullable<Text>,
+        bio -> Nullable<Text>,
+        avatar_image_id -> Nullable<Text>,
+        website -> Nullable<Text>,
+        social -> Text,
+        contact_email -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(captions -> images (image_id));
 diesel::joinable!(article_images -> images (image_id));
 
@@ -256,4 +274,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     content_state,
     sections,
     tags,
+    authors,
 );

@@ -111,6 +111,27 @@ fn tag() -> Value {
     })
 }
 
+fn author_links() -> Value {
+    json!({
+        "website": "https://olena.example",
+        "social": ["https://social.example/@olena"],
+        "contact_email": "tips@olena.example",
+    })
+}
+
+fn author_profile() -> Value {
+    json!({
+        "id": USER,
+        "slug": "olena-kovalenko",
+        "display_name": "Olena Kovalenko",
+        "job_title": "Transport correspondent",
+        "bio": "Olena covers roads, rail and the river crossings.",
+        "avatar": picture(),
+        "links": author_links(),
+        "version": 3,
+    })
+}
+
 fn source() -> Value {
     json!({"name": "City transport department", "url": "https://transport.city.example/notices/412"})
 }
@@ -304,6 +325,13 @@ pub fn all() -> Vec<(&'static str, Value)> {
             json!({"name": "Infrastructure", "description": "Roads, bridges, water and power."}),
         ),
         ("TagMerge", json!({"into": "infrastructure"})),
+        ("AuthorLinks", author_links()),
+        ("AuthorProfile", author_profile()),
+        ("AuthorPage", page(author_profile())),
+        (
+            "AuthorPatch",
+            json!({"job_title": "Transport correspondent", "social": ["https://social.example/@olena"], "contact_email": null}),
+        ),
         ("Caption", caption()),
         ("CaptionPage", page(caption())),
         (

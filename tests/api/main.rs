@@ -11,6 +11,7 @@ mod adversarial;
 mod articles;
 mod auth;
 mod auth_throttle;
+mod authors;
 mod cache;
 mod cli;
 mod corrections;

@@ -279,6 +279,30 @@ impl TestApp {
         }
     }
 
+    // Authors.
+
+    /// The public author profiles, walked to the end of the list.
+    pub async fn all_authors(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut next = "/v1/authors?limit=1".to_owned();
+        loop {
+            let res = self.get(&next).send().await;
+            assert_eq!(res.status, 200, "GET {next}: {}", res.text);
+            let page = res.json();
+            out.extend(page["items"].as_array().expect("items").iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(cursor) => next = format!("/v1/authors?limit=1&cursor={cursor}"),
+                None => return out,
+            }
+        }
+    }
+
+    /// `PATCH /v1/authors/{slug}` with `If-Match`.
+    pub async fn update_author(&self, token: &str, slug: &str, etag: &str, patch: &Value) -> Resp {
+        self.update(token, &format!("/v1/authors/{slug}"), etag, patch)
+            .await
+    }
+
     /// The shared content version this instance's response cache has caught up with, as its
     /// `/metrics` says (`None` before its watcher's first look).
     pub async fn content_version_seen(&self) -> Option<i64> {
