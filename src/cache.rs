@@ -244,6 +244,9 @@ fn cacheable(req: &ServiceRequest) -> bool {
     let path = req.path();
     path.starts_with("/v1/articles")
         || path.starts_with("/v1/captions")
+        || path.starts_with("/v1/sections")
+        || path.starts_with("/v1/tags")
+        || path.starts_with("/v1/authors")
         || (path.starts_with("/v1/images/") && !path.ends_with("/file"))
 }
 

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod articles;
 pub mod auth;
+pub mod authors;
 pub mod background;
 pub mod cache;
 pub mod captions;
@@ -17,8 +18,10 @@ pub mod images;
 pub mod metrics;
 pub mod openapi;
 pub mod router;
+pub mod sections;
 pub mod seed;
 pub mod server;
+pub mod tags;
 pub mod users;
 pub mod validate;
 pub mod webhooks;

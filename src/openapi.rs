@@ -20,7 +20,9 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{FieldError, PROBLEM_JSON, Problem};
-use crate::{articles, auth, captions, corrections, http, images, users, webhooks};
+use crate::{
+    articles, auth, authors, captions, corrections, http, images, sections, tags, users, webhooks,
+};
 
 /// The document's fixed parts.
 #[derive(OpenApi)]
@@ -40,6 +42,7 @@ drafts too. Paths are relative to the server this document is served from.",
         Problem,
         FieldError,
         articles::handlers::ListStatus,
+        tags::handlers::TagSort,
         images::RenditionWidth,
         webhooks::ArticleEvent,
         webhooks::CorrectionEvent,
@@ -54,6 +57,9 @@ drafts too. Paths are relative to the server this document is served from.",
         (name = "auth", description = "Log in, refresh and revoke tokens"),
         (name = "users", description = "Accounts and roles (admins only)"),
         (name = "webhooks", description = "Endpoints told of every public change, signed to the Standard Webhooks specification (admins only)"),
+        (name = "sections", description = "The site's sections: its navigation"),
+        (name = "authors", description = "Public profiles of everyone with a byline"),
+        (name = "tags", description = "Tags of published articles: names, descriptions, merges"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -110,7 +116,19 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(corrections::handlers::list_reports)
         .service(corrections::handlers::get_report)
         .service(corrections::handlers::triage_report)
-        .service(corrections::handlers::erase_reporter);
+        .service(corrections::handlers::erase_reporter)
+        .service(sections::handlers::list_sections)
+        .service(sections::handlers::create_section)
+        .service(sections::handlers::get_section)
+        .service(sections::handlers::update_section)
+        .service(sections::handlers::delete_section)
+        .service(tags::handlers::list_tags)
+        .service(tags::handlers::get_tag)
+        .service(tags::handlers::update_tag)
+        .service(tags::handlers::merge_tag)
+        .service(authors::handlers::list_authors)
+        .service(authors::handlers::get_author)
+        .service(authors::handlers::update_author);
 }
 
 /// The complete document, as served at `/openapi.json`.

@@ -189,6 +189,25 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
         .ok_or_else(|| {
             ApiError::BadRequest("create an admin first (MASTHEAD_ADMIN_EMAIL)".to_owned())
         })?;
+    // The seeded articles' sections exist as sections, as the API's own writes need.
+    for (position, name) in (1..).zip(SECTIONS) {
+        if crate::sections::model::resolve(conn, name)?.is_none() {
+            let now = db::now();
+            crate::sections::model::insert(
+                conn,
+                &crate::sections::model::SectionRow {
+                    slug: name.to_owned(),
+                    name: name.to_owned(),
+                    description: None,
+                    position,
+                    retired: false,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+        }
+    }
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let newest = db::now() - TimeDelta::minutes(1);
     let started = std::time::Instant::now();

@@ -33,11 +33,11 @@ const PRIVATE_CACHE: &str = "private, no-cache";
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Only articles with this tag.
+    /// Only articles with this tag (its slug; a merged tag's old slug gives the new tag's).
     pub tag: Option<String>,
-    /// Only articles in this section.
+    /// Only articles in this section: its slug (or its name).
     pub section: Option<String>,
-    /// Only articles by this author (user id).
+    /// Only articles by this author: their profile's slug (or their user id).
     pub author: Option<String>,
     /// Only articles in this language (BCP 47).
     pub lang: Option<String>,
@@ -164,7 +164,35 @@ pub async fn list_articles(
     query: web::Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let staff = auth.0.is_some();
-    let list = parse_list(query.into_inner(), staff)?;
+    let mut list = parse_list(query.into_inner(), staff)?;
+    // `section` names a section by its slug (or, as always, by its name); articles store names.
+    if let Some(value) = list.filter.section.clone() {
+        let named = state
+            .db
+            .read(move |conn| Ok(crate::sections::model::resolve(conn, &value)?))
+            .await?;
+        if let Some(section) = named {
+            list.filter.section = Some(section.name);
+        }
+    }
+    // `author` takes an author's slug, or (as always) a user id.
+    if let Some(author) = list.filter.author.clone() {
+        let user = state
+            .db
+            .read(move |conn| Ok(crate::authors::model::user_of(conn, author.as_str())?))
+            .await?;
+        if let Some(user) = user {
+            list.filter.author = Some(UserId::from(user));
+        }
+    }
+    // A merged tag's slug lists the articles of the tag it went into.
+    if let Some(tag) = list.filter.tag.clone() {
+        let current = state
+            .db
+            .read(move |conn| Ok(crate::tags::model::current(conn, &tag)?))
+            .await?;
+        list.filter.tag = Some(current);
+    }
     let now = db::now();
     let plans = model::plans(list.scope, &list.filter);
     let recent = state.recent_search.since();

@@ -454,9 +454,28 @@ fn save(
     change: Change<'_>,
 ) -> ApiResult<ArticleRow> {
     let refs = fields.image_refs();
-    let errors = check_references(conn, id, &fields, &refs)?;
+    let mut errors = check_references(conn, id, &fields, &refs)?;
+    // A section named anew (by slug or name) is stored by its name; an unchanged one is kept,
+    // even if it has since been retired. Editors may name a new one, which creates it.
+    if let Some(section) = &fields.section
+        && current.is_none_or(|(_, before)| before.section.as_ref() != Some(section))
+    {
+        let may_create = change.editor.role.includes(Role::Editor);
+        match crate::sections::model::article_section(conn, section, "section", may_create)? {
+            Ok(name) => fields.section = Some(name),
+            Err(e) => errors.push(e),
+        }
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
+    }
+    // Every byline links to a profile.
+    crate::authors::model::ensure(conn, &fields.authors)?;
+    // A tag merged into another is written as that one (under the lock a merge takes, so that
+    // no article keeps a tag merged meanwhile).
+    if current.is_none_or(|(_, before)| before.tags != fields.tags) {
+        db::lock_key(conn, "tags")?;
+        fields.tags = crate::tags::model::current_all(conn, &fields.tags)?;
     }
     free_slug(conn, id, &mut fields, slug_derived)?;
     let derived = Derived::from(&fields)?;

@@ -275,6 +275,51 @@ diesel::joinable!(article_images -> images (image_id));
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
+diesel::table! {
+    /// The site's sections (its navigation); an article names one by its `name`.
+    sections (slug) {
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        position -> BigInt,
+        retired -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// What a tag's string cannot say: its display name, description, or where it was merged.
+    tags (slug) {
+        slug -> Text,
+        name -> Nullable<Text>,
+        description -> Nullable<Text>,
+        merged_into -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Public author profiles; a staff member's carries their user id.
+    authors (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        slug -> Text,
+        job_title -> Nullable<Text>,
+        bio -> Nullable<Text>,
+        avatar_image_id -> Nullable<Text>,
+        website -> Nullable<Text>,
+        social -> Text,
+        contact_email -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
@@ -294,6 +339,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_events,
     webhook_deliveries,
     webhook_attempts,
+    sections,
+    tags,
+    authors,
 );
 
 diesel::table! {

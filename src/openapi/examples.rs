@@ -89,6 +89,49 @@ fn caption() -> Value {
     })
 }
 
+fn section() -> Value {
+    json!({
+        "slug": "city",
+        "name": "City",
+        "description": "Council, transport and the neighbourhoods.",
+        "position": 1,
+        "retired": false,
+        "version": 2,
+        "created_at": "2026-11-02T08:00:00Z",
+        "updated_at": "2026-12-01T09:00:00Z",
+    })
+}
+
+fn tag() -> Value {
+    json!({
+        "slug": "infrastructure",
+        "name": "Infrastructure",
+        "description": "Roads, bridges, water and power.",
+        "count": 42,
+    })
+}
+
+fn author_links() -> Value {
+    json!({
+        "website": "https://olena.example",
+        "social": ["https://social.example/@olena"],
+        "contact_email": "tips@olena.example",
+    })
+}
+
+fn author_profile() -> Value {
+    json!({
+        "id": USER,
+        "slug": "olena-kovalenko",
+        "display_name": "Olena Kovalenko",
+        "job_title": "Transport correspondent",
+        "bio": "Olena covers roads, rail and the river crossings.",
+        "avatar": picture(),
+        "links": author_links(),
+        "version": 3,
+    })
+}
+
 fn source() -> Value {
     json!({"name": "City transport department", "url": "https://transport.city.example/notices/412"})
 }
@@ -289,6 +332,30 @@ pub fn all() -> Vec<(&'static str, Value)> {
         (
             "ImageUse",
             json!({"usage": "body", "block": 2, "image": image(), "caption": caption()}),
+        ),
+        ("Section", section()),
+        ("SectionList", json!({"items": [section()]})),
+        (
+            "NewSection",
+            json!({"name": "City", "slug": "city", "description": "Council, transport and the neighbourhoods.", "position": 1}),
+        ),
+        (
+            "SectionPatch",
+            json!({"name": "City & Region", "position": 2, "description": null}),
+        ),
+        ("Tag", tag()),
+        ("TagPage", page(tag())),
+        (
+            "TagPatch",
+            json!({"name": "Infrastructure", "description": "Roads, bridges, water and power."}),
+        ),
+        ("TagMerge", json!({"into": "infrastructure"})),
+        ("AuthorLinks", author_links()),
+        ("AuthorProfile", author_profile()),
+        ("AuthorPage", page(author_profile())),
+        (
+            "AuthorPatch",
+            json!({"job_title": "Transport correspondent", "social": ["https://social.example/@olena"], "contact_email": null}),
         ),
         ("Caption", caption()),
         ("CaptionPage", page(caption())),

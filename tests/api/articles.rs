@@ -41,6 +41,9 @@ struct Desk {
 async fn desk(app: &TestApp) -> Desk {
     let (writer_id, writer) = app.user_with_role("writer").await;
     let (_, editor) = app.user_with_role("editor").await;
+    // The section the stories are in, which writers cannot create.
+    app.create_section(&editor.access, "local", &json!({}))
+        .await;
     Desk {
         writer_id,
         writer,
@@ -628,6 +631,7 @@ async fn filters_narrow_the_public_list(backend: Backend) {
     let app = spawn_app(&backend).await;
     let admin = app.admin_token().await;
     let (reporter_id, reporter) = app.user_with_role("writer").await;
+    app.create_section(&admin, "economy", &json!({})).await;
     let mine = app
         .create_article(
             &reporter.access,

@@ -253,6 +253,123 @@ impl TestApp {
         self.remove(token, &format!("/v1/users/{id}"), etag).await
     }
 
+    // Sections.
+
+    /// `POST /v1/sections`, whatever the answer.
+    pub async fn post_section(&self, token: &str, body: &Value) -> Resp {
+        self.post_json(token, "/v1/sections", body).await
+    }
+
+    /// Creates a section with this name (and the fields in `more`), asserting success; returns
+    /// it.
+    pub async fn create_section(&self, token: &str, name: &str, more: &Value) -> Value {
+        let mut body = json!({"name": name});
+        if let (Some(body), Some(more)) = (body.as_object_mut(), more.as_object()) {
+            body.extend(more.clone());
+        }
+        let res = self.post_section(token, &body).await;
+        assert_eq!(res.status, 201, "create section failed: {}", res.text);
+        res.json()
+    }
+
+    /// `PATCH /v1/sections/{slug}` with `If-Match`.
+    pub async fn update_section(&self, token: &str, slug: &str, etag: &str, patch: &Value) -> Resp {
+        self.update(token, &format!("/v1/sections/{slug}"), etag, patch)
+            .await
+    }
+
+    /// `PATCH /v1/sections/{slug}` with its current ETag, asserting success; returns it.
+    pub async fn change_section(&self, token: &str, slug: &str, patch: &Value) -> Value {
+        let etag = self
+            .etag(&format!("/v1/sections/{slug}"), Some(token))
+            .await;
+        let res = self.update_section(token, slug, &etag, patch).await;
+        assert_eq!(res.status, 200, "change section failed: {}", res.text);
+        res.json()
+    }
+
+    /// `DELETE /v1/sections/{slug}` with `If-Match`.
+    pub async fn delete_section(&self, token: &str, slug: &str, etag: &str) -> Resp {
+        self.remove(token, &format!("/v1/sections/{slug}"), etag)
+            .await
+    }
+
+    /// The slugs of the public navigation, in order.
+    pub async fn navigation(&self) -> Vec<String> {
+        let res = self.get("/v1/sections").send().await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        res.json()["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|s| s["slug"].as_str().expect("slug").to_owned())
+            .collect()
+    }
+
+    // Tags.
+
+    /// `PATCH /v1/tags/{slug}` with `If-Match`.
+    pub async fn update_tag(&self, token: &str, slug: &str, etag: &str, patch: &Value) -> Resp {
+        self.update(token, &format!("/v1/tags/{slug}"), etag, patch)
+            .await
+    }
+
+    /// `POST /v1/tags/{slug}/merge` into `into`.
+    pub async fn merge_tag(&self, token: &str, slug: &str, into: &str) -> Resp {
+        self.post_json(
+            token,
+            &format!("/v1/tags/{slug}/merge"),
+            &json!({"into": into}),
+        )
+        .await
+    }
+
+    /// Walks the public tag list at `path` (with `limit` and maybe `sort`) to its end: each
+    /// tag's slug and count, in order.
+    pub async fn all_tags(&self, path: &str) -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        let mut next = path.to_owned();
+        loop {
+            let res = self.get(&next).send().await;
+            assert_eq!(res.status, 200, "GET {next}: {}", res.text);
+            let page = res.json();
+            for tag in page["items"].as_array().expect("items") {
+                out.push((
+                    tag["slug"].as_str().expect("slug").to_owned(),
+                    tag["count"].as_i64().expect("count"),
+                ));
+            }
+            match page["next_cursor"].as_str() {
+                Some(cursor) => next = format!("{path}&cursor={cursor}"),
+                None => return out,
+            }
+        }
+    }
+
+    // Authors.
+
+    /// The public author profiles, walked to the end of the list.
+    pub async fn all_authors(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut next = "/v1/authors?limit=1".to_owned();
+        loop {
+            let res = self.get(&next).send().await;
+            assert_eq!(res.status, 200, "GET {next}: {}", res.text);
+            let page = res.json();
+            out.extend(page["items"].as_array().expect("items").iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(cursor) => next = format!("/v1/authors?limit=1&cursor={cursor}"),
+                None => return out,
+            }
+        }
+    }
+
+    /// `PATCH /v1/authors/{slug}` with `If-Match`.
+    pub async fn update_author(&self, token: &str, slug: &str, etag: &str, patch: &Value) -> Resp {
+        self.update(token, &format!("/v1/authors/{slug}"), etag, patch)
+            .await
+    }
+
     /// The shared content version this instance's response cache has caught up with, as its
     /// `/metrics` says (`None` before its watcher's first look).
     pub async fn content_version_seen(&self) -> Option<i64> {

@@ -1,0 +1,13 @@
+-- Tags stay strings on their articles (`article_tags.tag`, lower-cased), and a tag's slug is that
+-- string. A row here is needed only for what a string cannot say: a display name, a description,
+-- or that the tag was merged into another (its articles moved there, its slug leading there).
+CREATE TABLE tags (
+    slug        TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    name        TEXT,
+    description TEXT,
+    merged_into TEXT COLLATE "C",
+    version     BIGINT NOT NULL DEFAULT 1,
+    created_at  TIMESTAMP NOT NULL,
+    updated_at  TIMESTAMP NOT NULL
+);
+-- Counting a tag's published articles reads `article_tags_public_idx` (000006) alone.

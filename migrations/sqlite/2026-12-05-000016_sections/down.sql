@@ -1,0 +1,2 @@
+-- Articles keep their sections' names as free text.
+DROP TABLE sections;

@@ -1,0 +1,280 @@
+//! `/v1/authors`: public profiles for everyone with a byline; the author or an editor keeps
+//! them.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, get, patch, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::model::{self, AuthorRow, Named};
+use super::{AuthorLinks, AuthorPage, AuthorPatch, AuthorProfile, MAX_SOCIAL, check_link};
+use crate::app::AppState;
+use crate::auth::{AuthUser, OptionalAuth};
+use crate::db::{self, DbConn};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::http::base::public_base;
+use crate::http::etag::{IfMatch, list_etag, read_response, tagged_json, tagged_response};
+use crate::http::json::ApiJson;
+use crate::http::pagination;
+use crate::ids::ImageId;
+use crate::images::Picture;
+use crate::users::Role;
+use crate::validate;
+
+const CURSOR_KIND: &str = "authors";
+/// `Cache-Control` of public profiles; a write invalidates the server's cache at once.
+const PUBLIC_CACHE: &str = "public, max-age=60, stale-while-revalidate=30";
+/// `Cache-Control` of anything a token unlocked.
+const PRIVATE_CACHE: &str = "private, no-cache";
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("no author with a published byline has this slug".to_owned())
+}
+
+/// The public view of a profile; image URLs start with `base`.
+fn view(conn: &mut DbConn, (row, display_name): Named, base: &str) -> ApiResult<AuthorProfile> {
+    let avatar = match &row.avatar_image_id {
+        Some(id) => crate::images::model::find(conn, &ImageId::from(id.as_str()))?
+            .map(|image| Picture::new(&image, None, base)),
+        None => None,
+    };
+    let social: Vec<String> = serde_json::from_str(&row.social).map_err(ApiError::internal)?;
+    Ok(AuthorProfile {
+        id: row.user_id.unwrap_or(row.id),
+        slug: row.slug,
+        display_name,
+        job_title: row.job_title,
+        bio: row.bio,
+        avatar,
+        links: AuthorLinks {
+            website: row.website,
+            social,
+            contact_email: row.contact_email,
+        },
+        version: row.version,
+    })
+}
+
+/// Paging for the author list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListAuthorsQuery {
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// List the authors of published articles.
+///
+/// Everyone with a byline on a published article, by slug; paged with `limit` and `cursor`.
+#[utoipa::path(
+    tag = "authors",
+    params(ListAuthorsQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of authors", body = AuthorPage,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified since the ETag in If-None-Match"),
+    )
+)]
+#[get("/v1/authors")]
+pub async fn list_authors(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: OptionalAuth,
+    query: web::Query<ListAuthorsQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| pagination::decode_cursor(CURSOR_KIND, c))
+        .transpose()?;
+    let base = public_base(&req, &state.config);
+    let now = db::now();
+    let items = state
+        .db
+        .read(move |conn| {
+            let rows = model::list_bylined(conn, after.as_deref(), now, limit + 1)?;
+            rows.into_iter()
+                .map(|named| view(conn, named, &base))
+                .collect::<ApiResult<Vec<_>>>()
+        })
+        .await?;
+    let (items, next_cursor) = pagination::paginate(items, limit, CURSOR_KIND, |a| a.slug.clone());
+    let body =
+        serde_json::to_vec(&AuthorPage { items, next_cursor }).map_err(ApiError::internal)?;
+    let cache = if auth.0.is_some() {
+        PRIVATE_CACHE
+    } else {
+        PUBLIC_CACHE
+    };
+    Ok(read_response(&req, list_etag(&body), cache, body))
+}
+
+/// Read an author's profile.
+///
+/// The public finds only authors with a byline on a published article; staff find every
+/// profile.
+#[utoipa::path(
+    tag = "authors",
+    params(("slug" = String, Path, description = "The author's slug")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The profile", body = AuthorProfile,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified since the ETag in If-None-Match"),
+        (status = 404, description = "No such author", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/authors/{slug}")]
+pub async fn get_author(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: OptionalAuth,
+    slug: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let staff = auth.0.is_some();
+    let slug = slug.into_inner();
+    let base = public_base(&req, &state.config);
+    let now = db::now();
+    let profile = state
+        .db
+        .read(move |conn| {
+            let named = model::find(conn, &slug)?.ok_or_else(not_found)?;
+            let user = named.0.user_id.clone().unwrap_or_default();
+            if !staff && !model::bylined(conn, &user, now)? {
+                return Err(not_found());
+            }
+            view(conn, named, &base)
+        })
+        .await?;
+    let (body, tag) = tagged_json(profile.version, &profile)?;
+    let cache = if staff { PRIVATE_CACHE } else { PUBLIC_CACHE };
+    Ok(read_response(&req, tag, cache, body))
+}
+
+/// Change an author's profile.
+///
+/// The author themself, or an editor or admin; needs `If-Match`. The name on the byline is the
+/// account's display name (changed through `/v1/users`).
+#[utoipa::path(
+    tag = "authors",
+    params(
+        ("slug" = String, Path, description = "The author's slug"),
+        ("If-Match" = String, Header, description = "The ETag you last read"),
+    ),
+    request_body = AuthorPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed profile", body = AuthorProfile, headers(("ETag" = String))),
+        (status = 403, description = "Not your profile, and not an editor", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such author", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/v1/authors/{slug}")]
+pub async fn update_author(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    slug: web::Path<String>,
+    if_match: IfMatch,
+    body: ApiJson<AuthorPatch>,
+) -> ApiResult<HttpResponse> {
+    let patch = body.0;
+    let mut errors = Vec::new();
+    let new_slug = patch
+        .slug
+        .as_deref()
+        .and_then(|s| crate::articles::slug::Slug::parse("slug", s, &mut errors))
+        .map(|s| s.as_str().to_owned());
+    let job_title = patch
+        .job_title
+        .map(|t| validate::text("job_title", t.as_deref(), false, 100, &mut errors));
+    let bio = patch
+        .bio
+        .map(|b| validate::text("bio", b.as_deref(), false, 5_000, &mut errors));
+    if let Some(Some(url)) = &patch.website {
+        check_link("website", url, &mut errors);
+    }
+    if let Some(social) = &patch.social {
+        if social.len() > MAX_SOCIAL {
+            errors.push(FieldError::new(
+                "social",
+                format!("at most {MAX_SOCIAL} links"),
+            ));
+        }
+        for (i, url) in social.iter().enumerate() {
+            check_link(&format!("social[{i}]"), url, &mut errors);
+        }
+    }
+    if let Some(Some(email)) = &patch.contact_email {
+        crate::users::check_email("contact_email", email, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let social = patch
+        .social
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(ApiError::internal)?;
+    let slug = slug.into_inner();
+    let base = public_base(&req, &state.config);
+    let profile = state
+        .write_content(move |conn| {
+            db::lock_key(conn, "authors")?;
+            let (current, name) = model::find(conn, &slug)?
+                .ok_or_else(|| ApiError::NotFound("no author has this slug".to_owned()))?;
+            let own = current.user_id.as_deref() == Some(auth.id.as_str());
+            if !own {
+                auth.require(Role::Editor)?;
+            }
+            if_match.check(current.version)?;
+            if let Some(Some(image)) = &patch.avatar_image_id
+                && crate::images::model::find(conn, image)?.is_none()
+            {
+                return Err(ApiError::field("avatar_image_id", "no image has this id"));
+            }
+            let row = AuthorRow {
+                slug: new_slug.unwrap_or_else(|| current.slug.clone()),
+                job_title: job_title.unwrap_or_else(|| current.job_title.clone()),
+                bio: bio.unwrap_or_else(|| current.bio.clone()),
+                avatar_image_id: match patch.avatar_image_id {
+                    Some(image) => image.map(ImageId::into_string),
+                    None => current.avatar_image_id.clone(),
+                },
+                website: patch.website.map_or_else(
+                    || current.website.clone(),
+                    |w| w.map(|u| u.trim().to_owned()),
+                ),
+                social: social.unwrap_or_else(|| current.social.clone()),
+                contact_email: patch.contact_email.map_or_else(
+                    || current.contact_email.clone(),
+                    |e| e.map(|e| e.trim().to_owned()),
+                ),
+                version: current.version + 1,
+                updated_at: db::now(),
+                ..current.clone()
+            };
+            if row.slug != current.slug && model::slug_taken(conn, &row.slug, &row.id)? {
+                return Err(ApiError::Conflict(format!(
+                    "the slug `{}` is taken by another author",
+                    row.slug
+                )));
+            }
+            if !model::update(conn, &row, current.version)? {
+                return Err(ApiError::PreconditionFailed);
+            }
+            view(conn, (row, name), &base)
+        })
+        .await?;
+    let mut response = HttpResponse::build(StatusCode::OK);
+    response.insert_header((header::CACHE_CONTROL, PRIVATE_CACHE));
+    tagged_response(response, profile.version, &profile)
+}
