@@ -165,34 +165,6 @@ pub async fn list_articles(
 ) -> ApiResult<HttpResponse> {
     let staff = auth.0.is_some();
     let mut list = parse_list(query.into_inner(), staff)?;
-    // `section` names a section by its slug (or, as always, by its name); articles store names.
-    if let Some(value) = list.filter.section.clone() {
-        let named = state
-            .db
-            .read(move |conn| Ok(crate::sections::model::resolve(conn, &value)?))
-            .await?;
-        if let Some(section) = named {
-            list.filter.section = Some(section.name);
-        }
-    }
-    // `author` takes an author's slug, or (as always) a user id.
-    if let Some(author) = list.filter.author.clone() {
-        let user = state
-            .db
-            .read(move |conn| Ok(crate::authors::model::user_of(conn, author.as_str())?))
-            .await?;
-        if let Some(user) = user {
-            list.filter.author = Some(UserId::from(user));
-        }
-    }
-    // A merged tag's slug lists the articles of the tag it went into.
-    if let Some(tag) = list.filter.tag.clone() {
-        let current = state
-            .db
-            .read(move |conn| Ok(crate::tags::model::current(conn, &tag)?))
-            .await?;
-        list.filter.tag = Some(current);
-    }
     let now = db::now();
     let plans = model::plans(list.scope, &list.filter);
     let recent = state.recent_search.since();
@@ -208,6 +180,7 @@ pub async fn list_articles(
         let (cards, list) = state
             .db
             .read_with(plans, move |conn| {
+                listing::resolve_slugs(conn, &mut list.filter)?;
                 let cards = listing::public_cards(
                     conn,
                     &known.known_cards,
@@ -224,6 +197,7 @@ pub async fn list_articles(
         let (rows, relations, list) = state
             .db
             .read_with(plans, move |conn| {
+                listing::resolve_slugs(conn, &mut list.filter)?;
                 let (rows, relations) = listing::staff_rows(conn, &list, now, recent)?;
                 Ok((rows, relations, list))
             })

@@ -159,3 +159,23 @@ fn page<T>(
         pagination::paginate(rows, limit, CURSOR_CREATED, |r| key(r).1.to_owned())
     }
 }
+
+/// Puts the list's slug filters in the form articles store, in the list's own read: a section
+/// by its slug (or, as always, its name) becomes its name; an author's slug (or, as always, a
+/// user id) becomes the user id; a merged tag becomes the tag it went into.
+pub fn resolve_slugs(conn: &mut DbConn, filter: &mut Filter) -> ApiResult<()> {
+    if let Some(value) = &filter.section
+        && let Some(section) = crate::sections::model::resolve(conn, value)?
+    {
+        filter.section = Some(section.name);
+    }
+    if let Some(author) = &filter.author
+        && let Some(user) = crate::authors::model::user_of(conn, author.as_str())?
+    {
+        filter.author = Some(user.into());
+    }
+    if let Some(tag) = &filter.tag {
+        filter.tag = Some(crate::tags::model::current(conn, tag)?);
+    }
+    Ok(())
+}
