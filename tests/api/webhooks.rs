@@ -12,6 +12,7 @@ backend_tests!(
     a_publication_reaches_the_receiver_signed_and_drafts_send_nothing,
     each_public_change_sends_its_event_with_the_keys_to_revalidate,
     a_rejected_change_sends_nothing,
+    a_change_rolled_back_after_its_event_was_written_sends_nothing,
     a_receiver_failing_three_times_gets_the_event_on_the_fourth_with_the_same_id,
     a_rotated_secret_signs_alongside_the_new_one_for_a_day,
     a_scheduled_article_is_announced_when_it_goes_public,
@@ -254,8 +255,7 @@ async fn a_rejected_change_sends_nothing(backend: Backend) {
     let admin = app.admin_token().await;
     let receiver = Receiver::start().await;
     let (webhook, _) = app.subscribe(&admin, &receiver).await;
-    // A photo without alt text: publishing fails the newsroom's rule, after the publication
-    // was written in the transaction, which rolls back.
+    // A photo without alt text: publishing fails the newsroom's rule, and nothing is written.
     let photo = upload(
         &app,
         &admin,
@@ -276,6 +276,31 @@ async fn a_rejected_change_sends_nothing(backend: Backend) {
     let attempts = app.webhook_attempts(&admin, &webhook, 100).await;
     assert_eq!(attempts["items"].as_array().unwrap().len(), 1, "{attempts}");
     assert_eq!(receiver.kinds(), ["ping"]);
+}
+
+async fn a_change_rolled_back_after_its_event_was_written_sends_nothing(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let receiver = Receiver::start().await;
+    let (webhook, _) = app.subscribe(&admin, &receiver).await;
+    let id = app.new_article_id(&admin, &story("Rolled back")).await;
+    // The publication and its outbox rows are written; the transaction's last statement fails.
+    app.db.fail_content_commits(true);
+    let res = app.publish(&admin, &id).await;
+    assert_eq!(res.status, 500, "{}", res.text);
+    app.db.fail_content_commits(false);
+    let read = app.get_as(&admin, &format!("/v1/articles/{id}")).await;
+    assert_eq!(read.json()["status"], "draft", "{}", read.text);
+    // A ping marks the end: it is the only message.
+    assert_eq!(app.ping_webhook(&admin, &webhook).await.status, 202);
+    receiver
+        .wait_for_event("ping", |d| d["webhook_id"] == webhook.as_str())
+        .await;
+    assert_eq!(receiver.kinds(), ["ping"]);
+    // The same publication, committed, is announced.
+    app.publish_article(&admin, &id).await;
+    let published = receiver.wait_for_event("article.published", |_| true).await;
+    assert_eq!(published.json()["data"]["id"], id.as_str());
 }
 
 async fn a_receiver_failing_three_times_gets_the_event_on_the_fourth_with_the_same_id(

@@ -288,3 +288,33 @@ impl TestDb {
             .expect("purge expired preview links")
     }
 }
+
+impl TestDb {
+    /// Makes every change to public content fail at its last step (the bump of the shared
+    /// content version, after the change itself and its outbox rows are written), or stops
+    /// doing so: a trigger that aborts the transaction, so a test sees what a rollback leaves.
+    pub fn fail_content_commits(&self, fail: bool) {
+        use diesel::connection::SimpleConnection;
+        let database = Db::open(&self.url, 1).expect("opens");
+        let sql = match (database.backend(), fail) {
+            ("sqlite", true) => {
+                "CREATE TRIGGER test_fail_content BEFORE UPDATE ON content_state \
+                 BEGIN SELECT RAISE(ABORT, 'content writes fail in this test'); END;"
+            }
+            ("sqlite", false) => "DROP TRIGGER test_fail_content;",
+            (_, true) => {
+                "CREATE FUNCTION test_fail_content() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'content writes fail in this test'; END $$; \
+                 CREATE TRIGGER test_fail_content BEFORE UPDATE ON content_state \
+                 FOR EACH ROW EXECUTE FUNCTION test_fail_content();"
+            }
+            (_, false) => {
+                "DROP TRIGGER test_fail_content ON content_state; \
+                 DROP FUNCTION test_fail_content();"
+            }
+        };
+        database
+            .write_blocking(move |conn| Ok(conn.batch_execute(sql)?))
+            .expect("install or remove the failing trigger");
+    }
+}
