@@ -834,4 +834,45 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn site_links_have_defaults_and_unknown_placeholders_stop_the_start() {
+        let unset = config(&[]).expect("valid");
+        assert_eq!(unset.site_url, None);
+        assert_eq!(unset.site_paths, crate::site::SitePaths::default());
+        let set = config(&[
+            ("MASTHEAD_SITE_URL", "https://www.newsroom.example/"),
+            ("MASTHEAD_ARTICLE_PATH", "/{yyyy}/{mm}/{dd}/{slug}"),
+            ("MASTHEAD_TAG_PATH", "/topics/{slug}"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            set.site_url.as_deref(),
+            Some("https://www.newsroom.example")
+        );
+        assert_eq!(set.site_paths.article, "/{yyyy}/{mm}/{dd}/{slug}");
+        assert_eq!(set.site_paths.tag, "/topics/{slug}");
+        for (key, bad) in [
+            ("MASTHEAD_SITE_URL", "www.newsroom.example"),
+            ("MASTHEAD_ARTICLE_PATH", "/{category}/{slug}"),
+            ("MASTHEAD_ARTICLE_PATH", "/{section}"),
+            ("MASTHEAD_TAG_PATH", "/tag/{id}"),
+            ("MASTHEAD_AUTHOR_PATH", "author/{slug}"),
+            ("MASTHEAD_SECTION_PATH", "/{slug"),
+        ] {
+            let err = config(&[(key, bad)]).err();
+            assert!(
+                err.is_some_and(|e| e.0.iter().any(|p| p.starts_with(key))),
+                "{key}={bad}"
+            );
+        }
+        let unknown = config(&[("MASTHEAD_ARTICLE_PATH", "/{category}/{slug}")])
+            .err()
+            .map(|e| e.0.join("; "))
+            .unwrap_or_default();
+        assert!(
+            unknown.contains("unknown placeholder `{category}`"),
+            "{unknown}"
+        );
+    }
 }

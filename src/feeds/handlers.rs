@@ -285,10 +285,10 @@ async fn serve(
         .body(body))
 }
 
-/// The site's feed: its 50 latest published articles.
+/// The site's feed.
 ///
-/// RSS 2.0 (`rss`), Atom 1.0 (`atom`) or JSON Feed 1.1 (`json`). Each item has the title, the
-/// link to the article on the site (`MASTHEAD_SITE_URL` and `MASTHEAD_ARTICLE_PATH`), the
+/// The 50 latest published articles as RSS 2.0 (`rss`), Atom 1.0 (`atom`) or JSON Feed 1.1
+/// (`json`). Each item has the title, the link to the article on the site (`MASTHEAD_SITE_URL` and `MASTHEAD_ARTICLE_PATH`), the
 /// article's id as GUID, the publication date, the bylines, the section and tags as categories,
 /// the excerpt (at most 500 characters) and the featured image with its credit.
 #[utoipa::path(
@@ -299,7 +299,7 @@ async fn serve(
             content(
                 (String = "application/rss+xml"),
                 (String = "application/atom+xml"),
-                (String = "application/feed+json"),
+                (serde_json::Value = "application/feed+json"),
             ),
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
@@ -315,7 +315,10 @@ pub async fn site_feed(
     serve(req, state, kind.into_inner(), Subject::Site).await
 }
 
-/// A section's feed: its 50 latest published articles (see the site's feed).
+/// A section's feed.
+///
+/// The 50 latest published articles in the section, in the same formats and with the same
+/// items as the site's feed. A retired section keeps its feed.
 #[utoipa::path(
     tag = "feeds",
     params(
@@ -327,7 +330,7 @@ pub async fn site_feed(
             content(
                 (String = "application/rss+xml"),
                 (String = "application/atom+xml"),
-                (String = "application/feed+json"),
+                (serde_json::Value = "application/feed+json"),
             ),
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
@@ -345,8 +348,10 @@ pub async fn section_feed(
     serve(req, state, kind, Subject::Section(slug)).await
 }
 
-/// A tag's feed: the 50 latest published articles with the tag (a merged tag's old slug gives
-/// the new tag's); see the site's feed.
+/// A tag's feed.
+///
+/// The 50 latest published articles with the tag, in the same formats and with the same items
+/// as the site's feed. A merged tag's old slug gives the feed of the tag it went into.
 #[utoipa::path(
     tag = "feeds",
     params(
@@ -358,7 +363,7 @@ pub async fn section_feed(
             content(
                 (String = "application/rss+xml"),
                 (String = "application/atom+xml"),
-                (String = "application/feed+json"),
+                (serde_json::Value = "application/feed+json"),
             ),
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
@@ -376,7 +381,10 @@ pub async fn tag_feed(
     serve(req, state, kind, Subject::Tag(slug)).await
 }
 
-/// An author's feed: the 50 latest published articles on their byline (see the site's feed).
+/// An author's feed.
+///
+/// The 50 latest published articles on the author's byline, in the same formats and with the
+/// same items as the site's feed.
 #[utoipa::path(
     tag = "feeds",
     params(
@@ -388,7 +396,7 @@ pub async fn tag_feed(
             content(
                 (String = "application/rss+xml"),
                 (String = "application/atom+xml"),
-                (String = "application/feed+json"),
+                (serde_json::Value = "application/feed+json"),
             ),
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
