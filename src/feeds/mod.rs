@@ -4,6 +4,7 @@
 //! limit.
 
 pub mod handlers;
+pub mod model;
 mod render;
 
 use chrono::{DateTime, Utc};

@@ -23,7 +23,7 @@ impl TestApp {
             _ => "application/feed+json; charset=utf-8",
         };
         assert_eq!(res.header("content-type"), Some(expected), "{kind}{rest}");
-        parsers_accept(kind, &res.text);
+        parsers_accept(kind, &res.text).await;
         res
     }
 }
@@ -31,8 +31,16 @@ impl TestApp {
 /// Runs `tests/feeds/check.py` on `body` with `MASTHEAD_TEST_PYTHON` (a Python with
 /// `feedparser` and `jsonschema`) and asserts it accepts the feed. Without that Python the
 /// check is skipped with a note, unless `MASTHEAD_TEST_REQUIRE_PYTHON` is set (CI sets it),
-/// and then that is a failure.
-pub fn parsers_accept(kind: &str, body: &str) {
+/// and then that is a failure. The parsers run on a blocking thread, so the test's runtime (and
+/// an in-process server on it) goes on meanwhile.
+pub async fn parsers_accept(kind: &str, body: &str) {
+    let (kind, body) = (kind.to_owned(), body.to_owned());
+    actix_web::rt::task::spawn_blocking(move || run_parsers(&kind, &body))
+        .await
+        .expect("the parsers' thread");
+}
+
+fn run_parsers(kind: &str, body: &str) {
     let python = match std::env::var("MASTHEAD_TEST_PYTHON") {
         Ok(p) if !p.is_empty() => p,
         _ => {
