@@ -247,6 +247,7 @@ fn cacheable(req: &ServiceRequest) -> bool {
         || path.starts_with("/v1/sections")
         || path.starts_with("/v1/tags")
         || path.starts_with("/v1/authors")
+        || path.starts_with("/v1/feeds")
         || (path.starts_with("/v1/images/") && !path.ends_with("/file"))
 }
 

@@ -81,6 +81,12 @@ pub struct Config {
     pub max_connections: Option<usize>,
     /// How webhooks are delivered (`MASTHEAD_WEBHOOK…` settings).
     pub webhooks: WebhookSettings,
+    /// `MASTHEAD_SITE_URL`: the newsroom's public site that feeds link to (default: the public
+    /// URL of the API, else the host a request names).
+    pub site_url: Option<String>,
+    /// `MASTHEAD_ARTICLE_PATH`, `MASTHEAD_TAG_PATH`, `MASTHEAD_AUTHOR_PATH`,
+    /// `MASTHEAD_SECTION_PATH`: where the site's pages are.
+    pub site_paths: crate::site::SitePaths,
 }
 
 /// How webhooks are delivered.
@@ -409,6 +415,7 @@ impl Config {
             },
         };
         let webhooks = webhook_settings(&mut problems, &get);
+        let (site_url, site_paths) = site_settings(&mut problems, &get);
 
         if !problems.is_empty() {
             return Err(ConfigError(problems));
@@ -444,6 +451,8 @@ impl Config {
             disconnect_timeout,
             max_connections,
             webhooks,
+            site_url,
+            site_paths,
         })
     }
 
@@ -575,6 +584,55 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
         return Err(format!("`{value}` must be between 1 second and 366 days"));
     }
     Ok(Duration::from_secs(seconds))
+}
+
+/// `MASTHEAD_SITE_URL` and the site's path patterns (see [`crate::site`]).
+fn site_settings(
+    problems: &mut Vec<String>,
+    get: &impl Fn(&str) -> Option<String>,
+) -> (Option<String>, crate::site::SitePaths) {
+    use crate::site::{ARTICLE_PLACEHOLDERS, SLUG_PLACEHOLDERS, check_pattern};
+    let site_url = get("MASTHEAD_SITE_URL").map(|v| v.trim().trim_end_matches('/').to_owned());
+    if let Some(url) = &site_url
+        && let Err(e) = check_http_url(url)
+    {
+        problems.push(format!("MASTHEAD_SITE_URL: {e}"));
+    }
+    let defaults = crate::site::SitePaths::default();
+    let mut pattern = |key: &str, default: String, allowed: &[&str], required: &[&str]| {
+        let value = get(key).map_or(default, |v| v.trim().to_owned());
+        if let Err(e) = check_pattern(&value, allowed, required) {
+            problems.push(format!("{key}: {e}"));
+        }
+        value
+    };
+    let paths = crate::site::SitePaths {
+        article: pattern(
+            "MASTHEAD_ARTICLE_PATH",
+            defaults.article,
+            ARTICLE_PLACEHOLDERS,
+            &["slug", "id"],
+        ),
+        tag: pattern(
+            "MASTHEAD_TAG_PATH",
+            defaults.tag,
+            SLUG_PLACEHOLDERS,
+            &["slug"],
+        ),
+        author: pattern(
+            "MASTHEAD_AUTHOR_PATH",
+            defaults.author,
+            SLUG_PLACEHOLDERS,
+            &["slug"],
+        ),
+        section: pattern(
+            "MASTHEAD_SECTION_PATH",
+            defaults.section,
+            SLUG_PLACEHOLDERS,
+            &["slug"],
+        ),
+    };
+    (site_url, paths)
 }
 
 fn check_http_url(url: &str) -> Result<(), String> {
@@ -775,5 +833,46 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn site_links_have_defaults_and_unknown_placeholders_stop_the_start() {
+        let unset = config(&[]).expect("valid");
+        assert_eq!(unset.site_url, None);
+        assert_eq!(unset.site_paths, crate::site::SitePaths::default());
+        let set = config(&[
+            ("MASTHEAD_SITE_URL", "https://www.newsroom.example/"),
+            ("MASTHEAD_ARTICLE_PATH", "/{yyyy}/{mm}/{dd}/{slug}"),
+            ("MASTHEAD_TAG_PATH", "/topics/{slug}"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            set.site_url.as_deref(),
+            Some("https://www.newsroom.example")
+        );
+        assert_eq!(set.site_paths.article, "/{yyyy}/{mm}/{dd}/{slug}");
+        assert_eq!(set.site_paths.tag, "/topics/{slug}");
+        for (key, bad) in [
+            ("MASTHEAD_SITE_URL", "www.newsroom.example"),
+            ("MASTHEAD_ARTICLE_PATH", "/{category}/{slug}"),
+            ("MASTHEAD_ARTICLE_PATH", "/{section}"),
+            ("MASTHEAD_TAG_PATH", "/tag/{id}"),
+            ("MASTHEAD_AUTHOR_PATH", "author/{slug}"),
+            ("MASTHEAD_SECTION_PATH", "/{slug"),
+        ] {
+            let err = config(&[(key, bad)]).err();
+            assert!(
+                err.is_some_and(|e| e.0.iter().any(|p| p.starts_with(key))),
+                "{key}={bad}"
+            );
+        }
+        let unknown = config(&[("MASTHEAD_ARTICLE_PATH", "/{category}/{slug}")])
+            .err()
+            .map(|e| e.0.join("; "))
+            .unwrap_or_default();
+        assert!(
+            unknown.contains("unknown placeholder `{category}`"),
+            "{unknown}"
+        );
     }
 }

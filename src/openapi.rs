@@ -20,6 +20,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{FieldError, PROBLEM_JSON, Problem};
+use crate::feeds;
 use crate::{
     articles, auth, authors, captions, corrections, http, images, sections, tags, users, webhooks,
 };
@@ -43,6 +44,7 @@ drafts too. Paths are relative to the server this document is served from.",
         FieldError,
         articles::handlers::ListStatus,
         tags::handlers::TagSort,
+        feeds::FeedKind,
         images::RenditionWidth,
         webhooks::ArticleEvent,
         webhooks::CorrectionEvent,
@@ -60,6 +62,7 @@ drafts too. Paths are relative to the server this document is served from.",
         (name = "sections", description = "The site's sections: its navigation"),
         (name = "authors", description = "Public profiles of everyone with a byline"),
         (name = "tags", description = "Tags of published articles: names, descriptions, merges"),
+        (name = "feeds", description = "RSS, Atom and JSON Feed of the latest published articles"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -128,7 +131,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(tags::handlers::merge_tag)
         .service(authors::handlers::list_authors)
         .service(authors::handlers::get_author)
-        .service(authors::handlers::update_author);
+        .service(authors::handlers::update_author)
+        .service(feeds::handlers::site_feed)
+        .service(feeds::handlers::section_feed)
+        .service(feeds::handlers::tag_feed)
+        .service(feeds::handlers::author_feed);
 }
 
 /// The complete document, as served at `/openapi.json`.

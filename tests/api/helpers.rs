@@ -3,6 +3,7 @@
 mod auth;
 mod client;
 mod db;
+mod feeds;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use serde_json::{Value, json};
 use auth::Signer;
 pub use auth::USER_PASSWORD;
 pub use db::{TestDb, until_a_statement_waits_for_a_lock};
+pub use feeds::parsers_accept;
 pub use webhooks::{Receiver, free_port};
 
 /// The JWT secret every test server uses, so tests can forge tokens against it.

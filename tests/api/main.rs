@@ -17,6 +17,7 @@ mod cli;
 mod corrections;
 mod db;
 mod errors;
+mod feeds;
 mod frontends;
 mod links;
 mod metrics;
