@@ -2,8 +2,8 @@
 //! or in a test one it can move forward, so that a test of a wait does not have to wait.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A source of [`Instant`]s: the system clock, unless made by a [`ClockControl`].
@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub struct Clock {
     /// How far its control has moved this clock ahead of the system's, in nanoseconds.
     ahead: Option<Arc<AtomicU64>>,
+    /// Set when its control froze it: the instant it stands at, before `ahead`.
+    frozen: Option<Arc<OnceLock<Instant>>>,
 }
 
 impl Clock {
@@ -21,7 +23,11 @@ impl Clock {
 
     /// The time now.
     pub fn now(&self) -> Instant {
-        let now = Instant::now();
+        let now = self
+            .frozen
+            .as_ref()
+            .and_then(|frozen| frozen.get().copied())
+            .unwrap_or_else(Instant::now);
         match &self.ahead {
             None => now,
             Some(ahead) => now
@@ -49,6 +55,7 @@ impl fmt::Debug for Clock {
 #[derive(Debug, Clone, Default)]
 pub struct ClockControl {
     ahead: Arc<AtomicU64>,
+    frozen: Arc<OnceLock<Instant>>,
 }
 
 impl ClockControl {
@@ -61,7 +68,14 @@ impl ClockControl {
     pub fn clock(&self) -> Clock {
         Clock {
             ahead: Some(Arc::clone(&self.ahead)),
+            frozen: Some(Arc::clone(&self.frozen)),
         }
+    }
+
+    /// Stops its clock where it is: from now on it moves only by `advance`, so a test's
+    /// assertions about a wait hold however slowly a loaded machine runs the test.
+    pub fn freeze(&self) {
+        let _ = self.frozen.set(Instant::now());
     }
 
     /// Moves its clock forward by `by` (saturating at about 584 years).
@@ -92,5 +106,17 @@ mod tests {
             control.clock().now() >= before + Duration::from_secs(60),
             "one clock"
         );
+    }
+
+    #[test]
+    fn a_frozen_clock_moves_only_when_advanced() {
+        let control = ClockControl::new();
+        control.freeze();
+        let clock = control.clock();
+        let at = clock.now();
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(clock.now(), at);
+        control.advance(Duration::from_secs(2));
+        assert_eq!(clock.now(), at + Duration::from_secs(2));
     }
 }
