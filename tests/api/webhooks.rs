@@ -273,7 +273,12 @@ async fn a_rejected_change_sends_nothing(backend: Backend) {
     receiver
         .wait_for_event("ping", |d| d["webhook_id"] == webhook.as_str())
         .await;
-    let attempts = app.webhook_attempts(&admin, &webhook, 100).await;
+    // The worker records an attempt after the receiver has it: wait for the record.
+    let attempts = eventually("the ping's attempt in the log", || async {
+        let log = app.webhook_attempts(&admin, &webhook, 100).await;
+        (!log["items"].as_array().unwrap().is_empty()).then_some(log)
+    })
+    .await;
     assert_eq!(attempts["items"].as_array().unwrap().len(), 1, "{attempts}");
     assert_eq!(receiver.kinds(), ["ping"]);
 }
