@@ -128,7 +128,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(tags::handlers::merge_tag)
         .service(authors::handlers::list_authors)
         .service(authors::handlers::get_author)
-        .service(authors::handlers::update_author);
+        .service(authors::handlers::update_author)
+        .service(authors::handlers::create_author)
+        .service(authors::handlers::delete_author);
 }
 
 /// The complete document, as served at `/openapi.json`.

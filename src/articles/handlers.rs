@@ -175,11 +175,11 @@ pub async fn list_articles(
             list.filter.section = Some(section.name);
         }
     }
-    // `author` takes an author's slug, or (as always) a user id.
+    // `author` takes an author's slug, or (as always) an author's id.
     if let Some(author) = list.filter.author.clone() {
         let user = state
             .db
-            .read(move |conn| Ok(crate::authors::model::user_of(conn, author.as_str())?))
+            .read(move |conn| Ok(crate::authors::model::author_of(conn, author.as_str())?))
             .await?;
         if let Some(user) = user {
             list.filter.author = Some(UserId::from(user));

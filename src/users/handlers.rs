@@ -322,6 +322,8 @@ pub async fn delete_user(
                     if model::find(conn, heir)?.is_none() {
                         return Err(ApiError::field("reassign_to", "no account has this id"));
                     }
+                    // Bylines name author profiles: the heir needs one before taking them.
+                    crate::authors::model::ensure(conn, std::slice::from_ref(heir))?;
                     model::reassign_work(conn, &id, heir)?;
                 }
                 None => {
