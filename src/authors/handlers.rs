@@ -1,6 +1,7 @@
 //! `/v1/authors`: public profiles for everyone with a byline; the author or an editor keeps
 //! them.
 
+use crate::articles::announce::{self, Shown};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
@@ -462,9 +463,16 @@ pub async fn update_author(
                     row.slug
                 )));
             }
+            // A guest's new name shows on their published bylines: announced.
+            let seen = if row.display_name != current.display_name {
+                announce::before_shown(conn, Shown::Author(&row.id))?
+            } else {
+                Vec::new()
+            };
             if !model::update(conn, &row, current.version)? {
                 return Err(ApiError::PreconditionFailed);
             }
+            announce::after_shown(conn, seen)?;
             let name = row.display_name.clone().unwrap_or(name);
             view(conn, (row, name), &base)
         })
