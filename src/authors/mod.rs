@@ -1,6 +1,7 @@
 //! Authors: the public profile a byline links to (slug, name, job title, bio, avatar, links).
 //! A staff member's profile carries their user id, the id their bylines show, and their
-//! account's display name; it never shows the account's email, role or state.
+//! account's display name; it never shows the account's email, role or state. A guest
+//! contributor's profile has no account: its own id and `display_name`, bylined the same way.
 
 pub mod handlers;
 pub mod model;
