@@ -132,6 +132,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(authors::handlers::list_authors)
         .service(authors::handlers::get_author)
         .service(authors::handlers::update_author)
+        .service(authors::handlers::create_author)
+        .service(authors::handlers::delete_author)
         .service(feeds::handlers::site_feed)
         .service(feeds::handlers::section_feed)
         .service(feeds::handlers::tag_feed)

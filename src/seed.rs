@@ -189,6 +189,8 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
         .ok_or_else(|| {
             ApiError::BadRequest("create an admin first (MASTHEAD_ADMIN_EMAIL)".to_owned())
         })?;
+    // Bylines name author profiles: the admin needs one, as the API's own writes make.
+    crate::authors::model::ensure(conn, &[crate::ids::UserId::from(author.clone())])?;
     // The seeded articles' sections exist as sections, as the API's own writes need.
     for (position, name) in (1..).zip(SECTIONS) {
         if crate::sections::model::resolve(conn, name)?.is_none() {

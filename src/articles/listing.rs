@@ -162,7 +162,7 @@ fn page<T>(
 
 /// Puts the list's slug filters in the form articles store, in the list's own read: a section
 /// by its slug (or, as always, its name) becomes its name; an author's slug (or, as always, a
-/// user id) becomes the user id; a merged tag becomes the tag it went into.
+/// user id) becomes the author's id; a merged tag becomes the tag it went into.
 pub fn resolve_slugs(conn: &mut DbConn, filter: &mut Filter) -> ApiResult<()> {
     if let Some(value) = &filter.section
         && let Some(section) = crate::sections::model::resolve(conn, value)?
@@ -170,7 +170,7 @@ pub fn resolve_slugs(conn: &mut DbConn, filter: &mut Filter) -> ApiResult<()> {
         filter.section = Some(section.name);
     }
     if let Some(author) = &filter.author
-        && let Some(user) = crate::authors::model::user_of(conn, author.as_str())?
+        && let Some(user) = crate::authors::model::author_of(conn, author.as_str())?
     {
         filter.author = Some(user.into());
     }

@@ -137,7 +137,7 @@ pub fn image_refs(featured: Option<&FeaturedImage>, body: &[Block]) -> Vec<Image
 /// An author on the byline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Author {
-    /// The user's id.
+    /// The author's id: a staff member's user id, or a guest's profile id.
     #[schema(value_type = String)]
     pub id: UserId,
     /// The name on the byline.
@@ -256,7 +256,8 @@ pub struct NewArticle {
     pub canonical_url: Option<String>,
     /// A hand-written excerpt (at most 500 characters); derived when absent.
     pub excerpt: Option<String>,
-    /// Author user ids in byline order; default: you.
+    /// Author ids in byline order (users' ids, or guest authors' from `POST /v1/authors`);
+    /// default: you.
     #[schema(value_type = Option<Vec<String>>)]
     pub authors: Option<Vec<UserId>>,
     /// The featured image and its caption for this article.

@@ -395,12 +395,12 @@ fn check_references(
     refs: &[super::ImageRef],
 ) -> ApiResult<Vec<FieldError>> {
     let mut errors = Vec::new();
-    let users = model::existing_users(conn, &fields.authors)?;
+    let authors = crate::authors::model::existing(conn, &fields.authors)?;
     for (i, author) in fields.authors.iter().enumerate() {
-        if !users.contains(author) {
+        if !authors.contains(author) {
             errors.push(FieldError::new(
                 format!("authors[{i}]"),
-                "no user has this id",
+                "no user or guest author has this id",
             ));
         }
     }

@@ -1,6 +1,7 @@
 //! Authors: the public profile a byline links to (slug, name, job title, bio, avatar, links).
 //! A staff member's profile carries their user id, the id their bylines show, and their
-//! account's display name; it never shows the account's email, role or state.
+//! account's display name; it never shows the account's email, role or state. A guest
+//! contributor's profile has no account: its own id and `display_name`, bylined the same way.
 
 pub mod handlers;
 pub mod model;
@@ -58,12 +59,39 @@ pub struct AuthorPage {
     pub next_cursor: Option<String>,
 }
 
+/// A guest contributor: a profile without an account, which articles can byline.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAuthor {
+    /// The name on their bylines (at most 100 characters).
+    #[schema(example = "Marta Nowak")]
+    pub display_name: String,
+    /// The slug (`[a-z0-9-]`); made from the name when absent (numbered when taken).
+    pub slug: Option<String>,
+    #[schema(max_length = 100)]
+    pub job_title: Option<String>,
+    #[schema(max_length = 5000)]
+    pub bio: Option<String>,
+    /// An image from the media library.
+    #[schema(value_type = Option<String>)]
+    pub avatar_image_id: Option<ImageId>,
+    /// An http(s) URL.
+    pub website: Option<String>,
+    /// http(s) URLs, at most 10.
+    #[serde(default)]
+    pub social: Vec<String>,
+    /// A public contact address.
+    pub contact_email: Option<String>,
+}
+
 /// Changes to a profile; absent fields stay as they are, `null` clears one.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorPatch {
     /// A new slug (`[a-z0-9-]`).
     pub slug: Option<String>,
+    /// A guest's new name (a staff member's is their account's, changed through `/v1/users`).
+    pub display_name: Option<String>,
     #[serde(default, deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<String>, max_length = 100)]
     pub job_title: Option<Option<String>>,

@@ -26,27 +26,44 @@ pub struct AuthorRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// A guest's name; `None` for staff, whose bylines show their account's name.
+    pub display_name: Option<String>,
 }
 
 /// A profile and the name on its bylines.
 pub type Named = (AuthorRow, String);
 
+/// A profile and its account's name (none for a guest), as both reads select them.
+fn named((row, account): (AuthorRow, Option<String>)) -> Named {
+    let name = account.or_else(|| row.display_name.clone());
+    (row, name.unwrap_or_default())
+}
+
 /// The profile with this slug and its byline name.
 pub fn find(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Named>> {
-    authors::table
-        .inner_join(users::table.on(authors::user_id.eq(users::id.nullable())))
+    Ok(authors::table
+        .left_join(users::table.on(authors::user_id.eq(users::id.nullable())))
         .filter(authors::slug.eq(slug))
-        .select((AuthorRow::as_select(), users::display_name))
+        .select((AuthorRow::as_select(), users::display_name.nullable()))
         .first(conn)
-        .optional()
+        .optional()?
+        .map(named))
 }
 
 /// Whether the author has a byline on an article public by `now`.
-pub fn bylined(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn bylined(conn: &mut DbConn, author_id: &str, now: NaiveDateTime) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         article_authors::table
-            .filter(article_authors::user_id.eq(user_id))
+            .filter(article_authors::user_id.eq(author_id))
             .filter(article_authors::public_at.le(now)),
+    ))
+    .get_result(conn)
+}
+
+/// Whether any article, draft or not, has the author on its byline.
+pub fn bylined_anywhere(conn: &mut DbConn, author_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        article_authors::table.filter(article_authors::user_id.eq(author_id)),
     ))
     .get_result(conn)
 }
@@ -59,30 +76,72 @@ pub fn list_bylined(
     limit: i64,
 ) -> QueryResult<Vec<Named>> {
     let mut query = authors::table
-        .inner_join(users::table.on(authors::user_id.eq(users::id.nullable())))
+        .left_join(users::table.on(authors::user_id.eq(users::id.nullable())))
         .filter(diesel::dsl::exists(
             article_authors::table
-                .filter(article_authors::user_id.nullable().eq(authors::user_id))
+                .filter(article_authors::user_id.eq(authors::id))
                 .filter(article_authors::public_at.le(now)),
         ))
-        .select((AuthorRow::as_select(), users::display_name))
+        .select((AuthorRow::as_select(), users::display_name.nullable()))
         .order(authors::slug.asc())
         .limit(limit)
         .into_boxed();
     if let Some(after) = after {
         query = query.filter(authors::slug.gt(after.to_owned()));
     }
-    query.load(conn)
+    Ok(query.load(conn)?.into_iter().map(named).collect())
 }
 
-/// The user whose profile has this slug.
-pub fn user_of(conn: &mut DbConn, slug: &str) -> QueryResult<Option<String>> {
-    Ok(authors::table
+/// The id (what bylines hold) of the profile with this slug.
+pub fn author_of(conn: &mut DbConn, slug: &str) -> QueryResult<Option<String>> {
+    authors::table
         .filter(authors::slug.eq(slug))
-        .select(authors::user_id)
-        .first::<Option<String>>(conn)
-        .optional()?
-        .flatten())
+        .select(authors::id)
+        .first::<String>(conn)
+        .optional()
+}
+
+/// Which of `ids` are author profiles or users (whose profile [`ensure`] makes). On PostgreSQL
+/// the rows stay locked (`FOR SHARE`) until the caller's transaction ends, so a rename waits for
+/// the byline saved with the name (see `articles::model::existing_users`).
+pub fn existing(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Vec<UserId>> {
+    let mut found = crate::articles::model::existing_users(conn, ids)?;
+    let query = authors::table
+        .filter(authors::id.eq_any(ids))
+        .filter(authors::user_id.is_null())
+        .select(authors::id);
+    let guests: Vec<String> = match conn {
+        DbConn::Pg(c) => query.for_share().load(c)?,
+        DbConn::Sqlite(c) => query.load(c)?,
+    };
+    found.extend(guests.into_iter().map(UserId::from));
+    Ok(found)
+}
+
+/// Adds a guest's profile.
+pub fn insert(conn: &mut DbConn, row: &AuthorRow) -> QueryResult<()> {
+    diesel::insert_into(authors::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Removes a profile.
+pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    diesel::delete(authors::table.filter(authors::id.eq(id)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The first free one of `base`, `base-2`, `base-3`, … (`except` may hold it).
+pub fn free_slug(conn: &mut DbConn, base: &str, except: &str) -> QueryResult<String> {
+    let mut slug = base.to_owned();
+    let mut n = 2;
+    while slug_taken(conn, &slug, except)? {
+        slug = format!("{base}-{n}");
+        n += 1;
+    }
+    Ok(slug)
 }
 
 /// Whether another profile than `except` has this slug.
@@ -97,13 +156,14 @@ pub fn slug_taken(conn: &mut DbConn, slug: &str, except: &str) -> QueryResult<bo
 
 /// Those of these users who have no profile.
 fn missing(conn: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<String>> {
-    let have: Vec<Option<String>> = authors::table
-        .filter(authors::user_id.eq_any(ids))
-        .select(authors::user_id)
+    // A staff profile's id is its user's id; a guest's id is its own.
+    let have: Vec<String> = authors::table
+        .filter(authors::id.eq_any(ids))
+        .select(authors::id)
         .load(conn)?;
     Ok(ids
         .iter()
-        .filter(|id| !have.iter().any(|h| h.as_deref() == Some(**id)))
+        .filter(|id| !have.iter().any(|h| h == *id))
         .map(|id| (*id).to_owned())
         .collect())
 }
@@ -126,13 +186,7 @@ pub fn ensure(conn: &mut DbConn, user_ids: &[UserId]) -> ApiResult<()> {
         .select((users::id, users::display_name))
         .load(conn)?;
     for (id, name) in names {
-        let base = slugify(&name);
-        let mut slug = base.clone();
-        let mut n = 2;
-        while slug_taken(conn, &slug, &id)? {
-            slug = format!("{base}-{n}");
-            n += 1;
-        }
+        let slug = free_slug(conn, &slugify(&name), &id)?;
         let now = crate::db::now();
         diesel::insert_into(authors::table)
             .values(&AuthorRow {
@@ -148,6 +202,7 @@ pub fn ensure(conn: &mut DbConn, user_ids: &[UserId]) -> ApiResult<()> {
                 version: 1,
                 created_at: now,
                 updated_at: now,
+                display_name: None,
             })
             .execute(conn)?;
     }
@@ -169,6 +224,7 @@ pub fn update(conn: &mut DbConn, row: &AuthorRow, expected_version: i64) -> Quer
         authors::website.eq(&row.website),
         authors::social.eq(&row.social),
         authors::contact_email.eq(&row.contact_email),
+        authors::display_name.eq(&row.display_name),
         authors::version.eq(row.version),
         authors::updated_at.eq(row.updated_at),
     ))

@@ -317,6 +317,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        display_name -> Nullable<Text>,
     }
 }
 

@@ -71,13 +71,12 @@ pub fn find(conn: &mut DbConn, subject: &Subject, links: &Links, site: &str) -> 
         Subject::Author(slug) => {
             let not_found = || ApiError::NotFound("no author has this slug".to_owned());
             let (row, name) = crate::authors::model::find(conn, slug)?.ok_or_else(not_found)?;
-            let user = crate::authors::model::user_of(conn, slug)?.ok_or_else(not_found)?;
             Found {
                 title: format!("{name} – {site}"),
                 description: format!("The latest stories by {name} from {site}"),
                 home: links.author(&row.slug),
                 filter: Filter {
-                    author: Some(UserId::from(user)),
+                    author: Some(UserId::from(row.id.clone())),
                     ..Filter::default()
                 },
             }

@@ -357,6 +357,16 @@ pub fn all() -> Vec<(&'static str, Value)> {
             "AuthorPatch",
             json!({"job_title": "Transport correspondent", "social": ["https://social.example/@olena"], "contact_email": null}),
         ),
+        (
+            "NewAuthor",
+            json!({
+                "display_name": "Marta Nowak",
+                "job_title": "Guest columnist",
+                "bio": "Writes about housing.",
+                "website": "https://marta.example",
+                "social": ["https://social.example/@marta"],
+            }),
+        ),
         ("Caption", caption()),
         ("CaptionPage", page(caption())),
         (

@@ -1,5 +1,6 @@
 //! `/v1/sections`: the navigation for the public, its upkeep for editors.
 
+use crate::articles::announce::{self, Shown};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
@@ -272,7 +273,10 @@ pub async fn update_section(
                 return Err(ApiError::PreconditionFailed);
             }
             if row.name != current.name {
+                // The new name shows on every published article in the section: announced.
+                let seen = announce::before_shown(conn, Shown::Section(&current.name))?;
                 model::rename_in_articles(conn, &current.name, &row.name)?;
+                announce::after_shown(conn, seen)?;
             }
             Ok(row)
         })

@@ -1,6 +1,7 @@
 //! `/v1/tags`: the tags of published articles for the public; descriptions and merges for
 //! editors.
 
+use crate::articles::announce::{self, Shown};
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
@@ -345,7 +346,10 @@ pub async fn merge_tag(
             if into == from {
                 return Err(ApiError::field("into", "must be another tag"));
             }
+            // The articles' tags change: announced for each published one.
+            let seen = announce::before_shown(conn, Shown::Tag(&from))?;
             model::move_articles(conn, &from, &into)?;
+            announce::after_shown(conn, seen)?;
             let row = TagRow {
                 slug: from.clone(),
                 name: current.as_ref().and_then(|r| r.name.clone()),

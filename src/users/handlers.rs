@@ -1,5 +1,6 @@
 //! `/v1/users`: account management, for admins only.
 
+use crate::articles::announce::{self, Shown};
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
@@ -257,9 +258,20 @@ pub async fn update_user(
             if nothing_to_change {
                 return Ok(current);
             }
+            // A new name shows on the account's published bylines: announced.
+            let renamed = changes
+                .display_name
+                .as_ref()
+                .is_some_and(|name| *name != current.display_name);
+            let seen = if renamed {
+                announce::before_shown(conn, Shown::Author(id.as_str()))?
+            } else {
+                Vec::new()
+            };
             if !model::update(conn, &id, current.version, &changes, db::now())? {
                 return Err(ApiError::PreconditionFailed);
             }
+            announce::after_shown(conn, seen)?;
             if signs_out {
                 refresh::revoke_user(conn, &id)?;
             }
@@ -322,6 +334,8 @@ pub async fn delete_user(
                     if model::find(conn, heir)?.is_none() {
                         return Err(ApiError::field("reassign_to", "no account has this id"));
                     }
+                    // Bylines name author profiles: the heir needs one before taking them.
+                    crate::authors::model::ensure(conn, std::slice::from_ref(heir))?;
                     model::reassign_work(conn, &id, heir)?;
                 }
                 None => {

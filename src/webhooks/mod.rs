@@ -38,7 +38,9 @@ pub enum EventType {
     /// An article became public (published now, or a scheduled time came).
     #[serde(rename = "article.published")]
     ArticlePublished,
-    /// A published article's public content changed (captions and credits included).
+    /// A published article's public content changed (captions and credits included; also, one
+    /// event per article, a rename of its section, a merge of one of its tags or a new name of
+    /// one of its authors).
     #[serde(rename = "article.updated")]
     ArticleUpdated,
     /// A published article was taken down (back to draft or archived).

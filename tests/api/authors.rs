@@ -203,7 +203,208 @@ async fn bad_profile_input_is_a_problem(backend: Backend) {
     assert_eq!(unchanged["version"], 1);
 }
 
+/// The bylines of the first card of a list page.
+fn card_authors(page: &Value) -> Value {
+    page["items"][0]["authors"].clone()
+}
+
+async fn guest_contributors_are_bylined_like_staff(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let (writer_id, writer) = app.user_with_role("writer").await;
+    let (_, editor) = app.user_with_role("editor").await;
+
+    // Writers may not add guests; editors may.
+    let res = app
+        .post_author(&writer.access, &json!({"display_name": "Marta Nowak"}))
+        .await;
+    assert_problem(&res, 403, "forbidden");
+    let res = app
+        .post_author(
+            &editor.access,
+            &json!({"display_name": "Marta Nowak", "job_title": "Guest columnist",
+                    "website": "https://marta.example"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let guest = res.json();
+    let guest_id = guest["id"].as_str().unwrap().to_owned();
+    let slug = guest["slug"].as_str().unwrap().to_owned();
+    assert_eq!(slug, "marta-nowak");
+    assert_eq!(guest["display_name"], "Marta Nowak");
+
+    // An article bylined to a staff writer and the guest, published.
+    let mut body = story("Ferry fares rise");
+    body["authors"] = json!([writer_id, guest_id]);
+    let story_id = app.new_article_id(&writer.access, &body).await;
+    // A draft with the guest alone stays off the guest's public pages.
+    let mut draft = story("Unfinished column");
+    draft["authors"] = json!([guest_id]);
+    app.new_article_id(&editor.access, &draft).await;
+    app.publish_article(&editor.access, &story_id).await;
+
+    let article = app.get(&format!("/v1/articles/{story_id}")).send().await;
+    assert_eq!(article.status, 200, "{}", article.text);
+    let bylines = article.json()["authors"].clone();
+    assert_eq!(bylines.as_array().unwrap().len(), 2, "{bylines}");
+    assert_eq!(
+        bylines[1],
+        json!({"id": guest_id, "display_name": "Marta Nowak"})
+    );
+    assert_eq!(keys(&bylines[0]), keys(&bylines[1]));
+    assert_eq!(bylines[0]["id"], writer_id.as_str());
+
+    // The list card, the author filter (by slug and by id) and the profile.
+    let page = app.get("/v1/articles").send().await.json();
+    assert_eq!(card_authors(&page), bylines);
+    for filter in [slug.as_str(), guest_id.as_str()] {
+        let page = app
+            .get(&format!("/v1/articles?author={filter}"))
+            .send()
+            .await
+            .json();
+        assert_eq!(ids(&page), std::slice::from_ref(&story_id), "{filter}");
+        assert_eq!(card_authors(&page), bylines);
+    }
+    let public = app.get(&format!("/v1/authors/{slug}")).send().await;
+    assert_eq!(public.status, 200, "{}", public.text);
+    let profile = public.json();
+    assert_eq!(profile["id"], guest_id.as_str());
+    assert_eq!(profile["display_name"], "Marta Nowak");
+    assert_eq!(profile["job_title"], "Guest columnist");
+    for secret in [
+        "newsroom.example",
+        "\"editor\"",
+        "role",
+        "disabled",
+        "user_id",
+    ] {
+        assert!(!public.text.contains(secret), "{secret} in {}", public.text);
+    }
+    let authors = app.all_authors().await;
+    assert_eq!(authors.len(), 2, "{authors:?}");
+    let listed = authors.iter().find(|a| a["id"] == guest_id.as_str());
+    assert_eq!(listed.map(keys), Some(keys(&profile)));
+
+    // A guest's name is theirs to change (a staff member's is the account's), and shows on the
+    // bylines at once.
+    let etag = app.etag(&format!("/v1/authors/{slug}"), None).await;
+    let res = app
+        .update_author(
+            &editor.access,
+            &slug,
+            &etag,
+            &json!({"display_name": "Marta Nowak-Lis"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let page = app.get("/v1/articles").send().await.json();
+    assert_eq!(card_authors(&page)[1]["display_name"], "Marta Nowak-Lis");
+    let staff = &authors
+        .iter()
+        .find(|a| a["id"] == writer_id.as_str())
+        .unwrap()["slug"];
+    let staff = staff.as_str().unwrap();
+    let staff_etag = app.etag(&format!("/v1/authors/{staff}"), None).await;
+    let res = app
+        .update_author(
+            &editor.access,
+            staff,
+            &staff_etag,
+            &json!({"display_name": "Someone"}),
+        )
+        .await;
+    assert_eq!(
+        problem_fields(&assert_problem(&res, 422, "validation")),
+        ["display_name"]
+    );
+
+    // A byline naming nobody is a 422 pointing at it.
+    let mut bad = story("Nobody wrote this");
+    bad["authors"] = json!([writer_id, "0193a1b2-0000-7000-8000-000000000000"]);
+    let res = app.post_article(&writer.access, &bad).await;
+    assert_eq!(
+        problem_fields(&assert_problem(&res, 422, "validation")),
+        ["authors[1]"]
+    );
+
+    // A bylined guest stays; a staff profile goes with its account; an unused guest can go.
+    let etag = app.etag(&format!("/v1/authors/{slug}"), None).await;
+    assert_problem(
+        &app.delete_author(&editor.access, &slug, &etag).await,
+        409,
+        "conflict",
+    );
+    assert_problem(
+        &app.delete_author(&editor.access, staff, &staff_etag).await,
+        409,
+        "conflict",
+    );
+    let unused = app.create_guest(&editor.access, "Marta Nowak").await;
+    let unused_slug = unused["slug"].as_str().unwrap().to_owned();
+    assert_eq!(unused_slug, "marta-nowak-2");
+    let etag = app
+        .etag(&format!("/v1/authors/{unused_slug}"), Some(&editor.access))
+        .await;
+    assert_problem(
+        &app.delete_author(&writer.access, &unused_slug, &etag).await,
+        403,
+        "forbidden",
+    );
+    let res = app.delete_author(&editor.access, &unused_slug, &etag).await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    assert_problem(
+        &app.get_as(&editor.access, &format!("/v1/authors/{unused_slug}"))
+            .await,
+        404,
+        "not-found",
+    );
+}
+
+async fn bad_guest_input_is_a_problem(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let taken = app.create_guest(&editor, "Ana Lima").await;
+    for (body, field) in [
+        (json!({"display_name": "  "}), "display_name"),
+        (json!({"display_name": "x".repeat(101)}), "display_name"),
+        (json!({"display_name": "A", "slug": "Not A Slug"}), "slug"),
+        (
+            json!({"display_name": "A", "website": "ftp://x.example"}),
+            "website",
+        ),
+        (
+            json!({"display_name": "A", "contact_email": "nobody"}),
+            "contact_email",
+        ),
+        (
+            json!({"display_name": "A", "avatar_image_id": "0193a1b2-0000-7000-8000-000000000000"}),
+            "avatar_image_id",
+        ),
+    ] {
+        let res = app.post_author(&editor, &body).await;
+        assert_eq!(
+            problem_fields(&assert_problem(&res, 422, "validation")),
+            [field],
+            "{body}"
+        );
+    }
+    let res = app
+        .post_author(
+            &editor,
+            &json!({"display_name": "B", "slug": taken["slug"]}),
+        )
+        .await;
+    assert_problem(&res, 409, "conflict");
+    let res = app.post_author(&editor, &json!({"name": "B"})).await;
+    assert!((400..500).contains(&res.status), "{}", res.text);
+    // Nothing rejected was written: only the first guest exists.
+    let res = app.get_as(&editor, "/v1/authors/b").await;
+    assert_problem(&res, 404, "not-found");
+}
+
 backend_tests!(
     profiles_show_what_the_author_chose_and_nothing_of_the_account,
     bad_profile_input_is_a_problem,
+    guest_contributors_are_bylined_like_staff,
+    bad_guest_input_is_a_problem,
 );

@@ -23,6 +23,8 @@ backend_tests!(
     an_endpoint_failing_past_the_limit_is_disabled_and_says_why,
     an_event_committed_before_a_kill_9_is_delivered_after_the_restart,
     the_document_describes_every_payload_as_it_is_sent,
+    a_section_rename_announces_each_published_article_in_it,
+    a_tag_merge_and_author_renames_announce_the_articles_they_show_on,
 );
 
 fn story(title: &str) -> Value {
@@ -810,4 +812,145 @@ async fn an_event_committed_before_a_kill_9_is_delivered_after_the_restart(backe
         .await;
     assert!(got.verifies_with(&secret));
     drop(restarted);
+}
+
+/// The `article.updated` events received so far, by the id of their article.
+fn updates(receiver: &Receiver) -> Vec<Value> {
+    receiver
+        .received()
+        .iter()
+        .filter(|r| r.kind() == "article.updated")
+        .map(|r| r.json()["data"].clone())
+        .collect()
+}
+
+/// Waits for the `n`th `article.updated`, then pings the endpoint and waits for the ping, so
+/// that everything the change wrote has had its chance to arrive; returns the updates.
+async fn exactly_updates(
+    app: &TestApp,
+    admin: &str,
+    receiver: &Receiver,
+    webhook: &str,
+    n: usize,
+) -> Vec<Value> {
+    eventually(&format!("{n} article.updated webhooks"), || async {
+        (updates(receiver).len() >= n).then_some(())
+    })
+    .await;
+    assert_eq!(app.ping_webhook(admin, webhook).await.status, 202);
+    receiver
+        .wait_for_event("ping", |d| d["webhook_id"] == webhook)
+        .await;
+    let got = updates(receiver);
+    assert_eq!(got.len(), n, "{got:?}");
+    got
+}
+
+async fn a_section_rename_announces_each_published_article_in_it(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let receiver = Receiver::start().await;
+    let (webhook, secret) = app.subscribe(&admin, &receiver).await;
+    let mut published = Vec::new();
+    for title in ["Council votes", "Budget passes"] {
+        let id = app.new_article_id(&admin, &story(title)).await;
+        app.publish_article(&admin, &id).await;
+        published.push(id);
+    }
+    // A draft in the section, and a published story elsewhere: neither is announced.
+    app.new_article_id(&admin, &story("Unfinished")).await;
+    let mut elsewhere = story("Match report");
+    elsewhere["section"] = json!("sport");
+    let other = app.new_article_id(&admin, &elsewhere).await;
+    app.publish_article(&admin, &other).await;
+    for id in published.iter().chain([&other]) {
+        receiver
+            .wait_for_event("article.published", |d| d["id"] == id.as_str())
+            .await;
+    }
+
+    app.change_section(&admin, "news", &json!({"name": "World news"}))
+        .await;
+    let got = exactly_updates(&app, &admin, &receiver, &webhook, 2).await;
+    let mut ids: Vec<&str> = got.iter().map(|d| d["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    let mut expected: Vec<&str> = published.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(ids, expected);
+    for data in &got {
+        assert_eq!(data["changed"], json!(["section"]), "{data}");
+        assert_eq!(data["section"], "World news", "{data}");
+        assert_eq!(data["previous"]["section"], "news", "{data}");
+        assert!(
+            data["slug"].is_string() && data["path"].is_string(),
+            "{data}"
+        );
+    }
+    let delivered = receiver
+        .wait_for_event("article.updated", |d| d["id"] == published[0].as_str())
+        .await;
+    assert!(delivered.verifies_with(&secret));
+}
+
+async fn a_tag_merge_and_author_renames_announce_the_articles_they_show_on(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let admin = app.admin_token().await;
+    let (writer_id, writer) = app.user_with_role("writer").await;
+    let receiver = Receiver::start().await;
+    let (webhook, _) = app.subscribe(&admin, &receiver).await;
+    let guest = app.create_guest(&admin, "Ana Lima").await;
+    let guest_slug = guest["slug"].as_str().unwrap().to_owned();
+    let mut body = story("Tram line opens");
+    body["authors"] = json!([writer_id, guest["id"]]);
+    // Writers may not create sections; this story has none.
+    body.as_object_mut().unwrap().remove("section");
+    let id = app.new_article_id(&writer.access, &body).await;
+    app.publish_article(&admin, &id).await;
+    // A draft with the same tag and authors announces nothing.
+    app.new_article_id(&writer.access, &body).await;
+    receiver
+        .wait_for_event("article.published", |d| d["id"] == id.as_str())
+        .await;
+
+    // The tag merged away: the article's tags change.
+    let res = app.merge_tag(&admin, "city", "town").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let got = exactly_updates(&app, &admin, &receiver, &webhook, 1).await;
+    assert_eq!(got[0]["id"], id.as_str());
+    assert_eq!(got[0]["changed"], json!(["tags"]));
+    assert_eq!(got[0]["tags"], json!(["town"]));
+    assert_eq!(got[0]["previous"]["tags"], json!(["city"]));
+
+    // The staff author's account renamed, then the guest: the byline's names change.
+    let path = format!("/v1/users/{writer_id}");
+    let etag = app.etag(&path, Some(&admin)).await;
+    let res = app
+        .update_user(
+            &admin,
+            &writer_id,
+            &etag,
+            &json!({"display_name": "Olena K."}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let got = exactly_updates(&app, &admin, &receiver, &webhook, 2).await;
+    assert_eq!(got[1]["id"], id.as_str());
+    assert_eq!(got[1]["changed"], json!(["authors"]));
+    let etag = app.etag(&format!("/v1/authors/{guest_slug}"), None).await;
+    let res = app
+        .update_author(
+            &admin,
+            &guest_slug,
+            &etag,
+            &json!({"display_name": "Ana M. Lima"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let got = exactly_updates(&app, &admin, &receiver, &webhook, 3).await;
+    assert_eq!(got[2]["changed"], json!(["authors"]));
+    assert_eq!(
+        got[2]["authors"],
+        json!([writer_id, guest["id"]]),
+        "the keys name the bylined authors"
+    );
 }

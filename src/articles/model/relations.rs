@@ -7,7 +7,7 @@ use diesel::sql_types::Text;
 use crate::articles::StoredStatus;
 use crate::db::DbConn;
 use crate::db::schema::{
-    article_authors, article_images, article_related, article_tags, articles, users,
+    article_authors, article_images, article_related, article_tags, articles, authors, users,
 };
 use crate::ids::{ArticleId, UserId};
 
@@ -94,11 +94,15 @@ pub struct RelationRow {
     pub article_id: ArticleId,
     /// In the byline, or among the tags.
     pub position: i32,
-    /// The user id or the tag.
+    /// The author id (a user's id for staff) or the tag.
     pub value: String,
     /// The author's display name; `None` for a tag.
     pub display_name: Option<String>,
 }
+
+/// The name on a byline: the account's for staff, the profile's own for a guest (two primary-key
+/// lookups, each left joined so the planner keeps starting from the article's bylines).
+const BYLINE_NAME: &str = "coalesce(users.display_name, authors.display_name)";
 
 /// The authors and tags of each of `ids`, in byline and tag order within each article. On
 /// PostgreSQL one statement (`UNION ALL`): a round trip less per page. On SQLite, where a
@@ -115,15 +119,16 @@ pub fn relations_of(conn: &mut DbConn, ids: &[ArticleId]) -> QueryResult<Vec<Rel
             (
                 $keep!(
                     article_authors::table
-                        .inner_join(users::table)
+                        .left_join(users::table)
+                        .left_join(authors::table.on(authors::id.eq(article_authors::user_id)))
                         .into_boxed::<$backend>(),
                     article_authors::article_id
                 )
                 .select((
                     article_authors::article_id,
                     article_authors::position,
-                    users::id,
-                    users::display_name.nullable(),
+                    article_authors::user_id,
+                    diesel::dsl::sql::<diesel::sql_types::Nullable<Text>>(BYLINE_NAME),
                 )),
                 $keep!(
                     article_tags::table.into_boxed::<$backend>(),

@@ -364,6 +364,26 @@ impl TestApp {
         }
     }
 
+    /// `POST /v1/authors`: a guest contributor.
+    pub async fn post_author(&self, token: &str, body: &Value) -> Resp {
+        self.post_json(token, "/v1/authors", body).await
+    }
+
+    /// A new guest contributor named `name`, as the 201 shows it.
+    pub async fn create_guest(&self, token: &str, name: &str) -> Value {
+        let res = self
+            .post_author(token, &serde_json::json!({"display_name": name}))
+            .await;
+        assert_eq!(res.status, 201, "POST /v1/authors: {}", res.text);
+        res.json()
+    }
+
+    /// `DELETE /v1/authors/{slug}` with `If-Match`.
+    pub async fn delete_author(&self, token: &str, slug: &str, etag: &str) -> Resp {
+        self.remove(token, &format!("/v1/authors/{slug}"), etag)
+            .await
+    }
+
     /// `PATCH /v1/authors/{slug}` with `If-Match`.
     pub async fn update_author(&self, token: &str, slug: &str, etag: &str, patch: &Value) -> Resp {
         self.update(token, &format!("/v1/authors/{slug}"), etag, patch)
