@@ -172,3 +172,24 @@ pub fn public_log(conn: &mut DbConn, article_id: &ArticleId) -> QueryResult<Vec<
         .select(LogRow::as_select())
         .load(conn)
 }
+
+/// When each of these articles last had a public correction, for those that have one.
+pub fn last_public_corrections(
+    conn: &mut DbConn,
+    article_ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, NaiveDateTime>> {
+    let rows: Vec<(String, Option<NaiveDateTime>)> = reports::table
+        .filter(reports::article_id.eq_any(article_ids))
+        .filter(reports::status.eq(ReportStatus::Accepted))
+        .filter(reports::public_note.is_not_null())
+        .select((reports::article_id, reports::corrected_at))
+        .load(conn)?;
+    let mut last = std::collections::HashMap::new();
+    for (article, at) in rows {
+        if let Some(at) = at {
+            let entry = last.entry(article).or_insert(at);
+            *entry = (*entry).max(at);
+        }
+    }
+    Ok(last)
+}

@@ -114,7 +114,13 @@ fn item(article: ArticleSummary, links: &Links, lookups: &Lookups, api: &str) ->
         title: article.title,
         link,
         published,
-        updated: article.updated_at.max(published),
+        updated: lookups
+            .corrected
+            .get(article.id.as_str())
+            .map_or(article.updated_at, |at| {
+                article.updated_at.max(at.and_utc())
+            })
+            .max(published),
         authors: article
             .authors
             .into_iter()

@@ -84,12 +84,14 @@ pub fn find(conn: &mut DbConn, subject: &Subject, links: &Links, site: &str) -> 
     })
 }
 
-/// The section slugs by name, the tag names by slug and the image types by id that a page of
-/// summaries needs.
+/// The section slugs by name, the tag names by slug, the image types by id and the time of each
+/// article's last public correction that a page of summaries needs.
 pub struct Lookups {
     pub sections: HashMap<String, String>,
     pub tags: HashMap<String, String>,
     pub image_types: HashMap<String, String>,
+    /// A public correction changes an article for its readers: the item's update time.
+    pub corrected: HashMap<String, chrono::NaiveDateTime>,
 }
 
 pub fn lookups(conn: &mut DbConn, items: &[ArticleSummary]) -> ApiResult<Lookups> {
@@ -115,9 +117,12 @@ pub fn lookups(conn: &mut DbConn, items: &[ArticleSummary]) -> ApiResult<Lookups
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect();
+    let ids: Vec<String> = items.iter().map(|a| a.id.to_string()).collect();
+    let corrected = crate::corrections::model::last_public_corrections(conn, &ids)?;
     Ok(Lookups {
         sections,
         tags,
         image_types,
+        corrected,
     })
 }

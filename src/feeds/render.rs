@@ -54,8 +54,9 @@ fn rfc2822(at: DateTime<Utc>) -> String {
     at.format("%a, %d %b %Y %H:%M:%S +0000").to_string()
 }
 
+/// Milliseconds, so that two changes within one second still change the feed's bytes and ETag.
 fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// One element with escaped text.
@@ -120,6 +121,9 @@ pub fn rss(feed: &Feed) -> String {
             escape_xml(&item.id)
         );
         element(&mut out, "      ", "pubDate", &rfc2822(item.published));
+        // RSS 2.0 has no update time of its own: Atom's says when the item last changed (an
+        // edit, a correction) to readers that look for it.
+        element(&mut out, "      ", "atom:updated", &rfc3339(item.updated));
         for author in &item.authors {
             element(&mut out, "      ", "dc:creator", author);
         }

@@ -267,7 +267,7 @@ async fn every_kind_and_subject_lists_its_articles(backend: Backend) {
     assert_eq!(app.feed("xml", "").await.status, 400);
 }
 
-async fn feeds_revalidate_and_change_when_an_article_is_published(backend: Backend) {
+async fn feeds_revalidate_and_change_when_an_article_is_published_or_corrected(backend: Backend) {
     let app = spawn_app_with(&backend, &[("MASTHEAD_KEEP_ALIVE", "60s")]).await;
     let editor = app.admin_token().await;
     let first = app
@@ -329,9 +329,37 @@ async fn feeds_revalidate_and_change_when_an_article_is_published(backend: Backe
         .await;
     assert_eq!(after.status, 200, "{}", after.text);
     assert!(after.text.contains("Corrected."), "{}", after.text);
+
+    // A public correction in the article's log changes each feed it is in (its update time).
+    let mut etags = Vec::new();
+    for kind in KINDS {
+        etags.push(app.etag(&format!("/v1/feeds/{kind}"), None).await);
+    }
+    let report = app
+        .report_correction(&first, &json!({"quote": "One", "suggestion": "Two."}))
+        .await;
+    assert_eq!(report.status, 202, "{}", report.text);
+    let rid = report.json()["id"].as_str().unwrap().to_owned();
+    for change in [
+        json!({"status": "triaged"}),
+        json!({"status": "accepted", "public_note": "An earlier version gave the wrong count."}),
+    ] {
+        let res = app.update_correction(&editor, &rid, "*", &change).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+    }
+    for (kind, etag) in KINDS.iter().zip(&etags) {
+        let path = format!("/v1/feeds/{kind}");
+        let corrected = app.get(&path).header("if-none-match", etag).send().await;
+        assert_eq!(
+            corrected.status, 200,
+            "{kind}: a correction changes the feed"
+        );
+        assert_ne!(corrected.header("etag"), Some(etag.as_str()), "{kind}");
+        parsers_accept(kind, &corrected.text).await;
+    }
 }
 
 backend_tests!(
     every_kind_and_subject_lists_its_articles,
-    feeds_revalidate_and_change_when_an_article_is_published,
+    feeds_revalidate_and_change_when_an_article_is_published_or_corrected,
 );
