@@ -471,10 +471,10 @@ fn save(
     }
     // Every byline links to a profile.
     crate::authors::model::ensure(conn, &fields.authors)?;
-    // A tag merged into another is written as that one (under the lock a merge takes, so that
-    // no article keeps a tag merged meanwhile).
+    // A tag merged into another is written as that one (under the lock a merge takes
+    // exclusively, so that no article keeps a tag merged meanwhile; saves share it).
     if current.is_none_or(|(_, before)| before.tags != fields.tags) {
-        db::lock_key(conn, "tags")?;
+        db::lock_key_shared(conn, "tags")?;
         fields.tags = crate::tags::model::current_all(conn, &fields.tags)?;
     }
     free_slug(conn, id, &mut fields, slug_derived)?;

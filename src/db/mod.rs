@@ -653,6 +653,22 @@ pub fn lock_key(conn: &mut DbConn, key: &str) -> ApiResult<()> {
     }
 }
 
+/// As [`lock_key`], shared: holders of a shared lock on a key do not wait for each other, only
+/// for (and then hold off) the one holder of the exclusive lock. Writes that only read what a
+/// rare change (a rename, a merge) rewrites take it shared, so they do not queue behind each
+/// other.
+pub fn lock_key_shared(conn: &mut DbConn, key: &str) -> ApiResult<()> {
+    match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))")
+                .bind::<diesel::sql_types::Text, _>(key)
+                .execute(c)?;
+            Ok(())
+        }
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[actix_web::test]

@@ -184,16 +184,23 @@ pub fn create_named(conn: &mut DbConn, name: &str) -> QueryResult<SectionRow> {
 /// The section an article's `section` field names (by slug or by name), as the name articles
 /// store; `field` is where the error goes. A retired section takes no new articles. An unknown
 /// one is created when `may_create` (an editor's write: the API has always taken free text),
-/// and refused otherwise. Takes the `sections` lock, which a rename holds too, so that no
-/// article is written with a name renamed meanwhile.
+/// and refused otherwise. Shares the `sections` lock, which a rename holds exclusively, so that
+/// no article is written with a name renamed meanwhile while saves do not wait for each other;
+/// creating one is done under a lock of its own, and looked up again there, so that two saves
+/// naming one new section make it once.
 pub fn article_section(
     conn: &mut DbConn,
     value: &str,
     field: &str,
     may_create: bool,
 ) -> ApiResult<Result<String, FieldError>> {
-    crate::db::lock_key(conn, "sections")?;
-    Ok(match resolve(conn, value)? {
+    crate::db::lock_key_shared(conn, "sections")?;
+    let mut found = resolve(conn, value)?;
+    if found.is_none() && may_create {
+        crate::db::lock_key(conn, "sections:create")?;
+        found = resolve(conn, value)?;
+    }
+    Ok(match found {
         Some(s) if !s.retired => Ok(s.name),
         Some(_) => Err(FieldError::new(
             field,
