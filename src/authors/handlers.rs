@@ -282,11 +282,7 @@ pub async fn list_authors(
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| pagination::decode_cursor(CURSOR_KIND, c))
-        .transpose()?;
+    let after = pagination::decode_optional(CURSOR_KIND, query.cursor.as_deref())?;
     let base = public_base(&req, &state.config);
     let now = db::now();
     let items = state

@@ -138,11 +138,7 @@ pub async fn list_captions(
     let query = query.into_inner();
     let staff = auth.0.is_some();
     let limit = pagination::limit(query.limit)?;
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| pagination::decode_cursor("captions", c))
-        .transpose()?;
+    let after = pagination::decode_optional("captions", query.cursor.as_deref())?;
     let now = db::now();
     let (items, next_cursor) = state
         .db

@@ -268,11 +268,7 @@ pub async fn list_reports(
     auth.require(Role::Editor)?;
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| pagination::decode_cursor("corrections", c))
-        .transpose()?;
+    let after = pagination::decode_optional("corrections", query.cursor.as_deref())?;
     let rows = state
         .db
         .read(move |conn| {

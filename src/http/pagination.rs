@@ -43,6 +43,11 @@ pub fn decode_cursor(kind: &str, cursor: &str) -> ApiResult<String> {
     Ok(position.to_owned())
 }
 
+/// The position an optional `cursor` names in a list of this `kind` (`None` for the first page).
+pub fn decode_optional(kind: &str, cursor: Option<&str>) -> ApiResult<Option<String>> {
+    cursor.map(|c| decode_cursor(kind, c)).transpose()
+}
+
 /// Splits `rows` (fetched with `limit + 1`) into a page and the cursor of the next one.
 pub fn paginate<T>(
     mut rows: Vec<T>,

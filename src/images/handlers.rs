@@ -350,11 +350,7 @@ pub async fn list_images(
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let before = query
-        .cursor
-        .as_deref()
-        .map(|c| pagination::decode_cursor("images", c))
-        .transpose()?;
+    let before = pagination::decode_optional("images", query.cursor.as_deref())?;
     let rows = state
         .db
         .read(move |conn| {

@@ -115,11 +115,7 @@ pub async fn list_users(
     auth.require(Role::Admin)?;
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| pagination::decode_cursor(CURSOR_KIND, c))
-        .transpose()?;
+    let after = pagination::decode_optional(CURSOR_KIND, query.cursor.as_deref())?;
     let role = query.role;
     let rows = state
         .db

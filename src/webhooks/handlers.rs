@@ -128,11 +128,7 @@ pub async fn list_webhooks(
     auth.require(Role::Admin)?;
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| pagination::decode_cursor(CURSOR_KIND, c))
-        .transpose()?;
+    let after = pagination::decode_optional(CURSOR_KIND, query.cursor.as_deref())?;
     let rows = state
         .db
         .read(move |conn| Ok(model::list(conn, after.as_deref(), limit + 1)?))
@@ -488,11 +484,7 @@ pub async fn list_deliveries(
     auth.require(Role::Admin)?;
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let before = query
-        .cursor
-        .as_deref()
-        .map(|c| pagination::decode_cursor(ATTEMPTS_CURSOR_KIND, c))
-        .transpose()?;
+    let before = pagination::decode_optional(ATTEMPTS_CURSOR_KIND, query.cursor.as_deref())?;
     let id = WebhookId::from(id.into_inner());
     let rows = state
         .db
