@@ -84,6 +84,9 @@ pub struct Config {
     /// `MASTHEAD_SITE_URL`: the newsroom's public site that feeds link to (default: the public
     /// URL of the API, else the host a request names).
     pub site_url: Option<String>,
+    /// `MASTHEAD_SITE_NAME`: the publication's name in feeds, news sitemaps and structured data
+    /// (default: the site's host name).
+    pub site_name: Option<String>,
     /// `MASTHEAD_ARTICLE_PATH`, `MASTHEAD_TAG_PATH`, `MASTHEAD_AUTHOR_PATH`,
     /// `MASTHEAD_SECTION_PATH`: where the site's pages are.
     pub site_paths: crate::site::SitePaths,
@@ -452,6 +455,9 @@ impl Config {
             max_connections,
             webhooks,
             site_url,
+            site_name: get("MASTHEAD_SITE_NAME")
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()),
             site_paths,
         })
     }

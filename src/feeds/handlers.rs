@@ -141,10 +141,12 @@ async fn serve(
 ) -> ApiResult<HttpResponse> {
     let api = public_base(&req, &state.config);
     let site_base = state.config.site_url.clone().unwrap_or_else(|| api.clone());
-    let site = site_base
-        .split_once("://")
-        .map_or(site_base.as_str(), |(_, host)| host)
-        .to_owned();
+    let site = state.config.site_name.clone().unwrap_or_else(|| {
+        site_base
+            .split_once("://")
+            .map_or(site_base.as_str(), |(_, host)| host)
+            .to_owned()
+    });
     let links = Links::new(&site_base, &state.config.site_paths);
     let (found, articles, lookups) = read(&state, subject, links.clone(), site).await?;
     let items: Vec<Item> = articles
