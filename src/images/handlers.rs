@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use actix_multipart::{Multipart, MultipartError};
+use actix_web::body::SizedStream;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, delete, get, patch, post, web};
 use futures_util::StreamExt;
@@ -12,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::model::{self, ImageMeta, ImageRow};
 use super::sniff::{self, SniffError};
-use super::store::{MediaStore, original_key};
+use super::store::original_key;
 use super::{Image, ImageUpdate, RENDITION_WIDTHS, check_meta, render};
 use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
@@ -257,12 +258,11 @@ pub async fn upload_image(
     {
         return image_response(&req, &state, StatusCode::OK, existing);
     }
-    let store = state.media.clone();
     let stored = cleaned.bytes;
     let byte_size = i64::try_from(stored.len()).unwrap_or(i64::MAX);
-    web::block(move || store.put(&key, &stored))
-        .await?
-        .map_err(ApiError::internal)?;
+    // The object first, then its row: an upload is answered only when both exist. An object
+    // whose row never commits is collected by the orphan sweep (`sweep::start`).
+    state.media.put(&key, stored.into()).await?;
 
     let upright = matches!(cleaned.orientation, Some(5..=8));
     let (width, height) = if upright {
@@ -523,32 +523,37 @@ pub async fn image_file(
     if not_modified(&req, &tag) {
         return Ok(crate::http::etag::not_modified_response(tag, cache));
     }
-    let store = state.media.clone();
     let original = original_key(&row.content_hash, format.extension());
-    let hash = row.content_hash.clone();
-    let (bytes, made, served_format) = crate::work::heavy(move || -> Result<_, String> {
-        match width {
-            None => Ok((
-                store.read(&original).map_err(|e| e.to_string())?,
-                false,
+    let (key, made, served_format) = match width {
+        None => (original, false, format),
+        Some(w) => {
+            let (key, made) = render::ensure(
+                state.media.as_ref(),
+                &original,
+                &row.content_hash,
                 format,
-            )),
-            Some(w) => {
-                let (key, made) = render::ensure(store.as_ref(), &original, &hash, format, w)?;
-                let bytes = store.read(&key).map_err(|e| e.to_string())?;
-                Ok((bytes, made, render::rendition_format(format)))
-            }
+                w,
+            )
+            .await
+            .map_err(|e| match e {
+                render::EnsureError::Store(e) => ApiError::from(e),
+                render::EnsureError::Render(e) => ApiError::internal(e),
+            })?;
+            (key, made, render::rendition_format(format))
         }
-    })
-    .await?
-    .map_err(ApiError::internal)?;
+    };
+    let object = state
+        .media
+        .get(&key)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("the stored file {key} is missing")))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, served_format.mime()))
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header(("x-rendition", if made { "generated" } else { "stored" }))
         .insert_header(("x-content-type-options", "nosniff"))
-        .body(bytes))
+        .body(SizedStream::new(object.size, object.body)))
 }
 
 /// Change an image's metadata.
@@ -679,26 +684,8 @@ pub async fn delete_image(
             Ok(current)
         })
         .await?;
-    // The row is gone (committed); now its files. A failure here leaves only unreachable bytes.
-    let store = state.media.clone();
-    let _ = web::block(move || remove_files(store.as_ref(), &row)).await;
+    // The row is gone (committed); now its files. A failure here (the store unreachable)
+    // leaves only unreachable bytes, which the orphan sweep removes later.
+    super::sweep::remove_files(state.media.as_ref(), &row.content_hash, &row.content_type).await;
     Ok(HttpResponse::NoContent().finish())
-}
-
-fn remove_files(store: &dyn MediaStore, row: &ImageRow) {
-    let Some(format) = super::format_of_mime(&row.content_type) else {
-        return;
-    };
-    let mut keys = vec![original_key(&row.content_hash, format.extension())];
-    let out = render::rendition_format(format);
-    keys.extend(
-        RENDITION_WIDTHS
-            .iter()
-            .map(|w| super::store::rendition_key(&row.content_hash, *w, out.extension())),
-    );
-    for key in keys {
-        if let Err(e) = store.delete(&key) {
-            tracing::warn!(key, error = %e, "could not delete an image file");
-        }
-    }
 }

@@ -6,6 +6,7 @@ pub mod model;
 pub mod render;
 pub mod sniff;
 pub mod store;
+pub mod sweep;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
