@@ -869,6 +869,56 @@ mod tests {
     }
 
     #[test]
+    fn the_media_store_is_a_directory_or_a_bucket_checked_at_start() {
+        let c = config(&[]).expect("valid");
+        assert_eq!(
+            c.media_store,
+            MediaStoreSetting::Dir(PathBuf::from("data/media"))
+        );
+        let c = config(&[("MASTHEAD_MEDIA_STORE", "file:///srv/media")]).expect("valid");
+        assert_eq!(c.media_store, MediaStoreSetting::Dir("/srv/media".into()));
+        let c = config(&[
+            ("MASTHEAD_MEDIA_STORE", "s3://news-media/masthead/"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_ACCESS_KEY_ID", "newsroom"),
+            ("AWS_SECRET_ACCESS_KEY", "hidden"),
+        ])
+        .expect("valid");
+        let MediaStoreSetting::S3(s3) = &c.media_store else {
+            panic!("a bucket");
+        };
+        assert_eq!(
+            (s3.bucket.as_str(), s3.prefix.as_str()),
+            ("news-media", "masthead")
+        );
+        assert!(!format!("{s3:?}").contains("hidden"), "no secret in Debug");
+        for (value, aws, says) in [
+            (
+                "ftp://media",
+                None,
+                "neither file://PATH nor s3://BUCKET/PREFIX",
+            ),
+            ("s3://Not_A_Bucket/x", None, "is not a bucket name"),
+            ("s3://news-media/../up", None, "is not a key prefix"),
+            ("file://", None, "needs a directory"),
+            (
+                "s3://news-media",
+                Some(("AWS_ALLOW_HTTP", "maybe")),
+                "AWS_ALLOW_HTTP",
+            ),
+        ] {
+            let mut pairs = vec![("MASTHEAD_MEDIA_STORE", value)];
+            pairs.extend(aws);
+            let message = config(&pairs).err().expect("refused").to_string();
+            assert!(
+                message.contains("MASTHEAD_MEDIA_STORE") && message.contains(says),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
     fn zero_configuration_gives_the_documented_defaults() {
         let c = config(&[]).expect("defaults are valid");
         assert_eq!(c.database_url, "sqlite://data/masthead.db");

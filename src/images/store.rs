@@ -266,14 +266,9 @@ impl S3Store {
     /// A store on `bucket` under `prefix`, with the `AWS_*` options (lowercased names) given.
     /// Nothing is sent until the first request.
     pub fn new(bucket: &str, prefix: &str, options: &[(String, String)]) -> Result<Self, String> {
-        let mut builder = object_store::aws::AmazonS3Builder::new().with_bucket_name(bucket);
-        for (key, value) in options {
-            let key = key
-                .parse::<object_store::aws::AmazonS3ConfigKey>()
-                .map_err(|e| format!("{}: {e}", key.to_uppercase()))?;
-            builder = builder.with_config(key, value);
-        }
-        let builder = builder
+        // Client options first: setting them replaces any given before (AWS_ALLOW_HTTP is one).
+        let mut builder = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(bucket)
             .with_client_options(
                 object_store::ClientOptions::new()
                     .with_timeout(S3_TIMEOUT)
@@ -285,6 +280,12 @@ impl S3Store {
                 max_retries: 2,
                 retry_timeout: Duration::from_secs(5),
             });
+        for (key, value) in options {
+            let key = key
+                .parse::<object_store::aws::AmazonS3ConfigKey>()
+                .map_err(|e| format!("{}: {e}", key.to_uppercase()))?;
+            builder = builder.with_config(key, value);
+        }
         let inner = builder.build().map_err(|e| e.to_string())?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -20,6 +20,7 @@ mod errors;
 mod feeds;
 mod frontends;
 mod links;
+mod media_store;
 mod metrics;
 mod migrations;
 mod openapi;
