@@ -208,6 +208,7 @@ fn image_response(
         (status = 413, description = "Larger than the server's upload limit (`MASTHEAD_MAX_UPLOAD_BYTES`, set by its operator)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a JPEG, PNG, WebP or GIF", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty, truncated, too many pixels, or bad metadata", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The media store cannot be reached: try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String))),
     )
 )]
 #[post("/v1/images")]
@@ -488,6 +489,7 @@ pub struct FileQuery {
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
         (status = 404, description = "No such image (or embargoed)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A width not in the allowed set", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The media store cannot be reached: try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String))),
     )
 )]
 #[get("/v1/images/{id}/file")]

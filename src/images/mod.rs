@@ -2,6 +2,7 @@
 //! keeps a scoop's photo private until its story is out.
 
 pub mod handlers;
+pub mod migrate;
 pub mod model;
 pub mod render;
 pub mod sniff;

@@ -286,3 +286,79 @@ async fn objects_no_image_holds_are_swept_after_the_grace_period(backend: Backen
     let (status, _, how, _) = get_bytes(&app, &rendition, Some(&token)).await;
     assert_eq!((status, how.as_deref()), (200, Some("stored")));
 }
+
+/// A small PNG that no other `n` gives.
+fn small_png(n: u32) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(8, 6, |x, y| {
+        image::Rgb([(n % 256) as u8, (n / 256) as u8, (x * 8 + y) as u8])
+    });
+    let mut out = Vec::new();
+    picture
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+/// `masthead media migrate` copies a directory of 301 originals and a rendition into
+/// the bucket; a second run copies nothing; a server on the bucket serves every one as before.
+#[actix_web::test]
+async fn a_media_directory_migrates_into_the_bucket_once() {
+    let Some(bucket) = TestBucket::new().await else {
+        return;
+    };
+    let app = spawn_app(&Backend::Sqlite).await;
+    let token = app.admin_token().await;
+    let mut served = Vec::new();
+    for n in 0..300 {
+        let res = upload(&app, &token, &[("file", Some("n.png"), &small_png(n))]).await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        let path = format!("/v1/images/{}/file", res.json()["id"].as_str().unwrap());
+        let (status, bytes, _, _) = get_bytes(&app, &path, Some(&token)).await;
+        assert_eq!(status, 200);
+        served.push((path, bytes));
+    }
+    let photo = upload_photo(&app, &token, &jpeg_with_gps(900, 600, 1)).await;
+    let rendition = format!("/v1/images/{photo}/file?w=320");
+    let (status, small, _, _) = get_bytes(&app, &rendition, Some(&token)).await;
+    assert_eq!(status, 200);
+    let db = app.stop().await;
+
+    let media = db.dir().join("media");
+    let aws = bucket.settings();
+    let env: Vec<(&str, &str)> = pairs(&aws)
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("AWS_"))
+        .collect();
+    let from = media.to_str().unwrap();
+    let args = ["media", "migrate", "--to", &bucket.url(), "--from", from];
+    let first = crate::cli::masthead(db.dir(), &env, &args, None);
+    let said = crate::cli::text(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{}",
+        crate::cli::text(&first.stderr)
+    );
+    assert_eq!(said.trim(), "copied 302, skipped 0 already there");
+    assert!(crate::cli::text(&first.stderr).contains("302/302 objects"));
+    let again = crate::cli::masthead(db.dir(), &env, &args, None);
+    assert!(
+        again.status.success(),
+        "{}",
+        crate::cli::text(&again.stderr)
+    );
+    assert_eq!(
+        crate::cli::text(&again.stdout).trim(),
+        "copied 0, skipped 302 already there"
+    );
+
+    // The directory is no longer read: a server on the bucket serves every image as before.
+    std::fs::rename(&media, db.dir().join("media-before-the-move")).unwrap();
+    let map = settings(&db, &pairs(&aws));
+    let app = start(db, map).await;
+    for (path, bytes) in &served {
+        let (status, now, _, _) = get_bytes(&app, path, Some(&token)).await;
+        assert_eq!((status, &now), (200, bytes), "{path}");
+    }
+    let (status, now, how, _) = get_bytes(&app, &rendition, Some(&token)).await;
+    assert_eq!((status, how.as_deref(), now), (200, Some("stored"), small));
+}
