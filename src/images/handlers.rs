@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::model::{self, ImageMeta, ImageRow};
 use super::sniff::{self, SniffError};
-use super::store::original_key;
+use super::store::{original_key, rendition_key};
 use super::{Image, ImageUpdate, RENDITION_WIDTHS, check_meta, render};
 use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
@@ -526,9 +526,16 @@ pub async fn image_file(
         return Ok(crate::http::etag::not_modified_response(tag, cache));
     }
     let original = original_key(&row.content_hash, format.extension());
-    let (key, made, served_format) = match width {
-        None => (original, false, format),
-        Some(w) => {
+    let served_format = width.map_or(format, |_| render::rendition_format(format));
+    let key = match width {
+        None => original.clone(),
+        Some(w) => rendition_key(&row.content_hash, w, served_format.extension()),
+    };
+    // A stored rendition is read at once (one request to a bucket); a missing one is made.
+    let (object, made) = match (state.media.get(&key).await?, width) {
+        (Some(object), _) => (Some(object), false),
+        (None, None) => (None, false),
+        (None, Some(w)) => {
             let (key, made) = render::ensure(
                 state.media.as_ref(),
                 &original,
@@ -541,14 +548,11 @@ pub async fn image_file(
                 render::EnsureError::Store(e) => ApiError::from(e),
                 render::EnsureError::Render(e) => ApiError::internal(e),
             })?;
-            (key, made, render::rendition_format(format))
+            (state.media.get(&key).await?, made)
         }
     };
-    let object = state
-        .media
-        .get(&key)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("the stored file {key} is missing")))?;
+    let object =
+        object.ok_or_else(|| ApiError::internal(format!("the stored file {key} is missing")))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, served_format.mime()))
         .insert_header((header::ETAG, tag))
