@@ -22,60 +22,60 @@ CREATE UNLOGGED TABLE shared_limits (
 
 CREATE INDEX shared_limits_expires_idx ON shared_limits (expires_us);
 
--- The login counter under `p_key` as of `p_now`, created empty if missing, and locked until the
--- transaction ends. A counter quiet for `p_window` is forgotten (read as empty).
-CREATE FUNCTION login_counter(p_key BYTEA, p_now BIGINT, p_window BIGINT)
-RETURNS shared_limits LANGUAGE plpgsql AS $$
-DECLARE
-    r shared_limits;
-BEGIN
-    INSERT INTO shared_limits (key, count, at_us, until_us, expires_us)
-    VALUES (p_key, 0, p_now, p_now, p_now + p_window)
-    ON CONFLICT (key) DO NOTHING;
-    SELECT * INTO r FROM shared_limits WHERE key = p_key FOR UPDATE;
-    IF r.at_us <= p_now - p_window THEN
-        r.count := 0;
-        r.at_us := p_now;
-        r.until_us := p_now;
-    END IF;
-    RETURN r;
-END $$;
+-- When a counter's next attempt may come, with `p_count` failures counted: past `p_allowance`,
+-- `p_backoff` doubled with each further failure, at most `p_backoff_max`; below it, `p_until`
+-- as it stood.
+CREATE FUNCTION login_backoff_until(
+    p_count INTEGER, p_allowance INTEGER, p_now BIGINT, p_until BIGINT,
+    p_backoff BIGINT, p_backoff_max BIGINT)
+RETURNS BIGINT LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_count >= p_allowance
+        THEN p_now + LEAST(
+            p_backoff::NUMERIC * power(2::NUMERIC, LEAST(p_count - p_allowance, 30)),
+            p_backoff_max::NUMERIC)::BIGINT
+        ELSE p_until END;
+$$;
 
--- One more failure on counter `r` (as `login_counter` read it); past `p_allowance`, the next
--- attempt waits `p_backoff`, doubled with each further failure, at most `p_backoff_max`.
+-- One more failure on the counter under `p_key`, in one atomic upsert. A counter quiet for
+-- `p_window` is forgotten: it starts again from one. (PL/pgSQL rather than SQL here and below:
+-- it keeps its statements' plans for the session, where a SQL function is planned per call.)
 CREATE FUNCTION login_counter_add(
-    r shared_limits, p_now BIGINT, p_window BIGINT, p_allowance INTEGER,
+    p_key BYTEA, p_now BIGINT, p_window BIGINT, p_allowance INTEGER,
     p_backoff BIGINT, p_backoff_max BIGINT)
 RETURNS VOID LANGUAGE plpgsql AS $$
-DECLARE
-    n INTEGER := r.count + 1;
-    until BIGINT := r.until_us;
 BEGIN
-    IF n >= p_allowance THEN
-        until := p_now + LEAST(
-            p_backoff::NUMERIC * power(2::NUMERIC, LEAST(n - p_allowance, 30)),
-            p_backoff_max::NUMERIC)::BIGINT;
-    END IF;
-    UPDATE shared_limits
-    SET count = n, at_us = p_now, until_us = until, expires_us = p_now + p_window
-    WHERE key = r.key;
+    INSERT INTO shared_limits AS l (key, count, at_us, until_us, expires_us)
+    VALUES (p_key, 1, p_now,
+            login_backoff_until(1, p_allowance, p_now, p_now, p_backoff, p_backoff_max),
+            p_now + p_window)
+    ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN l.at_us > p_now - p_window THEN l.count + 1 ELSE 1 END,
+        at_us = p_now,
+        until_us = CASE WHEN l.at_us > p_now - p_window
+            THEN login_backoff_until(l.count + 1, p_allowance, p_now, l.until_us,
+                                     p_backoff, p_backoff_max)
+            ELSE login_backoff_until(1, p_allowance, p_now, p_now, p_backoff, p_backoff_max)
+            END,
+        expires_us = p_now + p_window;
 END $$;
 
 -- Takes one failure back from the counter under `p_key` (if it exists); under the allowance
 -- again, no wait.
 CREATE FUNCTION login_counter_take_back(p_key BYTEA, p_allowance INTEGER)
-RETURNS VOID LANGUAGE sql AS $$
+RETURNS VOID LANGUAGE plpgsql AS $$
+BEGIN
     UPDATE shared_limits
     SET count = GREATEST(count - 1, 0),
         until_us = CASE WHEN GREATEST(count - 1, 0) < p_allowance THEN at_us ELSE until_us END
     WHERE key = p_key;
-$$;
+END $$;
 
 -- Decides whether a login attempt may go ahead now, and if so counts it as a failure on its
 -- three counters (account and client, client, account). `scope` is 0 when it may, else which
 -- counter holds it back (1, 2, 3 in that order) for `wait_us`; `known` says whether the client
--- logged in to the account lately. The counters are locked in one order, so that parallel
--- attempts take turns and never wait for each other in a circle.
+-- logged in to the account lately. The counters that exist are locked (in one order) until the
+-- call ends, so that parallel attempts take turns; a counter quiet for `p_window` is forgotten.
+-- A refused attempt writes nothing.
 CREATE FUNCTION login_attempt_begin(
     p_pair BYTEA, p_client BYTEA, p_account BYTEA, p_known BYTEA, p_now BIGINT, p_window BIGINT,
     p_per_pair INTEGER, p_per_client INTEGER, p_per_account INTEGER,
@@ -86,27 +86,30 @@ DECLARE
     pair shared_limits;
     client shared_limits;
     account shared_limits;
+    since BIGINT := p_now - p_window;
 BEGIN
     scope := 0;
     wait_us := 0;
     known := EXISTS (SELECT 1 FROM shared_limits WHERE key = p_known AND expires_us > p_now);
-    pair := login_counter(p_pair, p_now, p_window);
-    client := login_counter(p_client, p_now, p_window);
-    account := login_counter(p_account, p_now, p_window);
-    IF pair.until_us > p_now THEN
+    -- A missing row reads as NULLs, and every comparison below with it as not true.
+    SELECT * INTO pair FROM shared_limits WHERE key = p_pair FOR UPDATE;
+    SELECT * INTO client FROM shared_limits WHERE key = p_client FOR UPDATE;
+    SELECT * INTO account FROM shared_limits WHERE key = p_account FOR UPDATE;
+    IF pair.at_us > since AND pair.until_us > p_now THEN
         scope := 1;
         wait_us := pair.until_us - p_now;
-    ELSIF client.until_us > p_now THEN
+    ELSIF client.at_us > since AND client.until_us > p_now THEN
         scope := 2;
         wait_us := client.until_us - p_now;
-    ELSIF NOT known AND pair.count > 0 AND account.until_us > p_now THEN
+    ELSIF NOT known AND pair.at_us > since AND pair.count > 0
+          AND account.at_us > since AND account.until_us > p_now THEN
         -- The account's own backoff holds back only clients that have failed on it.
         scope := 3;
         wait_us := account.until_us - p_now;
     ELSE
-        PERFORM login_counter_add(pair, p_now, p_window, p_per_pair, p_backoff, p_backoff_max);
-        PERFORM login_counter_add(client, p_now, p_window, p_per_client, p_backoff, p_backoff_max);
-        PERFORM login_counter_add(account, p_now, p_window, p_per_account, p_backoff, p_backoff_max);
+        PERFORM login_counter_add(p_pair, p_now, p_window, p_per_pair, p_backoff, p_backoff_max);
+        PERFORM login_counter_add(p_client, p_now, p_window, p_per_client, p_backoff, p_backoff_max);
+        PERFORM login_counter_add(p_account, p_now, p_window, p_per_account, p_backoff, p_backoff_max);
     END IF;
 END $$;
 
