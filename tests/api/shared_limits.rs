@@ -139,6 +139,34 @@ async fn a_login_backoff_earned_through_one_instance_holds_through_the_other() {
     assert_eq!(retry_after(&res), 1);
 }
 
+/// Guesses sent at once through both instances take turns: exactly the allowance is checked.
+#[actix_web::test]
+async fn parallel_guesses_through_two_instances_do_not_slip_under_the_allowance() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let throttled = [
+        ("MASTHEAD_TRUSTED_PROXIES", "127.0.0.1"),
+        ("MASTHEAD_LOGIN_FAILURES_PER_ACCOUNT_CLIENT", "3"),
+        ("MASTHEAD_LOGIN_QUEUE", "100"),
+    ];
+    let first = spawn_app_with(&backend, &throttled).await;
+    let second = second_instance(&first, &throttled).await;
+    first.clock.freeze();
+    let (first, second) = (&first, &second);
+    let guesses = (0..12).map(|n| async move {
+        let app = if n % 2 == 0 { first } else { second };
+        app.try_login_from("203.0.113.77", ADMIN_EMAIL, "guess")
+            .await
+    });
+    let responses = futures_util::future::join_all(guesses).await;
+    let checked = responses.iter().filter(|r| r.status == 401).count();
+    for res in responses.iter().filter(|r| r.status != 401) {
+        assert_eq!(retry_after(res), 1);
+    }
+    assert_eq!(checked, 3, "as many checked as allowed");
+}
+
 /// When the shared counters cannot be written, logins and reports are refused with 503 (a
 /// limit that cannot count lets nobody through), everything else is served, and both work
 /// again once the database does.

@@ -73,9 +73,10 @@ END $$;
 -- Decides whether a login attempt may go ahead now, and if so counts it as a failure on its
 -- three counters (account and client, client, account). `scope` is 0 when it may, else which
 -- counter holds it back (1, 2, 3 in that order) for `wait_us`; `known` says whether the client
--- logged in to the account lately. The counters that exist are locked (in one order) until the
--- call ends, so that parallel attempts take turns; a counter quiet for `p_window` is forgotten.
--- A refused attempt writes nothing.
+-- logged in to the account lately. Parallel attempts on one account from one client take turns
+-- (a lock on the pair, held until the call ends, since its row may not exist yet), so that they
+-- cannot all slip under its allowance; the counters that exist are locked too, in one order. A
+-- counter quiet for `p_window` is forgotten. A refused attempt writes nothing.
 CREATE FUNCTION login_attempt_begin(
     p_pair BYTEA, p_client BYTEA, p_account BYTEA, p_known BYTEA, p_now BIGINT, p_window BIGINT,
     p_per_pair INTEGER, p_per_client INTEGER, p_per_account INTEGER,
@@ -90,6 +91,8 @@ DECLARE
 BEGIN
     scope := 0;
     wait_us := 0;
+    -- Class 23 (the issue) keeps these locks apart from the server's other advisory locks.
+    PERFORM pg_advisory_xact_lock(23, ('x' || encode(substring(p_pair FROM 1 FOR 4), 'hex'))::BIT(32)::INTEGER);
     known := EXISTS (SELECT 1 FROM shared_limits WHERE key = p_known AND expires_us > p_now);
     -- A missing row reads as NULLs, and every comparison below with it as not true.
     SELECT * INTO pair FROM shared_limits WHERE key = p_pair FOR UPDATE;
