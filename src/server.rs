@@ -110,15 +110,34 @@ impl Application {
         let media = crate::images::store::open(&config.media_store)
             .map_err(|e| StartError::Media(e.to_string()))?;
         tracing::info!(store = %media.describe(), "media store");
-        let corrections_limiter =
-            crate::http::ratelimit::RateLimiter::new(config.corrections_per_minute);
+        let db = Arc::new(db);
+        // On PostgreSQL, several instances may serve one database: they share the limits there.
+        let shared_limits = (db.backend() == "postgres").then(|| {
+            Arc::new(crate::db::limits::SharedLimits::new(
+                db.clone(),
+                config.clock.clone(),
+                secret.expose(),
+            ))
+        });
+        if let Some(limits) = &shared_limits {
+            crate::db::limits::keep_pruned(
+                Arc::downgrade(limits),
+                crate::db::limits::PRUNE_INTERVAL,
+            );
+        }
+        let corrections_limiter = crate::http::ratelimit::RateLimit::new(
+            config.corrections_per_minute,
+            shared_limits.clone(),
+            "corrections",
+        );
         let login = crate::auth::throttle::LoginGuard::new(
             config.login_throttle,
             config.login_queue,
             config.clock.clone(),
+            shared_limits,
         );
         let state = web::Data::new(AppState {
-            db: Arc::new(db),
+            db,
             jwt,
             config,
             media,

@@ -357,3 +357,15 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    /// Limits shared by the instances on one PostgreSQL (rate limits, login counters), under
+    /// keyed hashes; SQLite keeps its limits in process and leaves this empty.
+    shared_limits (key) {
+        key -> Binary,
+        count -> Integer,
+        at_us -> BigInt,
+        until_us -> BigInt,
+        expires_us -> BigInt,
+    }
+}

@@ -165,9 +165,29 @@ pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> Te
 
 /// Starts a server on an existing test database with these settings.
 pub async fn start(db: TestDb, map: HashMap<String, String>) -> TestApp {
+    start_on_clock(db, map, ClockControl::new()).await
+}
+
+/// Starts a second instance of `first`'s server on its PostgreSQL database, with the same
+/// settings changed and reading the same clock (moving one moves both, as two machines' clocks
+/// agree).
+pub async fn second_instance(first: &TestApp, overrides: &[(&str, &str)]) -> TestApp {
+    start_on_clock(
+        TestDb::alias(&first.db),
+        settings(&first.db, overrides),
+        first.clock.clone(),
+    )
+    .await
+}
+
+/// Starts a server on an existing test database with these settings, on `clock`.
+pub async fn start_on_clock(
+    db: TestDb,
+    map: HashMap<String, String>,
+    clock: ClockControl,
+) -> TestApp {
     let signer = Signer::from_settings(&map);
     let mut config = Config::from_lookup(|k| map.get(k).cloned()).expect("valid test config");
-    let clock = ClockControl::new();
     config.clock = clock.clock();
     let app = Application::build(config).await.expect("server builds");
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -27,6 +27,7 @@ mod openapi;
 mod ownership;
 mod previews;
 mod sections;
+mod shared_limits;
 mod slow;
 mod summaries;
 mod tags;
