@@ -27,6 +27,7 @@ mod ownership;
 mod previews;
 mod sections;
 mod slow;
+mod structured_data;
 mod summaries;
 mod tags;
 mod users;
