@@ -17,8 +17,8 @@ const PUBLIC_CACHE: &str = "public, max-age=60, stale-while-revalidate=30";
 
 /// Read an article as schema.org `NewsArticle` JSON-LD.
 ///
-/// A document for a front end to put as it is in a `<script type="application/ld+json">` tag on
-/// the article's page: headline (at most 110 characters), description, images with their credit
+/// A document for a front end to put as it is in a script element of type
+/// `application/ld+json` on the article's page: headline (at most 110 characters), description, images with their credit
 /// and copyright notice, authors as `Person` with their page on the site, dates, publisher,
 /// section, keywords and each public correction as a `CorrectionComment`. Links point at the
 /// newsroom's site (`MASTHEAD_SITE_URL` and its path patterns). Only published articles have
