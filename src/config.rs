@@ -893,4 +893,25 @@ mod tests {
             "{unknown}"
         );
     }
+
+    #[test]
+    fn the_site_logo_is_an_http_url() {
+        assert_eq!(config(&[]).expect("valid").site_logo, None);
+        let set = config(&[(
+            "MASTHEAD_SITE_LOGO",
+            " https://www.newsroom.example/logo.png ",
+        )])
+        .expect("valid");
+        assert_eq!(
+            set.site_logo.as_deref(),
+            Some("https://www.newsroom.example/logo.png")
+        );
+        for bad in ["logo.png", "ftp://files.example/logo.png"] {
+            let err = config(&[("MASTHEAD_SITE_LOGO", bad)]).err();
+            assert!(
+                err.is_some_and(|e| e.0.iter().any(|p| p.starts_with("MASTHEAD_SITE_LOGO"))),
+                "{bad}"
+            );
+        }
+    }
 }
