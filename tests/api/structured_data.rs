@@ -345,7 +345,7 @@ async fn an_embargoed_picture_is_in_no_output_until_its_story_is_out(backend: Ba
         "Photo: Desk",
     )
     .await;
-    let at = chrono::Utc::now() + chrono::TimeDelta::milliseconds(2_500);
+    let at = chrono::Utc::now() + chrono::TimeDelta::milliseconds(4_000);
     let res = app.schedule_article(&editor, &scoop, at).await;
     assert_eq!(res.status, 200, "{}", res.text);
 
