@@ -16,6 +16,7 @@ pub mod feeds;
 pub mod http;
 pub mod ids;
 pub mod images;
+pub mod jsonld;
 pub mod metrics;
 pub mod openapi;
 pub mod router;

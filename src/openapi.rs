@@ -103,6 +103,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(articles::previews::handlers::list_previews)
         .service(articles::previews::handlers::revoke_preview)
         .service(articles::previews::handlers::revoke_previews)
+        .service(crate::jsonld::handlers::article_jsonld)
         .service(images::handlers::upload_image)
         .service(images::handlers::list_images)
         .service(images::handlers::get_image)

@@ -4,6 +4,7 @@ mod auth;
 mod client;
 mod db;
 mod feeds;
+mod structured_data;
 mod webhooks;
 
 use std::collections::HashMap;

@@ -28,6 +28,7 @@ mod previews;
 mod sections;
 mod shared_limits;
 mod slow;
+mod structured_data;
 mod summaries;
 mod tags;
 mod users;
