@@ -61,6 +61,58 @@ pub fn names(param: &str, value: &str, allowed: &[&str]) -> ApiResult<BTreeSet<S
     )]))
 }
 
+/// The `fields` parameter of a resource that takes nothing else.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FieldsQuery {
+    pub fields: Option<String>,
+}
+
+/// The members of a resource a read keeps: all (`None`, the representation as it always was),
+/// or those `fields` named and the one that identifies the resource.
+#[derive(Debug, Default)]
+pub struct Selection {
+    keep: Option<BTreeSet<String>>,
+}
+
+impl Selection {
+    /// Checks `fields` against the resource's members (`allowed`); `always` is kept unasked.
+    pub fn parse(fields: Option<&str>, allowed: &[String], always: &str) -> ApiResult<Self> {
+        let Some(value) = fields else {
+            return Ok(Self::default());
+        };
+        let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        let mut keep = names("fields", value, &allowed)?;
+        keep.insert(always.to_owned());
+        Ok(Self { keep: Some(keep) })
+    }
+
+    /// `object`'s JSON narrowed to the selection.
+    pub fn object(&self, object: Vec<u8>) -> ApiResult<Vec<u8>> {
+        match &self.keep {
+            None => Ok(object),
+            Some(keep) => project(&object, |m| keep.contains(m)),
+        }
+    }
+
+    /// A page's JSON with each item narrowed to the selection.
+    pub fn page(&self, page: Vec<u8>) -> ApiResult<Vec<u8>> {
+        match &self.keep {
+            None => Ok(page),
+            Some(keep) => project_page(&page, |m| keep.contains(m)),
+        }
+    }
+
+    /// Marks a narrowed 200 as [`SPARSE_JSON`].
+    pub fn mark(&self, response: &mut actix_web::HttpResponse) {
+        if self.keep.is_some() && response.status().is_success() {
+            response.headers_mut().insert(
+                actix_web::http::header::CONTENT_TYPE,
+                actix_web::http::header::HeaderValue::from_static(SPARSE_JSON),
+            );
+        }
+    }
+}
+
 /// The top-level member names of a schema `T` describes as an object (a resource's fields).
 pub fn schema_members<T: utoipa::PartialSchema>() -> Vec<String> {
     use utoipa::openapi::{RefOr, Schema};

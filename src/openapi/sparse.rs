@@ -22,8 +22,12 @@ struct Shaped {
     path: &'static str,
     /// The schema of the whole representation (a page's item, for a list).
     item: &'static str,
-    /// For a list: the page schema, whose items are `item`; `include=body` applies.
+    /// For a list: the page schema, whose items are `item`.
     page: Option<&'static str>,
+    /// The member always sent.
+    always: &'static str,
+    /// Whether `formats` (and on a list `include=body`) apply: an article's.
+    bodies: bool,
 }
 
 const SHAPED: &[Shaped] = &[
@@ -31,11 +35,29 @@ const SHAPED: &[Shaped] = &[
         path: "/v1/articles/{id}",
         item: "Article",
         page: None,
+        always: ALWAYS,
+        bodies: true,
     },
     Shaped {
         path: "/v1/articles",
         item: "ArticleSummary",
         page: Some("ArticlePage"),
+        always: ALWAYS,
+        bodies: true,
+    },
+    Shaped {
+        path: "/v1/authors/{slug}",
+        item: "AuthorProfile",
+        page: None,
+        always: "id",
+        bodies: false,
+    },
+    Shaped {
+        path: "/v1/authors",
+        item: "AuthorProfile",
+        page: Some("AuthorPage"),
+        always: "id",
+        bodies: false,
     },
 ];
 
@@ -56,7 +78,7 @@ pub fn describe(doc: &mut OpenApi) {
         else {
             continue;
         };
-        add_parameters(op, &names, shaped.page.is_some());
+        add_parameters(op, &names, shaped);
         let whole = shaped.page.unwrap_or(shaped.item);
         if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
             ok.content.insert(
@@ -76,7 +98,8 @@ fn add_shapes(components: &mut Components, shaped: &Shaped) -> Option<Vec<String
         return None;
     };
     let names: Vec<String> = item.properties.keys().cloned().collect();
-    if shaped.page.is_some()
+    let list_bodies = shaped.bodies && shaped.page.is_some();
+    if list_bodies
         && let Some(RefOr::T(Schema::Object(article))) = components.schemas.get("Article")
     {
         for member in BODY_MEMBERS {
@@ -86,14 +109,22 @@ fn add_shapes(components: &mut Components, shaped: &Shaped) -> Option<Vec<String
         }
     }
     let mut names_with_bodies = names.clone();
-    if shaped.page.is_some() {
+    if list_bodies {
         names_with_bodies.extend(BODY_MEMBERS.map(str::to_owned));
     }
-    item.required = vec![ALWAYS.to_owned()];
-    let note = "Only the members asked for with `fields` (and `formats`) are sent, and `id`.";
+    item.required = vec![shaped.always.to_owned()];
+    let note = format!(
+        "Only the members asked for with `fields`{} are sent, and `{}`.",
+        if shaped.bodies {
+            " (and `formats`)"
+        } else {
+            ""
+        },
+        shaped.always
+    );
     item.description = Some(match item.description.take() {
         Some(d) => format!("{d} {note}"),
-        None => note.to_owned(),
+        None => note,
     });
     components.schemas.insert(
         format!("{}{SUFFIX}", shaped.item),
@@ -137,25 +168,31 @@ fn name_list(name: &str, names: &[String], description: String) -> Parameter {
         .build()
 }
 
-fn add_parameters(op: &mut Operation, names: &[String], list: bool) {
+fn add_parameters(op: &mut Operation, names: &[String], shaped: &Shaped) {
     let parameters = op.parameters.get_or_insert_with(Vec::new);
     let formats: Vec<String> = BODY_FORMATS.iter().map(|(f, _)| (*f).to_owned()).collect();
-    let what = if list { "each card's" } else { "the article's" };
+    let list = shaped.page.is_some();
+    let what = if list { "each item's" } else { "the" };
     parameters.push(RefOr::T(name_list(
         "fields",
         names,
         format!(
-            "Only these top-level members of {what} representation, comma-separated; `id` \
+            "Only these top-level members of {what} representation, comma-separated; `{}` \
 is always sent{}. Unknown or empty names are a 422; a name given twice counts once. The answer \
 is `{SPARSE_JSON}`, in which every other member is left out.",
-            if list {
-                "; the page's `next_cursor` stays as it is. The body members need \
-`include=body`"
-            } else {
-                ""
+            shaped.always,
+            match (list, shaped.bodies) {
+                (true, true) =>
+                    "; the page's `next_cursor` stays as it is. The body members \
+need `include=body`",
+                (true, false) => "; the page's `next_cursor` stays as it is",
+                _ => "",
             }
         ),
     )));
+    if !shaped.bodies {
+        return;
+    }
     parameters.push(RefOr::T(name_list(
         "formats",
         &formats,

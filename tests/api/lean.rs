@@ -355,7 +355,46 @@ async fn unknown_fields_and_formats_are_refused_with_a_problem_document(backend:
     assert_problem(&res, 422, "validation");
 }
 
+async fn author_profiles_take_fields_too(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    published(&app, &editor, "Bylined").await;
+    let whole = app.all_authors().await;
+    let slug = whole[0]["slug"].as_str().unwrap().to_owned();
+
+    let page = app.get("/v1/authors?fields=display_name,slug").send().await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(page.header("content-type"), Some(SPARSE_JSON));
+    let page = page.json();
+    assert_eq!(keys(&page), ["items", "next_cursor"]);
+    for (card, whole) in page["items"].as_array().unwrap().iter().zip(&whole) {
+        assert_eq!(keys(card), ["display_name", "id", "slug"]);
+        assert_eq!(card["display_name"], whole["display_name"]);
+    }
+    let path = format!("/v1/authors/{slug}?fields=bio");
+    let one = app.get(&path).send().await;
+    assert_eq!(keys(&one.json()), ["bio", "id"]);
+    let etag = one.header("etag").unwrap().to_owned();
+    assert_eq!(
+        app.get(&path)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .status,
+        304
+    );
+    let res = app
+        .get(&format!("/v1/authors/{slug}?fields=body"))
+        .send()
+        .await;
+    let problem = assert_problem(&res, 422, "validation");
+    assert_eq!(problem_fields(&problem), ["fields"]);
+    let res = app.get("/v1/authors?fields=").send().await;
+    assert_problem(&res, 422, "validation");
+}
+
 backend_tests!(
+    author_profiles_take_fields_too,
     every_selection_returns_exactly_the_members_it_asked_for,
     formats_choose_the_forms_of_the_body,
     lists_carry_bodies_page_by_page_with_include,
