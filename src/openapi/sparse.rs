@@ -79,6 +79,11 @@ pub fn describe(doc: &mut OpenApi) {
             continue;
         };
         add_parameters(op, &names, shaped);
+        // An unknown name is a 422, whether or not the operation had query parameters before.
+        op.responses
+            .responses
+            .entry("422".to_owned())
+            .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unprocessable")));
         let whole = shaped.page.unwrap_or(shaped.item);
         if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
             ok.content.insert(
