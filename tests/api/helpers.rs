@@ -4,6 +4,7 @@ mod auth;
 mod client;
 mod db;
 mod feeds;
+mod lean;
 mod structured_data;
 mod webhooks;
 
@@ -19,6 +20,7 @@ use auth::Signer;
 pub use auth::USER_PASSWORD;
 pub use db::{TestDb, until_a_statement_waits_for_a_lock};
 pub use feeds::parsers_accept;
+pub use lean::{SPARSE_JSON, keys, sorted};
 pub use webhooks::{Receiver, free_port};
 
 /// The JWT secret every test server uses, so tests can forge tokens against it.

@@ -19,6 +19,7 @@ mod db;
 mod errors;
 mod feeds;
 mod frontends;
+mod lean;
 mod links;
 mod metrics;
 mod migrations;
