@@ -90,6 +90,9 @@ pub struct Config {
     /// `MASTHEAD_ARTICLE_PATH`, `MASTHEAD_TAG_PATH`, `MASTHEAD_AUTHOR_PATH`,
     /// `MASTHEAD_SECTION_PATH`: where the site's pages are.
     pub site_paths: crate::site::SitePaths,
+    /// `MASTHEAD_SITEMAP_URLS`: the most URLs in one article sitemap (default and most 50,000,
+    /// the protocol's limit; a smaller value cuts days into more parts).
+    pub sitemap_urls: usize,
 }
 
 /// How webhooks are delivered.
@@ -419,6 +422,16 @@ impl Config {
         };
         let webhooks = webhook_settings(&mut problems, &get);
         let (site_url, site_paths) = site_settings(&mut problems, &get);
+        let sitemap_urls = parse_or(
+            &mut problems,
+            get("MASTHEAD_SITEMAP_URLS"),
+            "MASTHEAD_SITEMAP_URLS",
+            "50000",
+            |v| match v.parse::<usize>() {
+                Ok(n) if (1..=crate::sitemaps::MAX_URLS).contains(&n) => Ok(n),
+                _ => Err(format!("`{v}` is not a URL count from 1 to 50000")),
+            },
+        );
 
         if !problems.is_empty() {
             return Err(ConfigError(problems));
@@ -459,6 +472,7 @@ impl Config {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty()),
             site_paths,
+            sitemap_urls,
         })
     }
 

@@ -4,6 +4,7 @@ mod auth;
 mod client;
 mod db;
 mod feeds;
+mod sitemaps;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use auth::Signer;
 pub use auth::USER_PASSWORD;
 pub use db::{TestDb, until_a_statement_waits_for_a_lock};
 pub use feeds::parsers_accept;
+pub use sitemaps::{SitemapEntry, SitemapKind, sitemap_entries, spawn_app_with_archive};
 pub use webhooks::{Receiver, free_port};
 
 /// The JWT secret every test server uses, so tests can forge tokens against it.

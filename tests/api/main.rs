@@ -26,6 +26,7 @@ mod openapi;
 mod ownership;
 mod previews;
 mod sections;
+mod sitemaps;
 mod slow;
 mod summaries;
 mod tags;
