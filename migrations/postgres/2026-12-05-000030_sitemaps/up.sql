@@ -83,3 +83,18 @@ CREATE TRIGGER sitemap_articles_update AFTER UPDATE OF status, published_at, upd
     WHEN ((OLD.status = 'published' AND OLD.published_at IS NOT NULL)
           OR (NEW.status = 'published' AND NEW.published_at IS NOT NULL))
     EXECUTE FUNCTION sitemap_articles_change();
+
+-- A section's new slug moves its articles' pages (under a `{section}` path) without touching
+-- their rows: each day with one of them changes.
+CREATE FUNCTION sitemap_sections_slug() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO sitemap_changes (day, delta, effective_at)
+    SELECT DISTINCT published_at::date, 0, clock_timestamp() AT TIME ZONE 'UTC'
+    FROM articles
+    WHERE section IN (OLD.name, NEW.name) AND status = 'published' AND published_at IS NOT NULL;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER sitemap_sections_slug AFTER UPDATE OF slug ON sections
+    FOR EACH ROW
+    WHEN (OLD.slug IS DISTINCT FROM NEW.slug)
+    EXECUTE FUNCTION sitemap_sections_slug();

@@ -1,3 +1,4 @@
+DROP TRIGGER sitemap_sections_slug;
 DROP TRIGGER sitemap_articles_update;
 DROP TRIGGER sitemap_articles_delete;
 DROP TRIGGER sitemap_articles_insert;

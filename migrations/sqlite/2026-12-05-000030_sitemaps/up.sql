@@ -86,3 +86,14 @@ BEGIN
     WHERE new.status = 'published' AND old.status = 'published'
       AND new.published_at IS NOT NULL AND new.published_at IS old.published_at;
 END;
+
+-- A section's new slug moves its articles' pages (under a `{section}` path) without touching
+-- their rows: each day with one of them changes.
+CREATE TRIGGER sitemap_sections_slug AFTER UPDATE OF slug ON sections
+WHEN old.slug IS NOT new.slug
+BEGIN
+    INSERT INTO sitemap_changes (day, delta, effective_at)
+    SELECT DISTINCT date(published_at), 0, strftime('%Y-%m-%d %H:%M:%f', 'now')
+    FROM articles
+    WHERE section IN (old.name, new.name) AND status = 'published' AND published_at IS NOT NULL;
+END;
