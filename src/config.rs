@@ -428,7 +428,8 @@ impl Config {
             "MASTHEAD_SITEMAP_URLS",
             "50000",
             |v| match v.parse::<usize>() {
-                Ok(n) if (1..=crate::sitemaps::MAX_URLS).contains(&n) => Ok(n),
+                // The sitemap protocol's limit (`sitemaps::MAX_URLS`).
+                Ok(n) if (1..=50_000).contains(&n) => Ok(n),
                 _ => Err(format!("`{v}` is not a URL count from 1 to 50000")),
             },
         );
