@@ -265,6 +265,8 @@ fn cacheable(req: &ServiceRequest) -> bool {
         || path.starts_with("/v1/tags")
         || path.starts_with("/v1/authors")
         || path.starts_with("/v1/feeds")
+        // The news sitemap's window moves with the clock, not with writes: rendered each time.
+        || (path.starts_with("/v1/sitemaps") && path != "/v1/sitemaps/news.xml")
         || (path.starts_with("/v1/images/") && !path.ends_with("/file"))
 }
 

@@ -93,6 +93,9 @@ pub struct Config {
     /// `MASTHEAD_SITE_LOGO`: the publication's logo (an http or https URL), the publisher's
     /// `logo` in structured data.
     pub site_logo: Option<String>,
+    /// `MASTHEAD_SITEMAP_URLS`: the most URLs in one article sitemap (default and most 50,000,
+    /// the protocol's limit; a smaller value cuts days into more parts).
+    pub sitemap_urls: usize,
 }
 
 /// How webhooks are delivered.
@@ -430,6 +433,17 @@ impl Config {
         {
             problems.push(format!("MASTHEAD_SITE_LOGO: {e}"));
         }
+        let sitemap_urls = parse_or(
+            &mut problems,
+            get("MASTHEAD_SITEMAP_URLS"),
+            "MASTHEAD_SITEMAP_URLS",
+            "50000",
+            |v| match v.parse::<usize>() {
+                // The sitemap protocol's limit (`sitemaps::MAX_URLS`).
+                Ok(n) if (1..=50_000).contains(&n) => Ok(n),
+                _ => Err(format!("`{v}` is not a URL count from 1 to 50000")),
+            },
+        );
 
         if !problems.is_empty() {
             return Err(ConfigError(problems));
@@ -471,6 +485,7 @@ impl Config {
                 .filter(|v| !v.is_empty()),
             site_paths,
             site_logo,
+            sitemap_urls,
         })
     }
 

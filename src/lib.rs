@@ -24,6 +24,7 @@ pub mod sections;
 pub mod seed;
 pub mod server;
 pub mod site;
+pub mod sitemaps;
 pub mod tags;
 pub mod users;
 pub mod validate;

@@ -64,6 +64,7 @@ drafts too. Paths are relative to the server this document is served from.",
         (name = "authors", description = "Public profiles of everyone with a byline"),
         (name = "tags", description = "Tags of published articles: names, descriptions, merges"),
         (name = "feeds", description = "RSS, Atom and JSON Feed of the latest published articles"),
+        (name = "sitemaps", description = "Sitemaps of the published archive and the site's pages, and a Google News sitemap"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -139,7 +140,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(feeds::handlers::site_feed)
         .service(feeds::handlers::section_feed)
         .service(feeds::handlers::tag_feed)
-        .service(feeds::handlers::author_feed);
+        .service(feeds::handlers::author_feed)
+        .service(crate::sitemaps::handlers::sitemap_index)
+        .service(crate::sitemaps::handlers::article_sitemap)
+        .service(crate::sitemaps::handlers::pages_sitemap)
+        .service(crate::sitemaps::handlers::news_sitemap);
 }
 
 /// The complete document, as served at `/openapi.json`.

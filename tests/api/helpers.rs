@@ -6,6 +6,7 @@ mod db;
 mod feeds;
 mod lean;
 mod structured_data;
+mod sitemaps;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ pub use auth::USER_PASSWORD;
 pub use db::{TestDb, until_a_statement_waits_for_a_lock};
 pub use feeds::parsers_accept;
 pub use lean::{SPARSE_JSON, keys, sorted};
+pub use sitemaps::{SitemapEntry, SitemapKind, sitemap_entries, spawn_app_with_archive};
 pub use webhooks::{Receiver, free_port};
 
 /// The JWT secret every test server uses, so tests can forge tokens against it.

@@ -28,6 +28,7 @@ mod ownership;
 mod previews;
 mod sections;
 mod shared_limits;
+mod sitemaps;
 mod slow;
 mod structured_data;
 mod summaries;
