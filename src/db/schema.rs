@@ -369,3 +369,23 @@ diesel::table! {
         expires_us -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Each publication day's sitemap: its public articles and its newest change, as folded from
+    /// `sitemap_changes`.
+    sitemap_days (day) {
+        day -> Date,
+        articles -> BigInt,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Changes to days' sitemaps not yet folded into `sitemap_days` (written by triggers).
+    sitemap_changes (seq) {
+        seq -> BigInt,
+        day -> Date,
+        delta -> BigInt,
+        effective_at -> Timestamp,
+    }
+}

@@ -4,7 +4,10 @@ mod auth;
 mod client;
 mod db;
 mod feeds;
+mod lean;
 mod media;
+mod sitemaps;
+mod structured_data;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -19,7 +22,9 @@ use auth::Signer;
 pub use auth::USER_PASSWORD;
 pub use db::{TestDb, until_a_statement_waits_for_a_lock};
 pub use feeds::parsers_accept;
+pub use lean::{SPARSE_JSON, keys, sorted};
 pub use media::{StoreSwitch, TestBucket, pairs};
+pub use sitemaps::{SitemapEntry, SitemapKind, sitemap_entries, spawn_app_with_archive};
 pub use webhooks::{Receiver, free_port};
 
 /// The JWT secret every test server uses, so tests can forge tokens against it.
@@ -42,7 +47,13 @@ impl Backend {
     /// unless `MASTHEAD_TEST_REQUIRE_POSTGRES` is set (CI sets it), and then that is a failure.
     pub fn postgres() -> Option<Self> {
         match std::env::var("TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => Some(Self::Postgres(url)),
+            // Without GSSAPI encryption, libpq never sets up Kerberos, whose exit-time teardown
+            // can crash a test binary that still holds pooled connections when it ends.
+            Ok(url) if !url.is_empty() && url.contains("gssencmode=") => Some(Self::Postgres(url)),
+            Ok(url) if !url.is_empty() => {
+                let joint = if url.contains('?') { '&' } else { '?' };
+                Some(Self::Postgres(format!("{url}{joint}gssencmode=disable")))
+            }
             _ => {
                 assert!(
                     std::env::var_os("MASTHEAD_TEST_REQUIRE_POSTGRES").is_none(),
