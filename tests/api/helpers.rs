@@ -6,6 +6,7 @@ mod db;
 mod feeds;
 mod lean;
 mod media;
+mod python;
 mod sitemaps;
 mod structured_data;
 mod webhooks;

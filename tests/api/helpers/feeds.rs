@@ -1,9 +1,7 @@
 //! Feeds as a subscriber reads them, and the independent parsers that must accept them
 //! (`tests/feeds/check.py`: feedparser for RSS and Atom, the JSON Feed 1.1 schema for JSON).
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
+use super::python::python_accepts;
 use super::{Resp, TestApp};
 
 impl TestApp {
@@ -28,51 +26,14 @@ impl TestApp {
     }
 }
 
-/// Runs `tests/feeds/check.py` on `body` with `MASTHEAD_TEST_PYTHON` (a Python with
-/// `feedparser` and `jsonschema`) and asserts it accepts the feed. Without that Python the
-/// check is skipped with a note, unless `MASTHEAD_TEST_REQUIRE_PYTHON` is set (CI sets it),
-/// and then that is a failure. The parsers run on a blocking thread, so the test's runtime (and
-/// an in-process server on it) goes on meanwhile.
+/// Asserts that the independent parsers accept the `kind` feed `body` (`tests/feeds/check.py`:
+/// feedparser for RSS and Atom, the JSON Feed 1.1 schema for JSON).
 pub async fn parsers_accept(kind: &str, body: &str) {
-    let (kind, body) = (kind.to_owned(), body.to_owned());
-    actix_web::rt::task::spawn_blocking(move || run_parsers(&kind, &body))
-        .await
-        .expect("the parsers' thread");
-}
-
-fn run_parsers(kind: &str, body: &str) {
-    let python = match std::env::var("MASTHEAD_TEST_PYTHON") {
-        Ok(p) if !p.is_empty() => p,
-        _ => {
-            assert!(
-                std::env::var_os("MASTHEAD_TEST_REQUIRE_PYTHON").is_none(),
-                "MASTHEAD_TEST_REQUIRE_PYTHON is set but MASTHEAD_TEST_PYTHON is not: set it to \
-                 a Python with feedparser and jsonschema[format-nongpl]"
-            );
-            eprintln!(
-                "python checker unavailable (MASTHEAD_TEST_PYTHON is not set): {kind} feed not parsed"
-            );
-            return;
-        }
-    };
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/feeds/check.py");
-    let mut child = Command::new(&python)
-        .args([script, kind, "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(body.as_bytes())
-        .expect("feed written to the checker");
-    let out = child.wait_with_output().expect("checker finished");
-    assert!(
-        out.status.success(),
-        "the {kind} feed was refused: {}\n{body}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    python_accepts(
+        "tests/feeds/check.py",
+        vec![kind.to_owned(), "-".to_owned()],
+        body.to_owned(),
+        format!("{kind} feed"),
+    )
+    .await;
 }

@@ -2,9 +2,10 @@
 //! (`tests/sitemaps/check.py`: lxml against sitemaps.org's and Google's XSDs).
 
 use std::collections::HashMap;
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 
+use std::process::Command;
+
+use super::python::python_accepts;
 use super::{Backend, Resp, TestApp, TestDb, auth, settings, start};
 
 /// Which schema a sitemap answers to.
@@ -175,50 +176,14 @@ pub async fn spawn_app_with_archive(
     start(db, map).await
 }
 
-/// Runs `tests/sitemaps/check.py` on `body` with `MASTHEAD_TEST_PYTHON` (a Python with `lxml`)
-/// and asserts the schemas accept it. Without that Python the check is skipped with a note,
-/// unless `MASTHEAD_TEST_REQUIRE_PYTHON` is set (CI sets it), and then that is a failure.
+/// Asserts that the vendored sitemaps.org and Google News schemas accept `body`
+/// (`tests/sitemaps/check.py`, lxml).
 pub async fn schemas_accept(kind: SitemapKind, body: &str) {
-    let body = body.to_owned();
-    actix_web::rt::task::spawn_blocking(move || run_check(kind, &body))
-        .await
-        .expect("the checker's thread");
-}
-
-fn run_check(kind: SitemapKind, body: &str) {
-    let python = match std::env::var("MASTHEAD_TEST_PYTHON") {
-        Ok(p) if !p.is_empty() => p,
-        _ => {
-            assert!(
-                std::env::var_os("MASTHEAD_TEST_REQUIRE_PYTHON").is_none(),
-                "MASTHEAD_TEST_REQUIRE_PYTHON is set but MASTHEAD_TEST_PYTHON is not: set it to \
-                 a Python with lxml"
-            );
-            eprintln!(
-                "python checker unavailable (MASTHEAD_TEST_PYTHON is not set): sitemap not validated"
-            );
-            return;
-        }
-    };
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sitemaps/check.py");
-    let mut child = Command::new(&python)
-        .args([script, kind.name(), "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(body.as_bytes())
-        .expect("sitemap written to the checker");
-    let out = child.wait_with_output().expect("checker finished");
-    assert!(
-        out.status.success(),
-        "the {} sitemap was refused: {}\n{body}",
-        kind.name(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    python_accepts(
+        "tests/sitemaps/check.py",
+        vec![kind.name().to_owned(), "-".to_owned()],
+        body.to_owned(),
+        format!("{} sitemap", kind.name()),
+    )
+    .await;
 }

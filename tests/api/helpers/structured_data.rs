@@ -2,10 +2,9 @@
 //! pass (`tests/structured_data/check.py`: PyLD expansion to RDF, read with rdflib against the
 //! schema.org vocabulary).
 
-use std::process::Command;
-
 use serde_json::Value;
 
+use super::python::python_accepts;
 use super::{Resp, TestApp};
 
 impl TestApp {
@@ -61,51 +60,14 @@ impl TestApp {
     }
 }
 
-/// Runs `tests/structured_data/check.py` on `body` with `MASTHEAD_TEST_PYTHON` (a Python with
-/// `pyld` and `rdflib`) and asserts it accepts the document. Without that Python the check is
-/// skipped with a note, unless `MASTHEAD_TEST_REQUIRE_PYTHON` is set (CI sets it).
+/// Asserts that an independent JSON-LD processor accepts `body` with every property and the
+/// values in `expect` (`tests/structured_data/check.py`: PyLD, then rdflib).
 pub async fn jsonld_accepted(body: &str, expect: &Value) {
-    let (body, expect) = (body.to_owned(), expect.to_string());
-    actix_web::rt::task::spawn_blocking(move || run_checker(&body, &expect))
-        .await
-        .expect("the checker's thread");
-}
-
-fn run_checker(body: &str, expect: &str) {
-    let python = match std::env::var("MASTHEAD_TEST_PYTHON") {
-        Ok(p) if !p.is_empty() => p,
-        _ => {
-            assert!(
-                std::env::var_os("MASTHEAD_TEST_REQUIRE_PYTHON").is_none(),
-                "MASTHEAD_TEST_REQUIRE_PYTHON is set but MASTHEAD_TEST_PYTHON is not: set it to \
-                 a Python with pyld and rdflib"
-            );
-            eprintln!(
-                "python checker unavailable (MASTHEAD_TEST_PYTHON is not set): JSON-LD not checked"
-            );
-            return;
-        }
-    };
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/structured_data/check.py"
-    );
-    let file = tempfile_with(body);
-    let out = Command::new(&python)
-        .args([script, file.to_str().expect("path"), expect])
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let _ = std::fs::remove_file(&file);
-    assert!(
-        out.status.success(),
-        "the JSON-LD was refused: {}\n{body}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// `body` written to a file of its own in the temporary directory.
-fn tempfile_with(body: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("masthead-jsonld-{}.json", uuid::Uuid::now_v7()));
-    std::fs::write(&path, body).expect("JSON-LD written for the checker");
-    path
+    python_accepts(
+        "tests/structured_data/check.py",
+        vec!["-".to_owned(), expect.to_string()],
+        body.to_owned(),
+        "JSON-LD".to_owned(),
+    )
+    .await;
 }
