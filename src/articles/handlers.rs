@@ -16,7 +16,7 @@ use crate::auth::{AuthUser, OptionalAuth};
 use crate::db::{self, Plans};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::base::{absolutize, public_base};
-use crate::http::etag::{IfMatch, list_etag, read_response, tagged_json, tagged_response};
+use crate::http::etag::{IfMatch, list_etag, read_response, tagged_response};
 use crate::http::json::{ApiJson, MaybeJson};
 use crate::http::pagination;
 use crate::ids::{ArticleId, UserId};
@@ -249,11 +249,11 @@ pub async fn get_article(
     let found = state
         .db
         .read_with(Plans::Either, move |conn| {
-            service::read(conn, &key, staff, now, &base)
+            service::read_response(conn, &key, staff, now, &base)
         })
         .await?;
-    let article = found.ok_or_else(not_found)?;
-    let (body, tag) = tagged_json(article.version, &article)?;
+    let (body, version) = found.ok_or_else(not_found)?;
+    let tag = crate::http::etag::representation_etag(version, &body);
     let cache = if staff { PRIVATE_CACHE } else { PUBLIC_CACHE };
     let mut response = read_response(&req, tag, cache, body);
     response.headers_mut().insert(
