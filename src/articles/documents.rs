@@ -481,7 +481,14 @@ mod tests {
     fn only_a_plain_base_is_spliced() {
         assert!(is_plain("https://news.example:8443"));
         assert!(is_plain("http://[::1]:80"));
-        for bad in ["http://a&b", "http://a\"", "http://a<", "http://a'", "a\\b", "a\nb"] {
+        for bad in [
+            "http://a&b",
+            "http://a\"",
+            "http://a<",
+            "http://a'",
+            "a\\b",
+            "a\nb",
+        ] {
             assert!(!is_plain(bad), "{bad}");
         }
     }
