@@ -246,13 +246,35 @@ fn not_found() -> ApiError {
     service::not_found()
 }
 
-/// The stored document of the article `id` as it is, current or not (for tests and checks).
-pub fn stored(conn: &mut DbConn, id: &ArticleId) -> ApiResult<Option<(i32, Option<String>)>> {
-    Ok(article_documents::table
+/// The article `id`'s document if it is current at `now`: its JSON with site-relative URLs,
+/// exactly what assembling it with an empty base gives. For the webhook events' public view of
+/// an article before a change, which need not assemble it again.
+pub fn current_json(
+    conn: &mut DbConn,
+    id: &ArticleId,
+    now: NaiveDateTime,
+) -> ApiResult<Option<String>> {
+    let found: Option<(
+        i32,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        Option<String>,
+    )> = article_documents::table
         .find(id)
-        .select((article_documents::format, article_documents::document))
+        .select((
+            article_documents::format,
+            article_documents::valid_from,
+            article_documents::valid_until,
+            article_documents::document,
+        ))
         .first(conn)
-        .optional()?)
+        .optional()?;
+    Ok(found.and_then(|(format, from, until, json)| {
+        let current = format == FORMAT
+            && from.is_some_and(|from| from <= now)
+            && until.is_none_or(|until| now < until);
+        json.filter(|_| current)
+    }))
 }
 
 /// `format < FORMAT`, with the format written into the statement (as for the summaries: bound,

@@ -419,7 +419,49 @@ async fn a_related_article_joins_when_it_comes_due(backend: Backend) {
     stored_is_assembled(&database, &mut reader, &paths).await;
 }
 
+/// A change's webhook event compares the article after it with the public view before it, which
+/// comes from the stored document when that is current: an edit of the title announces the
+/// title alone, as when the view before was assembled (with images, captions, related articles,
+/// a section and tags, so that any difference between the two views would show as changed).
+async fn a_change_announces_what_changed_from_the_stored_document(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let editor = app.admin_token().await;
+    let receiver = Receiver::start().await;
+    app.subscribe(&editor, &receiver).await;
+    let (article, _, _) = photo_story(&app, &editor, "Harbour reopens").await;
+    let id = article["id"].as_str().unwrap().to_owned();
+    let body =
+        json!({"title": "Ferry timetable", "body": [{"type": "paragraph", "text": "Soon."}]});
+    let other = app.new_article_id(&editor, &body).await;
+    app.publish_article(&editor, &other).await;
+    let res = app
+        .update_article(
+            &editor,
+            &id,
+            "*",
+            &json!({"related": [other], "tags": ["harbour"], "section": "Local"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let database = Db::open(&app.db.url, 1).unwrap();
+    for (round, before) in [("stored", FORMAT), ("assembled", FORMAT + 1)] {
+        until_stored(&database).await;
+        set_format(&database, before);
+        let title = format!("Harbour reopens ({round})");
+        let res = app
+            .update_article(&editor, &id, "*", &json!({"title": title}))
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        let event = receiver
+            .wait_for_event("article.updated", |d| d["title"] == title.as_str())
+            .await;
+        assert_eq!(event.json()["data"]["changed"], json!(["title"]), "{round}");
+        set_format(&database, 0);
+    }
+}
+
 backend_tests!(
+    a_change_announces_what_changed_from_the_stored_document,
     stored_documents_are_the_assembled_articles_through_every_change,
     documents_never_decide_who_reads_an_article,
     a_related_article_joins_when_it_comes_due,
