@@ -246,6 +246,14 @@ fn not_found() -> ApiError {
     service::not_found()
 }
 
+/// A document's format, validity and JSON.
+type Validity = (
+    i32,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<String>,
+);
+
 /// The article `id`'s document if it is current at `now`: its JSON with site-relative URLs,
 /// exactly what assembling it with an empty base gives. For the webhook events' public view of
 /// an article before a change, which need not assemble it again.
@@ -254,12 +262,7 @@ pub fn current_json(
     id: &ArticleId,
     now: NaiveDateTime,
 ) -> ApiResult<Option<String>> {
-    let found: Option<(
-        i32,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-        Option<String>,
-    )> = article_documents::table
+    let found: Option<Validity> = article_documents::table
         .find(id)
         .select((
             article_documents::format,
