@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Prepares benchmark inputs against a seeded, running Masthead (standard library, plus Pillow
 when available for the image scenario). Writes files into OUT_DIR:
-hot (100 slug paths), deep (deep cursor pages), tags, search, ids (for updates), image, etag.
+hot (100 slug paths), deep (deep cursor pages), tags, search, ids (for updates), image, etag,
+feed (the site's RSS), sitemaps (the index), daymaps (day sitemaps across the archive),
+sections (section pages).
 
 Usage: prepare.py BASE_URL TOKEN OUT_DIR
 """
@@ -61,6 +63,15 @@ write("deep", deep or ["/v1/articles"])
 common = "council bridge harbour election drone school budget river winter grain railway hospital".split()
 write("tags", [f"/v1/articles?tag={t}" for t in common])
 write("search", [f"/v1/articles?q={a}+{b}" for a in common[:6] for b in ("kaloru", "mineti", "savoze", "dafegu")])
+write("feed", ["/v1/feeds/rss"])
+write("sitemaps", ["/v1/sitemaps/index.xml"])
+# Day sitemaps spread over the archive, newest to oldest, as the index lists them.
+index, _ = call("GET", "/v1/sitemaps/index.xml", raw=True)
+days = [loc.split("</loc>")[0] for loc in index.decode().split("<loc>")[1:] if "/v1/sitemaps/articles/" in loc]
+picked = days[:: max(1, len(days) // 24)] if days else []
+write("daymaps", [urllib.parse.urlparse(loc).path for loc in picked] or ["/v1/sitemaps/index.xml"])
+# The seed's sections (bench/seed.py and `masthead seed` use the same five).
+write("sections", [f"/v1/articles?section={s}" for s in ("world", "local", "economy", "culture", "science")])
 
 try:
     from PIL import Image

@@ -18,8 +18,8 @@ pub struct AppState {
     pub config: Config,
     /// Where image files live.
     pub media: Arc<dyn crate::images::store::MediaStore>,
-    /// Readers' correction reports per client.
-    pub corrections_limiter: crate::http::ratelimit::RateLimiter,
+    /// Readers' correction reports per client (shared by the instances on one PostgreSQL).
+    pub corrections_limiter: crate::http::ratelimit::RateLimit,
     /// Failed logins per account and client, and the line for password checks.
     pub login: crate::auth::throttle::LoginGuard,
     /// Rendered public responses (shared with the version watcher).

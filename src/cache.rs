@@ -172,7 +172,7 @@ impl ResponseCache {
     }
 
     fn put(&self, key: String, entry: Entry) {
-        let size = entry.body.len() + key.len();
+        let size = footprint(&key, &entry);
         if size > self.max_bytes / 8 {
             return;
         }
@@ -180,7 +180,7 @@ impl ResponseCache {
             return;
         };
         if let Some(old) = entries.insert(key.clone(), std::sync::Arc::new(entry)) {
-            order.1 = order.1.saturating_sub(old.body.len() + key.len());
+            order.1 = order.1.saturating_sub(footprint(&key, &old));
         } else {
             order.0.push_back(key);
         }
@@ -190,11 +190,28 @@ impl ResponseCache {
                 break;
             };
             if let Some(gone) = entries.remove(&oldest) {
-                order.1 = order.1.saturating_sub(gone.body.len() + oldest.len());
+                order.1 = order.1.saturating_sub(footprint(&oldest, &gone));
             }
         }
     }
 }
+
+/// What an entry costs the cache's bound: its body, its key (twice: the map and the order),
+/// its headers, and the bookkeeping around them. Counting only the body would let many small
+/// responses (a flood of narrow `fields=` selections, each a few dozen bytes) hold several times
+/// the bound in keys, headers and map slots.
+fn footprint(key: &str, entry: &Entry) -> usize {
+    let headers: usize = entry
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + ENTRY_OVERHEAD / 4)
+        .sum();
+    entry.body.len() + 2 * key.len() + entry.etag.len() + headers + ENTRY_OVERHEAD
+}
+
+/// The bytes an entry holds besides its body, key and headers: the `Arc`d entry, its map slot
+/// and order slot, and the allocators' rounding.
+const ENTRY_OVERHEAD: usize = 256;
 
 /// A render of a URL for the cache that other requests for it wait on. Ending it (dropped when
 /// stored, on an error or when the client went away) wakes them.
@@ -248,6 +265,8 @@ fn cacheable(req: &ServiceRequest) -> bool {
         || path.starts_with("/v1/tags")
         || path.starts_with("/v1/authors")
         || path.starts_with("/v1/feeds")
+        // The news sitemap's window moves with the clock, not with writes: rendered each time.
+        || (path.starts_with("/v1/sitemaps") && path != "/v1/sitemaps/news.xml")
         || (path.starts_with("/v1/images/") && !path.ends_with("/file"))
 }
 
@@ -277,8 +296,8 @@ pub async fn serve(
         Some(_) => String::new(),
         None => crate::http::base::public_base(req.request(), config),
     };
-    let key = match req.query_string() {
-        "" => format!("{base}{}", req.path()),
+    let key = match crate::http::fields::canonical_query(req.query_string()) {
+        q if q.is_empty() => format!("{base}{}", req.path()),
         q => format!("{base}{}?{q}", req.path()),
     };
 
@@ -467,4 +486,84 @@ pub fn watch_content_version(
             }
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(body: &str) -> Entry {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static(crate::http::fields::SPARSE_JSON),
+        );
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("public, max-age=60, stale-while-revalidate=30"),
+        );
+        Entry {
+            generation: 1,
+            valid_until: i64::MAX,
+            etag: "\"v1-0123456789abcdef\"".to_owned(),
+            headers,
+            body: Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_flood_of_distinct_small_variants_stays_within_the_bound() {
+        let max_bytes = 256 * 1024;
+        let cache = ResponseCache::new(max_bytes, |_| Ok(None));
+        // Every subset of a dozen field names, each a tiny response: far more entries than fit.
+        let names = [
+            "id",
+            "slug",
+            "title",
+            "standfirst",
+            "excerpt",
+            "status",
+            "published_at",
+            "authors",
+            "section",
+            "tags",
+            "language",
+            "version",
+        ];
+        for subset in 1u32..(1 << names.len()) {
+            let fields: Vec<&str> = (0..names.len())
+                .filter(|i| subset & (1 << i) != 0)
+                .map(|i| names[i])
+                .collect();
+            let key = format!("/v1/articles/a-slug?fields={}", fields.join(","));
+            cache.put(key, entry(r#"{"id":"0192"}"#));
+        }
+        let entries = cache.entries.read().unwrap();
+        let order = cache.order.lock().unwrap();
+        let held: usize = entries.iter().map(|(k, e)| footprint(k, e)).sum();
+        assert_eq!(held, order.1, "the count matches what is held");
+        assert!(held <= max_bytes, "{held} > {max_bytes}");
+        assert!(
+            entries.len() <= max_bytes / ENTRY_OVERHEAD,
+            "{}",
+            entries.len()
+        );
+        assert_eq!(entries.len(), order.0.len());
+        // The newest are the ones kept.
+        assert!(entries.contains_key(&format!("/v1/articles/a-slug?fields={}", names.join(","))));
+    }
+
+    #[test]
+    fn permutations_of_a_selection_share_one_entry() {
+        let cache = ResponseCache::new(1 << 20, |_| Ok(None));
+        for q in [
+            "fields=title,slug",
+            "fields=slug,title",
+            "fields=slug,title,slug",
+        ] {
+            let key = format!("/v1/articles?{}", crate::http::fields::canonical_query(q));
+            cache.put(key, entry(r#"{"items":[],"next_cursor":null}"#));
+        }
+        assert_eq!(cache.entries.read().unwrap().len(), 1);
+    }
 }

@@ -1,18 +1,20 @@
-//! The time the server's in-process timers read (the login throttle's backoff): the system's,
-//! or in a test one it can move forward, so that a test of a wait does not have to wait.
+//! The time the server's timers read (the login throttle's backoff, the rate limits shared
+//! through PostgreSQL): the system's, or in a test one it can move forward, so that a test of a
+//! wait does not have to wait.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// A source of [`Instant`]s: the system clock, unless made by a [`ClockControl`].
 #[derive(Clone, Default)]
 pub struct Clock {
     /// How far its control has moved this clock ahead of the system's, in nanoseconds.
     ahead: Option<Arc<AtomicU64>>,
-    /// Set when its control froze it: the instant it stands at, before `ahead`.
-    frozen: Option<Arc<OnceLock<Instant>>>,
+    /// Set when its control froze it: the instant and the wall time it stands at, before
+    /// `ahead`.
+    frozen: Option<Arc<OnceLock<(Instant, SystemTime)>>>,
 }
 
 impl Clock {
@@ -26,14 +28,29 @@ impl Clock {
         let now = self
             .frozen
             .as_ref()
-            .and_then(|frozen| frozen.get().copied())
+            .and_then(|frozen| frozen.get().map(|(at, _)| *at))
             .unwrap_or_else(Instant::now);
-        match &self.ahead {
-            None => now,
-            Some(ahead) => now
-                .checked_add(Duration::from_nanos(ahead.load(Ordering::Acquire)))
-                .unwrap_or(now),
-        }
+        now.checked_add(self.ahead()).unwrap_or(now)
+    }
+
+    /// The wall time now, in microseconds since the Unix epoch: what instances sharing limits
+    /// through the database compare (an [`Instant`] means nothing to another process).
+    pub fn unix_micros(&self) -> i64 {
+        let now = self
+            .frozen
+            .as_ref()
+            .and_then(|frozen| frozen.get().map(|(_, wall)| *wall))
+            .unwrap_or_else(SystemTime::now);
+        let now = now.checked_add(self.ahead()).unwrap_or(now);
+        now.duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+    }
+
+    /// How far its control has moved it.
+    fn ahead(&self) -> Duration {
+        self.ahead.as_ref().map_or(Duration::ZERO, |ahead| {
+            Duration::from_nanos(ahead.load(Ordering::Acquire))
+        })
     }
 }
 
@@ -55,7 +72,7 @@ impl fmt::Debug for Clock {
 #[derive(Debug, Clone, Default)]
 pub struct ClockControl {
     ahead: Arc<AtomicU64>,
-    frozen: Arc<OnceLock<Instant>>,
+    frozen: Arc<OnceLock<(Instant, SystemTime)>>,
 }
 
 impl ClockControl {
@@ -75,7 +92,7 @@ impl ClockControl {
     /// Stops its clock where it is: from now on it moves only by `advance`, so a test's
     /// assertions about a wait hold however slowly a loaded machine runs the test.
     pub fn freeze(&self) {
-        let _ = self.frozen.set(Instant::now());
+        let _ = self.frozen.set((Instant::now(), SystemTime::now()));
     }
 
     /// Moves its clock forward by `by` (saturating at about 584 years).
@@ -113,10 +130,11 @@ mod tests {
         let control = ClockControl::new();
         control.freeze();
         let clock = control.clock();
-        let at = clock.now();
+        let (at, wall) = (clock.now(), clock.unix_micros());
         std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(clock.now(), at);
+        assert_eq!((clock.now(), clock.unix_micros()), (at, wall));
         control.advance(Duration::from_secs(2));
         assert_eq!(clock.now(), at + Duration::from_secs(2));
+        assert_eq!(clock.unix_micros(), wall + 2_000_000);
     }
 }

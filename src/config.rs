@@ -90,6 +90,12 @@ pub struct Config {
     /// `MASTHEAD_ARTICLE_PATH`, `MASTHEAD_TAG_PATH`, `MASTHEAD_AUTHOR_PATH`,
     /// `MASTHEAD_SECTION_PATH`: where the site's pages are.
     pub site_paths: crate::site::SitePaths,
+    /// `MASTHEAD_SITE_LOGO`: the publication's logo (an http or https URL), the publisher's
+    /// `logo` in structured data.
+    pub site_logo: Option<String>,
+    /// `MASTHEAD_SITEMAP_URLS`: the most URLs in one article sitemap (default and most 50,000,
+    /// the protocol's limit; a smaller value cuts days into more parts).
+    pub sitemap_urls: usize,
 }
 
 /// How webhooks are delivered.
@@ -419,6 +425,25 @@ impl Config {
         };
         let webhooks = webhook_settings(&mut problems, &get);
         let (site_url, site_paths) = site_settings(&mut problems, &get);
+        let site_logo = get("MASTHEAD_SITE_LOGO")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        if let Some(url) = &site_logo
+            && let Err(e) = check_http_url(url)
+        {
+            problems.push(format!("MASTHEAD_SITE_LOGO: {e}"));
+        }
+        let sitemap_urls = parse_or(
+            &mut problems,
+            get("MASTHEAD_SITEMAP_URLS"),
+            "MASTHEAD_SITEMAP_URLS",
+            "50000",
+            |v| match v.parse::<usize>() {
+                // The sitemap protocol's limit (`sitemaps::MAX_URLS`).
+                Ok(n) if (1..=50_000).contains(&n) => Ok(n),
+                _ => Err(format!("`{v}` is not a URL count from 1 to 50000")),
+            },
+        );
 
         if !problems.is_empty() {
             return Err(ConfigError(problems));
@@ -459,6 +484,8 @@ impl Config {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty()),
             site_paths,
+            site_logo,
+            sitemap_urls,
         })
     }
 
@@ -880,5 +907,26 @@ mod tests {
             unknown.contains("unknown placeholder `{category}`"),
             "{unknown}"
         );
+    }
+
+    #[test]
+    fn the_site_logo_is_an_http_url() {
+        assert_eq!(config(&[]).expect("valid").site_logo, None);
+        let set = config(&[(
+            "MASTHEAD_SITE_LOGO",
+            " https://www.newsroom.example/logo.png ",
+        )])
+        .expect("valid");
+        assert_eq!(
+            set.site_logo.as_deref(),
+            Some("https://www.newsroom.example/logo.png")
+        );
+        for bad in ["logo.png", "ftp://files.example/logo.png"] {
+            let err = config(&[("MASTHEAD_SITE_LOGO", bad)]).err();
+            assert!(
+                err.is_some_and(|e| e.0.iter().any(|p| p.starts_with("MASTHEAD_SITE_LOGO"))),
+                "{bad}"
+            );
+        }
     }
 }

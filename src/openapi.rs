@@ -5,6 +5,7 @@
 pub mod closed;
 mod examples;
 pub mod schemas;
+pub mod sparse;
 
 use actix_web::App;
 use utoipa::OpenApi;
@@ -63,6 +64,7 @@ drafts too. Paths are relative to the server this document is served from.",
         (name = "authors", description = "Public profiles of everyone with a byline"),
         (name = "tags", description = "Tags of published articles: names, descriptions, merges"),
         (name = "feeds", description = "RSS, Atom and JSON Feed of the latest published articles"),
+        (name = "sitemaps", description = "Sitemaps of the published archive and the site's pages, and a Google News sitemap"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -103,6 +105,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(articles::previews::handlers::list_previews)
         .service(articles::previews::handlers::revoke_preview)
         .service(articles::previews::handlers::revoke_previews)
+        .service(crate::jsonld::handlers::article_jsonld)
         .service(images::handlers::upload_image)
         .service(images::handlers::list_images)
         .service(images::handlers::get_image)
@@ -137,7 +140,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(feeds::handlers::site_feed)
         .service(feeds::handlers::section_feed)
         .service(feeds::handlers::tag_feed)
-        .service(feeds::handlers::author_feed);
+        .service(feeds::handlers::author_feed)
+        .service(crate::sitemaps::handlers::sitemap_index)
+        .service(crate::sitemaps::handlers::article_sitemap)
+        .service(crate::sitemaps::handlers::pages_sitemap)
+        .service(crate::sitemaps::handlers::news_sitemap);
 }
 
 /// The complete document, as served at `/openapi.json`.
@@ -312,6 +319,7 @@ answer is 304 with no body",
     schemas::unwrap_optional_bodies(doc);
     schemas::make_exact(doc);
     add_examples(doc);
+    sparse::describe(doc);
 }
 
 /// Gives each schema named in [`examples::all`] its example, unless it declares one.
@@ -492,7 +500,12 @@ mod tests {
         let mut doc = document();
         let components = doc.components.as_mut().unwrap();
         let reach = schemas::reach(&mut doc.paths.paths, components);
-        let only_responses: Vec<_> = reach.responses.difference(&reach.requests).collect();
+        // The narrowed shapes of sparse fieldsets leave out what they may (`sparse`).
+        let only_responses: Vec<_> = reach
+            .responses
+            .difference(&reach.requests)
+            .filter(|n| !n.ends_with(sparse::SUFFIX))
+            .collect();
         assert!(only_responses.iter().any(|n| *n == "Article"));
         for name in only_responses {
             let mut tightened = components.schemas[name].clone();

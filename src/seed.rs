@@ -244,6 +244,7 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
             }
             crate::articles::summaries::refresh_all(conn)?;
             crate::articles::documents::refresh_all(conn)?;
+            crate::sitemaps::model::fold_all(conn, db::now())?;
             db::bump_content_version(conn).map(drop)
         })?;
         done += n;

@@ -105,15 +105,34 @@ impl Application {
             config.disconnect_timeout,
         );
         let media = Arc::new(crate::images::store::FsStore::new(config.media_dir.clone()));
-        let corrections_limiter =
-            crate::http::ratelimit::RateLimiter::new(config.corrections_per_minute);
+        let db = Arc::new(db);
+        // On PostgreSQL, several instances may serve one database: they share the limits there.
+        let shared_limits = (db.backend() == "postgres").then(|| {
+            Arc::new(crate::db::limits::SharedLimits::new(
+                db.clone(),
+                config.clock.clone(),
+                secret.expose(),
+            ))
+        });
+        if let Some(limits) = &shared_limits {
+            crate::db::limits::keep_pruned(
+                Arc::downgrade(limits),
+                crate::db::limits::PRUNE_INTERVAL,
+            );
+        }
+        let corrections_limiter = crate::http::ratelimit::RateLimit::new(
+            config.corrections_per_minute,
+            shared_limits.clone(),
+            "corrections",
+        );
         let login = crate::auth::throttle::LoginGuard::new(
             config.login_throttle,
             config.login_queue,
             config.clock.clone(),
+            shared_limits,
         );
         let state = web::Data::new(AppState {
-            db: Arc::new(db),
+            db,
             jwt,
             config,
             media,
@@ -179,6 +198,7 @@ fn start_background_jobs(state: &AppState) {
     crate::articles::previews::purge_expired(db.clone(), crate::articles::previews::PURGE_INTERVAL);
     crate::articles::summaries::keep_fresh(db.clone());
     crate::articles::documents::keep_fresh(db.clone());
+    crate::sitemaps::model::keep_folded(db.clone());
     crate::webhooks::deliver::start(db, Arc::downgrade(&state.webhooks), state.config.webhooks);
 }
 

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::listing::{self, ListRequest};
 use super::model::{self, Filter, Scope};
 use super::service::{self, not_found};
+use super::shape::{self, Shape, ShapeQuery};
 use super::{Article, ArticlePage, ArticlePatch, Author, Fields, NewArticle, search};
 use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
@@ -162,9 +163,12 @@ pub async fn list_articles(
     state: web::Data<AppState>,
     auth: OptionalAuth,
     query: web::Query<ListQuery>,
+    shaping: web::Query<ShapeQuery>,
 ) -> ApiResult<HttpResponse> {
     let staff = auth.0.is_some();
     let mut list = parse_list(query.into_inner(), staff)?;
+    let shape = Shape::of_list(&shaping)?;
+    shape.check_limit(list.limit)?;
     let now = db::now();
     let plans = model::plans(list.scope, &list.filter);
     let recent = state.recent_search.since();
@@ -204,8 +208,37 @@ pub async fn list_articles(
             .await?;
         listing::staff_body(rows, relations, &list, now)?
     };
-    let body = absolutize(body, &public_base(&req, &state.config));
-    Ok(read_response(&req, list_etag(&body), cache, body))
+    let base = public_base(&req, &state.config);
+    let body = with_shape(&state, &shape, body, staff, now, &base).await?;
+    let body = absolutize(body, &base);
+    let mut response = read_response(&req, list_etag(&body), cache, body);
+    shape.mark(&mut response);
+    Ok(response)
+}
+
+/// A list's page in `shape`: each card narrowed to the fields asked for, and with its body
+/// read as the article read shows it when `include=body` asks for bodies.
+async fn with_shape(
+    state: &AppState,
+    shape: &Shape,
+    page: Vec<u8>,
+    staff: bool,
+    now: chrono::NaiveDateTime,
+    base: &str,
+) -> ApiResult<Vec<u8>> {
+    let articles = if shape.bodies() {
+        let ids = shape::page_ids(&page)?;
+        let base = base.to_owned();
+        state
+            .db
+            .read_with(Plans::Either, move |conn| {
+                shape::articles_of(conn, &ids, staff, now, &base)
+            })
+            .await?
+    } else {
+        Default::default()
+    };
+    shape.page_json(page, &articles)
 }
 
 /// Read one article by id or slug.
@@ -238,8 +271,10 @@ pub async fn get_article(
     state: web::Data<AppState>,
     auth: OptionalAuth,
     key: web::Path<String>,
+    shaping: web::Query<ShapeQuery>,
 ) -> ApiResult<HttpResponse> {
     let key = key.into_inner();
+    let shape = Shape::of_article(&shaping)?;
     if let Some(token) = crate::http::preview::token(req.headers(), req.query_string())? {
         return super::previews::handlers::read_article(&req, &state, key, token).await;
     }
@@ -253,9 +288,10 @@ pub async fn get_article(
         })
         .await?;
     let (body, version) = found.ok_or_else(not_found)?;
-    let tag = crate::http::etag::representation_etag(version, &body);
+    let (body, tag) = shape.article_bytes(version, body)?;
     let cache = if staff { PRIVATE_CACHE } else { PUBLIC_CACHE };
     let mut response = read_response(&req, tag, cache, body);
+    shape.mark(&mut response);
     response.headers_mut().insert(
         header::VARY,
         header::HeaderValue::from_static(super::previews::handlers::ARTICLE_VARY),

@@ -10,6 +10,7 @@ pub mod model;
 pub mod previews;
 pub mod search;
 pub mod service;
+pub mod shape;
 pub mod slug;
 mod status;
 pub mod summaries;

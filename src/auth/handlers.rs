@@ -110,7 +110,7 @@ pub async fn login(
     } = body.0;
     let email = normalize_email(&email);
     let client = client_ip(&req, &state.config.trusted_proxies);
-    let attempt = match state.login.throttle.begin(&email, client) {
+    let attempt = match state.login.throttle.begin(&email, client).await? {
         Ok(attempt) => attempt,
         Err(t) => {
             tracing::debug!(scope = ?t.scope, retry_after = t.retry_after, "login throttled");
@@ -126,7 +126,7 @@ pub async fn login(
         state
             .login
             .queue
-            .run(attempt.known, move || match user {
+            .run(attempt.known(), move || match user {
                 Some(user) => {
                     let ok = password::verify(&given, &user.password_hash);
                     (Some(user), ok)
@@ -142,7 +142,7 @@ pub async fn login(
         Ok(checked) => checked,
         Err(e) => {
             // No password was checked (a full line, the database): not a failure.
-            state.login.throttle.abandoned(&attempt);
+            state.login.throttle.abandoned(&attempt).await;
             return Err(match e {
                 ApiError::TooManyRequests { retry_after } => {
                     crate::metrics::login_throttled("queue");
@@ -156,7 +156,7 @@ pub async fn login(
         Some(user) if ok => user,
         _ => return Err(invalid_credentials()),
     };
-    state.login.throttle.succeeded(&attempt);
+    state.login.throttle.succeeded(&attempt).await;
     if user.disabled {
         // Only said to someone who knows the password.
         return Err(ApiError::Forbidden("this account is disabled".to_owned()));

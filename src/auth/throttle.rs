@@ -17,14 +17,23 @@
 //! Keys are keyed hashes (an email of a megabyte costs eight bytes), IPv6 clients count by /64
 //! (one host owns a whole /64), and every table is a fixed number of shards, each a bounded
 //! map with second-chance (CLOCK) eviction: memory is capped, and no request scans a table.
+//!
+//! The instances on one PostgreSQL share the counters instead ([`SharedThrottle`]): the same
+//! rules, as functions in the database (migration `2026-12-05-000035_shared_limits`), one call
+//! per attempt. [`Throttle`] chooses, so that the login handler need not know.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hash, RandomState};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Binary, Bool, Integer, SmallInt};
+
 use crate::clock::Clock;
+use crate::db::limits::SharedLimits;
+use crate::error::ApiResult;
 
 /// Shards per table: requests for different keys rarely wait on one lock.
 const SHARDS: usize = 16;
@@ -388,20 +397,223 @@ impl LoginThrottle {
     }
 }
 
+/// The login throttle: in this process, or shared by every instance on one PostgreSQL.
+pub enum Throttle {
+    /// Counted here.
+    InProcess(LoginThrottle),
+    /// Counted in `shared_limits`.
+    Shared(SharedThrottle),
+}
+
+/// An attempt either throttle let through.
+#[derive(Debug, Clone, Copy)]
+pub enum LoginAttempt {
+    /// Counted here.
+    InProcess(Attempt),
+    /// Counted in the database.
+    Shared(SharedAttempt),
+}
+
+impl LoginAttempt {
+    /// Whether this client has logged in to this account before.
+    pub fn known(&self) -> bool {
+        match self {
+            Self::InProcess(a) => a.known,
+            Self::Shared(a) => a.known,
+        }
+    }
+}
+
+impl Throttle {
+    /// Decides whether `client` may try a password for `email` (normalised) now; if so, counts it
+    /// as a failure until told otherwise. A shared throttle that cannot reach the database
+    /// answers 503: letting every attempt through would turn the throttle off for whoever can
+    /// make the database slow.
+    pub async fn begin(
+        &self,
+        email: &str,
+        client: Option<IpAddr>,
+    ) -> ApiResult<Result<LoginAttempt, Throttled>> {
+        Ok(match self {
+            Self::InProcess(t) => t.begin(email, client).map(LoginAttempt::InProcess),
+            Self::Shared(t) => t.begin(email, client).await?.map(LoginAttempt::Shared),
+        })
+    }
+
+    /// No password was checked after all (the line was full): the attempt is not counted.
+    pub async fn abandoned(&self, attempt: &LoginAttempt) {
+        self.end(attempt, false).await;
+    }
+
+    /// The password was right: this client's failures for the account are cleared, the other
+    /// counters take back this attempt, and the client is known to the account from now on.
+    pub async fn succeeded(&self, attempt: &LoginAttempt) {
+        self.end(attempt, true).await;
+    }
+
+    /// A shared throttle that cannot record the end only logs it: the attempt then stays
+    /// counted as a failure, which errs on the strict side and never locks out by itself.
+    async fn end(&self, attempt: &LoginAttempt, succeeded: bool) {
+        match (self, attempt) {
+            (Self::InProcess(t), LoginAttempt::InProcess(a)) if succeeded => t.succeeded(a),
+            (Self::InProcess(t), LoginAttempt::InProcess(a)) => t.abandoned(a),
+            (Self::Shared(t), LoginAttempt::Shared(a)) => {
+                if let Err(e) = t.end(a, succeeded).await {
+                    tracing::warn!(error = %e, "cannot record the end of a login attempt");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An attempt the shared throttle let through: the keys of its counters.
+#[derive(Debug, Clone, Copy)]
+pub struct SharedAttempt {
+    pair: [u8; 16],
+    client: [u8; 16],
+    account: [u8; 16],
+    /// The row that says this client has logged in to this account.
+    known_row: [u8; 16],
+    /// Whether this client has logged in to this account before.
+    pub known: bool,
+}
+
+/// The throttle's counters as rows of `shared_limits`, kept by the database functions
+/// `login_attempt_begin` and `login_attempt_end` (one call each, the attempt's rows locked in
+/// one order while it runs, so that parallel attempts through any instance take turns).
+pub struct SharedThrottle {
+    policy: Policy,
+    limits: Arc<SharedLimits>,
+}
+
+#[derive(QueryableByName)]
+struct Begun {
+    #[diesel(sql_type = SmallInt)]
+    scope: i16,
+    #[diesel(sql_type = BigInt)]
+    wait_us: i64,
+    #[diesel(sql_type = Bool)]
+    known: bool,
+}
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+fn allowance(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+impl SharedThrottle {
+    /// The throttle with `policy`, on `limits`.
+    pub fn new(policy: Policy, limits: Arc<SharedLimits>) -> Self {
+        Self { policy, limits }
+    }
+
+    async fn begin(
+        &self,
+        email: &str,
+        client: Option<IpAddr>,
+    ) -> ApiResult<Result<SharedAttempt, Throttled>> {
+        let client = client.map(network).map_or_else(Vec::new, |ip| match ip {
+            IpAddr::V4(v4) => v4.octets().to_vec(),
+            IpAddr::V6(v6) => v6.octets().to_vec(),
+        });
+        let (email, client) = (email.as_bytes(), client.as_slice());
+        let limits = &self.limits;
+        let attempt = SharedAttempt {
+            pair: limits.key("login pair", &[email, client]),
+            client: limits.key("login client", &[client]),
+            account: limits.key("login account", &[email]),
+            known_row: limits.key("login known", &[email, client]),
+            known: false,
+        };
+        let (now, policy) = (limits.now(), self.policy);
+        let begun: Begun = limits
+            .run(move |c| {
+                diesel::sql_query(
+                    "SELECT scope, wait_us, known \
+                     FROM login_attempt_begin($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind::<Binary, _>(attempt.pair.to_vec())
+                .bind::<Binary, _>(attempt.client.to_vec())
+                .bind::<Binary, _>(attempt.account.to_vec())
+                .bind::<Binary, _>(attempt.known_row.to_vec())
+                .bind::<BigInt, _>(now)
+                .bind::<BigInt, _>(micros(policy.window))
+                .bind::<Integer, _>(allowance(policy.per_account_client))
+                .bind::<Integer, _>(allowance(policy.per_client))
+                .bind::<Integer, _>(allowance(policy.per_account))
+                .bind::<BigInt, _>(micros(policy.backoff))
+                .bind::<BigInt, _>(micros(policy.backoff_max))
+                .get_result(c)
+            })
+            .await?;
+        let scope = match begun.scope {
+            0 => {
+                return Ok(Ok(SharedAttempt {
+                    known: begun.known,
+                    ..attempt
+                }));
+            }
+            1 => Scope::AccountClient,
+            2 => Scope::Client,
+            _ => Scope::Account,
+        };
+        let wait = u64::try_from(begun.wait_us).unwrap_or(0);
+        Ok(Err(Throttled {
+            retry_after: wait.div_ceil(1_000_000).max(1),
+            scope,
+        }))
+    }
+
+    async fn end(&self, attempt: &SharedAttempt, succeeded: bool) -> ApiResult<()> {
+        let (attempt, now, policy) = (*attempt, self.limits.now(), self.policy);
+        self.limits
+            .run(move |c| {
+                diesel::sql_query(
+                    "SELECT login_attempt_end($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind::<Binary, _>(attempt.pair.to_vec())
+                .bind::<Binary, _>(attempt.client.to_vec())
+                .bind::<Binary, _>(attempt.account.to_vec())
+                .bind::<Binary, _>(attempt.known_row.to_vec())
+                .bind::<BigInt, _>(now)
+                .bind::<Bool, _>(succeeded)
+                .bind::<BigInt, _>(now.saturating_add(micros(KNOWN_FOR)))
+                .bind::<Integer, _>(allowance(policy.per_account_client))
+                .bind::<Integer, _>(allowance(policy.per_client))
+                .bind::<Integer, _>(allowance(policy.per_account))
+                .execute(c)
+            })
+            .await?;
+        Ok(())
+    }
+}
+
 /// What stands between a login and its password check: the throttle, then a short line for a core.
 pub struct LoginGuard {
     /// Failed logins and their backoff.
-    pub throttle: LoginThrottle,
+    pub throttle: Throttle,
     /// Password checks running and waiting.
     pub queue: crate::work::Gate,
 }
 
 impl LoginGuard {
-    /// Both: the throttle with `policy` on `clock`, and a line of at most `queue` password
-    /// checks.
-    pub fn new(policy: Policy, queue: usize, clock: Clock) -> Self {
+    /// Both: the throttle with `policy` on `clock` (shared through `shared` when there is one),
+    /// and a line of at most `queue` password checks.
+    pub fn new(
+        policy: Policy,
+        queue: usize,
+        clock: Clock,
+        shared: Option<Arc<SharedLimits>>,
+    ) -> Self {
         Self {
-            throttle: LoginThrottle::with_clock(policy, clock),
+            throttle: match shared {
+                None => Throttle::InProcess(LoginThrottle::with_clock(policy, clock)),
+                Some(limits) => Throttle::Shared(SharedThrottle::new(policy, limits)),
+            },
             queue: crate::work::Gate::half_the_cores(queue),
         }
     }

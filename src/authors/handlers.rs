@@ -16,7 +16,10 @@ use crate::auth::{AuthUser, OptionalAuth};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::base::public_base;
-use crate::http::etag::{IfMatch, list_etag, read_response, tagged_json, tagged_response};
+use crate::http::etag::{
+    IfMatch, list_etag, read_response, representation_etag, tagged_json, tagged_response,
+};
+use crate::http::fields::{FieldsQuery, Selection};
 use crate::http::json::ApiJson;
 use crate::http::pagination;
 use crate::ids::{ImageId, UserId};
@@ -279,9 +282,11 @@ pub async fn list_authors(
     state: web::Data<AppState>,
     auth: OptionalAuth,
     query: web::Query<ListAuthorsQuery>,
+    shaping: web::Query<FieldsQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
+    let selection = Selection::parse(shaping.fields.as_deref(), &PROFILE_MEMBERS, "id")?;
     let after = pagination::decode_optional(CURSOR_KIND, query.cursor.as_deref())?;
     let base = public_base(&req, &state.config);
     let now = db::now();
@@ -297,12 +302,15 @@ pub async fn list_authors(
     let (items, next_cursor) = pagination::paginate(items, limit, CURSOR_KIND, |a| a.slug.clone());
     let body =
         serde_json::to_vec(&AuthorPage { items, next_cursor }).map_err(ApiError::internal)?;
+    let body = selection.page(body)?;
     let cache = if auth.0.is_some() {
         PRIVATE_CACHE
     } else {
         PUBLIC_CACHE
     };
-    Ok(read_response(&req, list_etag(&body), cache, body))
+    let mut response = read_response(&req, list_etag(&body), cache, body);
+    selection.mark(&mut response);
+    Ok(response)
 }
 
 /// Read an author's profile.
@@ -326,9 +334,11 @@ pub async fn get_author(
     state: web::Data<AppState>,
     auth: OptionalAuth,
     slug: web::Path<String>,
+    shaping: web::Query<FieldsQuery>,
 ) -> ApiResult<HttpResponse> {
     let staff = auth.0.is_some();
     let slug = slug.into_inner();
+    let selection = Selection::parse(shaping.fields.as_deref(), &PROFILE_MEMBERS, "id")?;
     let base = public_base(&req, &state.config);
     let now = db::now();
     let profile = state
@@ -341,10 +351,18 @@ pub async fn get_author(
             view(conn, named, &base)
         })
         .await?;
-    let (body, tag) = tagged_json(profile.version, &profile)?;
+    let (body, _) = tagged_json(profile.version, &profile)?;
+    let body = selection.object(body)?;
+    let tag = representation_etag(profile.version, &body);
     let cache = if staff { PRIVATE_CACHE } else { PUBLIC_CACHE };
-    Ok(read_response(&req, tag, cache, body))
+    let mut response = read_response(&req, tag, cache, body);
+    selection.mark(&mut response);
+    Ok(response)
 }
+
+/// A profile's top-level members, from its schema (what `fields` may name).
+static PROFILE_MEMBERS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(crate::http::fields::schema_members::<AuthorProfile>);
 
 /// Change an author's profile.
 ///

@@ -101,6 +101,24 @@ pub fn author_of(conn: &mut DbConn, slug: &str) -> QueryResult<Option<String>> {
         .optional()
 }
 
+/// The slug and job title of each of the profiles `ids` (byline ids), keyed by id: what a link
+/// to an author's page on the site needs.
+pub fn slugs_of(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, (String, Option<String>)>> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(authors::table
+        .filter(authors::id.eq_any(ids))
+        .select((authors::id, authors::slug, authors::job_title))
+        .load::<(String, String, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(id, slug, job)| (id, (slug, job)))
+        .collect())
+}
+
 /// Which of `ids` are author profiles or users (whose profile [`ensure`] makes). On PostgreSQL
 /// the rows stay locked (`FOR SHARE`) until the caller's transaction ends, so a rename waits for
 /// the byline saved with the name (see `articles::model::existing_users`).

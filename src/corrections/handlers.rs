@@ -56,12 +56,8 @@ pub async fn report_correction(
 ) -> ApiResult<HttpResponse> {
     let ip = client_ip(&req, &state.config.trusted_proxies);
     let client = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    if let Some(ip) = ip
-        && let Err(wait) = state.corrections_limiter.check(ip)
-    {
-        return Err(ApiError::TooManyRequests {
-            retry_after: wait.as_secs().max(1),
-        });
+    if let Some(ip) = ip {
+        state.corrections_limiter.check(ip).await?;
     }
     let new = body.0;
     let mut errors = Vec::new();

@@ -1,5 +1,6 @@
 //! Database access: one connection type over SQLite and PostgreSQL, pools, migrations.
 
+pub mod limits;
 pub mod schema;
 pub mod text;
 
@@ -476,6 +477,29 @@ impl Db {
         .await;
         self.last_write.store(clock_ms(), Ordering::Relaxed);
         done?
+    }
+
+    /// Runs `statement` on the write connection outside any explicit transaction, off the
+    /// async workers: for one statement that is atomic by itself (a counter's upsert), which
+    /// then costs one round trip rather than three (`BEGIN`, it, `COMMIT`).
+    pub async fn autocommit<T, F>(&self, statement: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _permit = self
+            .write_gate
+            .acquire()
+            .await
+            .map_err(ApiError::internal)?;
+        let pool = self.writer.clone();
+        let losses = self.losses.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || {
+            let _entered = span.enter();
+            pool.get()?.run(&losses, Plans::Either, statement)
+        })
+        .await?
     }
 
     /// Whether a request asked for or finished a write within `window`: background work that

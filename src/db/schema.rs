@@ -375,3 +375,35 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    /// Limits shared by the instances on one PostgreSQL (rate limits, login counters), under
+    /// keyed hashes; SQLite keeps its limits in process and leaves this empty.
+    shared_limits (key) {
+        key -> Binary,
+        count -> Integer,
+        at_us -> BigInt,
+        until_us -> BigInt,
+        expires_us -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Each publication day's sitemap: its public articles and its newest change, as folded from
+    /// `sitemap_changes`.
+    sitemap_days (day) {
+        day -> Date,
+        articles -> BigInt,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Changes to days' sitemaps not yet folded into `sitemap_days` (written by triggers).
+    sitemap_changes (seq) {
+        seq -> BigInt,
+        day -> Date,
+        delta -> BigInt,
+        effective_at -> Timestamp,
+    }
+}

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 
 use super::model::{Found, Lookups, Subject, find, lookups};
-use super::{Feed, FeedImage, FeedKind, ITEMS, Item, excerpt};
+use super::{Feed, FeedAuthor, FeedImage, FeedKind, ITEMS, Item, excerpt};
 use crate::app::AppState;
 use crate::articles::ArticleSummary;
 use crate::articles::listing::{self, ListRequest};
@@ -124,7 +124,13 @@ fn item(article: ArticleSummary, links: &Links, lookups: &Lookups, api: &str) ->
         authors: article
             .authors
             .into_iter()
-            .map(|a| a.display_name)
+            .map(|a| FeedAuthor {
+                url: lookups
+                    .authors
+                    .get(a.id.as_str())
+                    .map(|(slug, _)| links.author(slug)),
+                name: a.display_name,
+            })
             .collect(),
         categories,
         summary,

@@ -77,14 +77,23 @@ pub struct Item {
     pub link: String,
     pub published: DateTime<Utc>,
     pub updated: DateTime<Utc>,
-    /// Byline names, in order.
-    pub authors: Vec<String>,
+    /// The byline, in order.
+    pub authors: Vec<FeedAuthor>,
     /// The section's name first (if any), then the tags' names.
     pub categories: Vec<String>,
     /// The excerpt, at most [`MAX_EXCERPT_CHARS`].
     pub summary: String,
     pub language: String,
     pub image: Option<FeedImage>,
+}
+
+/// An author on an item's byline.
+#[derive(Debug, Clone)]
+pub struct FeedAuthor {
+    /// The name on the byline.
+    pub name: String,
+    /// The author's page on the site, when their profile is known.
+    pub url: Option<String>,
 }
 
 /// An item's featured image.

@@ -84,12 +84,15 @@ pub fn find(conn: &mut DbConn, subject: &Subject, links: &Links, site: &str) -> 
     })
 }
 
-/// The section slugs by name, the tag names by slug, the image types by id and the time of each
-/// article's last public correction that a page of summaries needs.
+/// The section slugs by name, the tag names by slug, the image types by id, the authors' slugs
+/// by byline id and the time of each article's last public correction that a page of summaries
+/// needs.
 pub struct Lookups {
     pub sections: HashMap<String, String>,
     pub tags: HashMap<String, String>,
     pub image_types: HashMap<String, String>,
+    /// Each byline's profile slug (and job title), for the link to the author's page.
+    pub authors: HashMap<String, (String, Option<String>)>,
     /// A public correction changes an article for its readers: the item's update time.
     pub corrected: HashMap<String, chrono::NaiveDateTime>,
 }
@@ -117,12 +120,20 @@ pub fn lookups(conn: &mut DbConn, items: &[ArticleSummary]) -> ApiResult<Lookups
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect();
+    let mut bylines: Vec<String> = items
+        .iter()
+        .flat_map(|a| a.authors.iter().map(|b| b.id.to_string()))
+        .collect();
+    bylines.sort();
+    bylines.dedup();
+    let authors = crate::authors::model::slugs_of(conn, &bylines)?;
     let ids: Vec<String> = items.iter().map(|a| a.id.to_string()).collect();
     let corrected = crate::corrections::model::last_public_corrections(conn, &ids)?;
     Ok(Lookups {
         sections,
         tags,
         image_types,
+        authors,
         corrected,
     })
 }

@@ -125,7 +125,7 @@ pub fn rss(feed: &Feed) -> String {
         // edit, a correction) to readers that look for it.
         element(&mut out, "      ", "atom:updated", &rfc3339(item.updated));
         for author in &item.authors {
-            element(&mut out, "      ", "dc:creator", author);
+            element(&mut out, "      ", "dc:creator", &author.name);
         }
         for category in &item.categories {
             element(&mut out, "      ", "category", category);
@@ -187,10 +187,15 @@ pub fn atom(feed: &Feed) -> String {
         element(&mut out, "    ", "published", &rfc3339(item.published));
         element(&mut out, "    ", "updated", &rfc3339(item.updated));
         for author in &item.authors {
+            let uri = author
+                .url
+                .as_deref()
+                .map(|u| format!("<uri>{}</uri>", escape_xml(u)))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "    <author><name>{}</name></author>",
-                escape_xml(author)
+                "    <author><name>{}</name>{uri}</author>",
+                escape_xml(&author.name)
             );
         }
         for category in &item.categories {
@@ -239,7 +244,10 @@ pub fn json(feed: &Feed) -> Vec<u8> {
                 let authors: Vec<Value> = item
                     .authors
                     .iter()
-                    .map(|a| json!({ "name": clean(a) }))
+                    .map(|a| match &a.url {
+                        Some(url) => json!({ "name": clean(&a.name), "url": url }),
+                        None => json!({ "name": clean(&a.name) }),
+                    })
                     .collect();
                 out.insert("authors".into(), Value::Array(authors));
             }

@@ -6,6 +6,7 @@ pub mod connections;
 pub mod docs;
 pub mod etag;
 pub mod fallback;
+pub mod fields;
 pub mod health;
 pub mod input;
 pub mod json;

@@ -444,5 +444,6 @@ pub fn all() -> Vec<(&'static str, Value)> {
     ]
     .into_iter()
     .chain(crate::webhooks::spec::examples())
+    .chain(crate::jsonld::examples::all())
     .collect()
 }

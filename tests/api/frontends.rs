@@ -295,7 +295,11 @@ async fn reads_carry_everything_a_page_renders(backend: Backend) {
 
     // Each rendition is exactly the size the API states.
     for (width, height) in [(320, 213), (640, 427)] {
-        let bytes = awc::Client::default()
+        // A rendition is made on its first request, which a loaded machine can take longer
+        // than awc's default five seconds to do.
+        let bytes = awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .finish()
             .get(format!("{}/v1/images/{image_id}/file?w={width}", app.base))
             .send()
             .await

@@ -4,6 +4,9 @@ mod auth;
 mod client;
 mod db;
 mod feeds;
+mod lean;
+mod sitemaps;
+mod structured_data;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -18,6 +21,8 @@ use auth::Signer;
 pub use auth::USER_PASSWORD;
 pub use db::{TestDb, until_a_statement_waits_for_a_lock};
 pub use feeds::parsers_accept;
+pub use lean::{SPARSE_JSON, keys, sorted};
+pub use sitemaps::{SitemapEntry, SitemapKind, sitemap_entries, spawn_app_with_archive};
 pub use webhooks::{Receiver, free_port};
 
 /// The JWT secret every test server uses, so tests can forge tokens against it.
@@ -40,7 +45,13 @@ impl Backend {
     /// unless `MASTHEAD_TEST_REQUIRE_POSTGRES` is set (CI sets it), and then that is a failure.
     pub fn postgres() -> Option<Self> {
         match std::env::var("TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => Some(Self::Postgres(url)),
+            // Without GSSAPI encryption, libpq never sets up Kerberos, whose exit-time teardown
+            // can crash a test binary that still holds pooled connections when it ends.
+            Ok(url) if !url.is_empty() && url.contains("gssencmode=") => Some(Self::Postgres(url)),
+            Ok(url) if !url.is_empty() => {
+                let joint = if url.contains('?') { '&' } else { '?' };
+                Some(Self::Postgres(format!("{url}{joint}gssencmode=disable")))
+            }
             _ => {
                 assert!(
                     std::env::var_os("MASTHEAD_TEST_REQUIRE_POSTGRES").is_none(),
@@ -163,9 +174,29 @@ pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> Te
 
 /// Starts a server on an existing test database with these settings.
 pub async fn start(db: TestDb, map: HashMap<String, String>) -> TestApp {
+    start_on_clock(db, map, ClockControl::new()).await
+}
+
+/// Starts a second instance of `first`'s server on its PostgreSQL database, with the same
+/// settings changed and reading the same clock (moving one moves both, as two machines' clocks
+/// agree).
+pub async fn second_instance(first: &TestApp, overrides: &[(&str, &str)]) -> TestApp {
+    start_on_clock(
+        TestDb::alias(&first.db),
+        settings(&first.db, overrides),
+        first.clock.clone(),
+    )
+    .await
+}
+
+/// Starts a server on an existing test database with these settings, on `clock`.
+pub async fn start_on_clock(
+    db: TestDb,
+    map: HashMap<String, String>,
+    clock: ClockControl,
+) -> TestApp {
     let signer = Signer::from_settings(&map);
     let mut config = Config::from_lookup(|k| map.get(k).cloned()).expect("valid test config");
-    let clock = ClockControl::new();
     config.clock = clock.clock();
     let app = Application::build(config).await.expect("server builds");
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -45,6 +45,15 @@ impl TestApp {
             .await
     }
 
+    /// `POST /v1/auth/login` from `client` (as a trusted proxy names it), whatever the answer.
+    pub async fn try_login_from(&self, client: &str, email: &str, password: &str) -> Resp {
+        self.post("/v1/auth/login")
+            .header("x-forwarded-for", client)
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+    }
+
     /// `POST /v1/auth/refresh` with this refresh token.
     pub async fn refresh(&self, refresh_token: &str) -> Resp {
         self.post("/v1/auth/refresh")

@@ -318,3 +318,42 @@ impl TestDb {
             .expect("install or remove the failing trigger");
     }
 }
+
+impl TestDb {
+    /// Runs the background job's pruning of the shared limits once, as of `now_us` (the server
+    /// clock's microseconds); returns how many rows it deleted.
+    pub fn prune_shared_limits(&self, now_us: i64) -> usize {
+        let database = Db::open(&self.url, 1).expect("opens");
+        database
+            .write_blocking(|conn| masthead::db::limits::prune(conn, now_us))
+            .expect("prune the shared limits")
+    }
+
+    /// How many rows the shared limits hold.
+    pub fn shared_limit_rows(&self) -> i64 {
+        use diesel::prelude::*;
+        use masthead::db::schema::shared_limits;
+        let database = Db::open(&self.url, 1).expect("opens");
+        database
+            .read_blocking(|conn| Ok(shared_limits::table.count().get_result(conn)?))
+            .expect("count the shared limits")
+    }
+
+    /// Makes every write to the shared limits fail, or stops doing so (PostgreSQL): a trigger
+    /// that raises, as a database in trouble would.
+    pub fn fail_shared_limits(&self, fail: bool) {
+        use diesel::connection::SimpleConnection;
+        let database = Db::open(&self.url, 1).expect("opens");
+        let sql = if fail {
+            "CREATE FUNCTION test_fail_limits() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'the shared limits fail in this test'; END $$; \
+             CREATE TRIGGER test_fail_limits BEFORE INSERT OR UPDATE ON shared_limits \
+             FOR EACH ROW EXECUTE FUNCTION test_fail_limits();"
+        } else {
+            "DROP TRIGGER test_fail_limits ON shared_limits; DROP FUNCTION test_fail_limits();"
+        };
+        database
+            .write_blocking(move |conn| Ok(conn.batch_execute(sql)?))
+            .expect("install or remove the failing trigger");
+    }
+}
