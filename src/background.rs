@@ -13,7 +13,7 @@ pub trait Held: Send + 'static {
     fn upgrade(&self) -> Option<Self::Strong>;
 }
 
-impl<T: Send + Sync + 'static> Held for Weak<T> {
+impl<T: ?Sized + Send + Sync + 'static> Held for Weak<T> {
     type Strong = Arc<T>;
 
     fn upgrade(&self) -> Option<Arc<T>> {

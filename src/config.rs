@@ -50,6 +50,12 @@ pub struct Config {
     pub db_pool_size: u32,
     /// `MASTHEAD_MEDIA_DIR` (default: `media` in the data directory).
     pub media_dir: PathBuf,
+    /// `MASTHEAD_MEDIA_STORE` (default: the directory `media_dir`), with the `AWS_*` settings of
+    /// a bucket.
+    pub media_store: MediaStoreSetting,
+    /// `MASTHEAD_MEDIA_SWEEP_INTERVAL` and `MASTHEAD_MEDIA_ORPHAN_GRACE`: how often the store is
+    /// searched for objects no image holds, and how old such an object must be to go.
+    pub media_sweep: (Duration, Duration),
     /// `MASTHEAD_MAX_UPLOAD_BYTES`.
     pub max_upload_bytes: usize,
     /// `MASTHEAD_MAX_IMAGE_PIXELS`.
@@ -127,6 +133,122 @@ impl Default for WebhookSettings {
             poll: Duration::from_secs(2),
         }
     }
+}
+
+/// Where image files are kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaStoreSetting {
+    /// A directory (`file://PATH`, or `MASTHEAD_MEDIA_DIR`).
+    Dir(PathBuf),
+    /// An S3-compatible bucket (`s3://BUCKET/PREFIX`).
+    S3(S3Setting),
+}
+
+/// A bucket, a prefix in it, and how to reach it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Setting {
+    /// The bucket.
+    pub bucket: String,
+    /// The prefix of every key (may be empty).
+    pub prefix: String,
+    /// The `AWS_*` settings that were set, by lowercased name (`aws_region`), as `object_store`
+    /// reads them.
+    pub options: Vec<(String, String)>,
+}
+
+impl fmt::Debug for S3Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The options hold credentials: only their names are shown.
+        let names: Vec<&str> = self.options.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("S3Setting")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("options", &names)
+            .finish()
+    }
+}
+
+/// The `AWS_*` variables passed to the S3 client when set: the endpoint, region and
+/// credentials, and the other ways AWS hands out credentials (containers, web identity).
+pub const AWS_SETTINGS: &[&str] = &[
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ALLOW_HTTP",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONDITIONAL_PUT",
+];
+
+/// Parses `MASTHEAD_MEDIA_STORE` (`file://PATH` or `s3://BUCKET/PREFIX`), reading the `AWS_*`
+/// settings of a bucket through `get`.
+pub fn parse_media_store(
+    value: &str,
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<MediaStoreSetting, String> {
+    let value = value.trim();
+    if let Some(path) = value.strip_prefix("file://") {
+        if path.is_empty() {
+            return Err("`file://` needs a directory, as in file:///srv/masthead/media".to_owned());
+        }
+        return Ok(MediaStoreSetting::Dir(PathBuf::from(path)));
+    }
+    let Some(rest) = value.strip_prefix("s3://") else {
+        return Err(format!(
+            "`{value}` is neither file://PATH nor s3://BUCKET/PREFIX"
+        ));
+    };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+    if !bucket_ok {
+        return Err(format!(
+            "`{bucket}` is not a bucket name (3 to 63 lowercase letters, digits, `-` or `.`)"
+        ));
+    }
+    let prefix = prefix.trim_matches('/');
+    if prefix.split('/').any(|part| part == "." || part == "..")
+        || prefix.contains("//")
+        || prefix.chars().any(char::is_control)
+    {
+        return Err(format!("`{prefix}` is not a key prefix"));
+    }
+    let mut options = Vec::new();
+    for name in AWS_SETTINGS {
+        if let Some(v) = get(name) {
+            options.push((name.to_ascii_lowercase(), v.trim().to_owned()));
+        }
+    }
+    // Checked as the client will read them, without sending anything.
+    let mut builder = object_store::aws::AmazonS3Builder::new().with_bucket_name(bucket);
+    for (key, v) in &options {
+        let key_name = key.to_ascii_uppercase();
+        let parsed = key
+            .parse::<object_store::aws::AmazonS3ConfigKey>()
+            .map_err(|e| format!("{key_name}: {e}"))?;
+        if key == "aws_allow_http" && !matches!(v.as_str(), "true" | "false") {
+            return Err(format!("AWS_ALLOW_HTTP: `{v}` is neither true nor false"));
+        }
+        builder = builder.with_config(parsed, v);
+    }
+    builder
+        .build()
+        .map_err(|e| format!("the bucket settings are not valid: {e}"))?;
+    Ok(MediaStoreSetting::S3(S3Setting {
+        bucket: bucket.to_owned(),
+        prefix: prefix.to_owned(),
+        options,
+    }))
 }
 
 /// A secret that never shows up in logs or `Debug` output.
@@ -358,6 +480,29 @@ impl Config {
 
         let media_dir =
             get("MASTHEAD_MEDIA_DIR").map_or_else(|| data_dir.join("media"), PathBuf::from);
+        let media_store = match get("MASTHEAD_MEDIA_STORE") {
+            None => MediaStoreSetting::Dir(media_dir.clone()),
+            Some(v) => parse_media_store(&v, get).unwrap_or_else(|e| {
+                problems.push(format!("MASTHEAD_MEDIA_STORE: {e}"));
+                MediaStoreSetting::Dir(media_dir.clone())
+            }),
+        };
+        let media_sweep = (
+            parse_or(
+                &mut problems,
+                get("MASTHEAD_MEDIA_SWEEP_INTERVAL"),
+                "MASTHEAD_MEDIA_SWEEP_INTERVAL",
+                "1h",
+                parse_duration,
+            ),
+            parse_or(
+                &mut problems,
+                get("MASTHEAD_MEDIA_ORPHAN_GRACE"),
+                "MASTHEAD_MEDIA_ORPHAN_GRACE",
+                "1h",
+                parse_duration,
+            ),
+        );
         let max_upload_bytes = parse_or(
             &mut problems,
             get("MASTHEAD_MAX_UPLOAD_BYTES"),
@@ -465,6 +610,8 @@ impl Config {
             workers,
             db_pool_size,
             media_dir,
+            media_store,
+            media_sweep,
             max_upload_bytes,
             max_image_pixels,
             corrections_per_minute,
@@ -746,6 +893,56 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn the_media_store_is_a_directory_or_a_bucket_checked_at_start() {
+        let c = config(&[]).expect("valid");
+        assert_eq!(
+            c.media_store,
+            MediaStoreSetting::Dir(PathBuf::from("data/media"))
+        );
+        let c = config(&[("MASTHEAD_MEDIA_STORE", "file:///srv/media")]).expect("valid");
+        assert_eq!(c.media_store, MediaStoreSetting::Dir("/srv/media".into()));
+        let c = config(&[
+            ("MASTHEAD_MEDIA_STORE", "s3://news-media/masthead/"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_ACCESS_KEY_ID", "newsroom"),
+            ("AWS_SECRET_ACCESS_KEY", "hidden"),
+        ])
+        .expect("valid");
+        let MediaStoreSetting::S3(s3) = &c.media_store else {
+            panic!("a bucket");
+        };
+        assert_eq!(
+            (s3.bucket.as_str(), s3.prefix.as_str()),
+            ("news-media", "masthead")
+        );
+        assert!(!format!("{s3:?}").contains("hidden"), "no secret in Debug");
+        for (value, aws, says) in [
+            (
+                "ftp://media",
+                None,
+                "neither file://PATH nor s3://BUCKET/PREFIX",
+            ),
+            ("s3://Not_A_Bucket/x", None, "is not a bucket name"),
+            ("s3://news-media/../up", None, "is not a key prefix"),
+            ("file://", None, "needs a directory"),
+            (
+                "s3://news-media",
+                Some(("AWS_ALLOW_HTTP", "maybe")),
+                "AWS_ALLOW_HTTP",
+            ),
+        ] {
+            let mut pairs = vec![("MASTHEAD_MEDIA_STORE", value)];
+            pairs.extend(aws);
+            let message = config(&pairs).err().expect("refused").to_string();
+            assert!(
+                message.contains("MASTHEAD_MEDIA_STORE") && message.contains(says),
+                "{message}"
+            );
+        }
     }
 
     #[test]

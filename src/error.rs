@@ -102,6 +102,10 @@ pub enum ApiError {
     /// A dependency (the database) is not answering.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The media store (a bucket) is not answering: media operations wait for it, the rest
+    /// of the API does not.
+    #[error("media store unavailable: {0}")]
+    MediaUnavailable(String),
     /// Anything that is our fault; the cause is logged, never shown.
     #[error("internal error: {0}")]
     Internal(Box<dyn std::error::Error + Send + Sync>),
@@ -135,6 +139,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::TooManyRequests { .. } => "too-many-requests",
             Self::Unavailable(_) => "unavailable",
+            Self::MediaUnavailable(_) => "media-unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -155,6 +160,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "Unsupported media type",
             Self::TooManyRequests { .. } => "Too many requests",
             Self::Unavailable(_) => "Service unavailable",
+            Self::MediaUnavailable(_) => "Media storage unavailable",
             Self::Internal(_) => "Internal server error",
         }
     }
@@ -172,6 +178,10 @@ impl ApiError {
             // The cause may name hosts or drivers: it is logged, not shown.
             Self::Unavailable(_) => Some(
                 "the service cannot reach its database right now; try again shortly".to_owned(),
+            ),
+            Self::MediaUnavailable(_) => Some(
+                "the service cannot reach its media storage right now; try again shortly"
+                    .to_owned(),
             ),
             Self::Validation(errors) => Some(match errors.len() {
                 1 => "1 field is not valid".to_owned(),
@@ -226,7 +236,7 @@ impl ResponseError for ApiError {
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::MediaUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -237,7 +247,9 @@ impl ResponseError for ApiError {
             Self::Internal(cause) => {
                 tracing::error!(error = %ErrorChain(cause.as_ref()), "internal error")
             }
-            Self::Unavailable(cause) => tracing::warn!(cause = %cause, "dependency unavailable"),
+            Self::Unavailable(cause) | Self::MediaUnavailable(cause) => {
+                tracing::warn!(cause = %cause, "dependency unavailable")
+            }
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -248,7 +260,7 @@ impl ResponseError for ApiError {
         if let Self::MethodNotAllowed { allow } = self {
             response.insert_header((header::ALLOW, allow.join(", ")));
         }
-        if let Self::Unavailable(_) = self {
+        if let Self::Unavailable(_) | Self::MediaUnavailable(_) = self {
             response.insert_header((header::RETRY_AFTER, "5"));
         }
         if let Self::TooManyRequests { retry_after } = self {

@@ -4,6 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use masthead::images::store::MediaStore;
 use masthead::users::{self, NewUser, Role};
 use masthead::{Application, Config, db};
 use tracing_subscriber::EnvFilter;
@@ -39,6 +40,9 @@ enum Command {
     User(UserCommand),
     /// Print the OpenAPI 3.1 document as JSON.
     Openapi,
+    /// Manage the media store.
+    #[command(subcommand)]
+    Media(MediaCommand),
     /// Fill the database with published demo articles, in bulk (for benchmarks).
     Seed {
         /// How many articles.
@@ -60,6 +64,20 @@ enum UserCommand {
         /// The name shown on bylines (default: the part of the email before `@`).
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum MediaCommand {
+    /// Copy a media directory into a bucket (or another directory). Re-runnable: keys already
+    /// there with the same size are skipped.
+    Migrate {
+        /// Where to: s3://BUCKET/PREFIX (with the AWS_* settings) or file://PATH.
+        #[arg(long)]
+        to: String,
+        /// The directory to copy (default: MASTHEAD_MEDIA_DIR, else media in the data directory).
+        #[arg(long)]
+        from: Option<std::path::PathBuf>,
     },
 }
 
@@ -152,6 +170,36 @@ async fn run(command: Command) -> Result<(), String> {
                     .map_err(|e| e.to_string())?;
             }
             masthead::seed::run(&database, articles).map_err(|e| e.to_string())
+        }
+        Command::Media(MediaCommand::Migrate { to, from }) => {
+            let config = Config::from_env().map_err(|e| e.to_string())?;
+            let from = from.unwrap_or(config.media_dir);
+            if !from.is_dir() {
+                return Err(format!("{} is not a directory", from.display()));
+            }
+            let setting = masthead::config::parse_media_store(&to, |k| {
+                std::env::var(k).ok().filter(|v| !v.trim().is_empty())
+            })
+            .map_err(|e| format!("--to: {e}"))?;
+            let source = masthead::images::store::FsStore::new(&from);
+            let destination = masthead::images::store::open(&setting)?;
+            eprintln!(
+                "copying {} to {}",
+                source.describe(),
+                destination.describe()
+            );
+            let done = masthead::images::migrate::run(
+                &source,
+                destination.as_ref(),
+                &mut std::io::stderr(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            println!(
+                "copied {}, skipped {} already there",
+                done.copied, done.skipped
+            );
+            Ok(())
         }
         Command::Openapi => {
             let json = masthead::openapi::document()

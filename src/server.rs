@@ -27,6 +27,9 @@ pub enum StartError {
     /// The first admin could not be made.
     #[error("cannot create the admin from MASTHEAD_ADMIN_EMAIL: {0}")]
     Bootstrap(String),
+    /// The media store could not be opened.
+    #[error("cannot open the media store (MASTHEAD_MEDIA_STORE): {0}")]
+    Media(String),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -104,7 +107,9 @@ impl Application {
             config.keep_alive,
             config.disconnect_timeout,
         );
-        let media = Arc::new(crate::images::store::FsStore::new(config.media_dir.clone()));
+        let media = crate::images::store::open(&config.media_store)
+            .map_err(|e| StartError::Media(e.to_string()))?;
+        tracing::info!(store = %media.describe(), "media store");
         let db = Arc::new(db);
         // On PostgreSQL, several instances may serve one database: they share the limits there.
         let shared_limits = (db.backend() == "postgres").then(|| {
@@ -199,7 +204,13 @@ fn start_background_jobs(state: &AppState) {
     crate::articles::summaries::keep_fresh(db.clone());
     crate::articles::documents::keep_fresh(db.clone());
     crate::sitemaps::model::keep_folded(db.clone());
-    crate::webhooks::deliver::start(db, Arc::downgrade(&state.webhooks), state.config.webhooks);
+    crate::webhooks::deliver::start(
+        db.clone(),
+        Arc::downgrade(&state.webhooks),
+        state.config.webhooks,
+    );
+    let (interval, grace) = state.config.media_sweep;
+    crate::images::sweep::start(db, Arc::downgrade(&state.media), interval, grace);
 }
 
 fn describe(error: &ApiError) -> String {

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use actix_multipart::{Multipart, MultipartError};
+use actix_web::body::SizedStream;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, delete, get, patch, post, web};
 use futures_util::StreamExt;
@@ -12,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::model::{self, ImageMeta, ImageRow};
 use super::sniff::{self, SniffError};
-use super::store::{MediaStore, original_key};
+use super::store::{original_key, rendition_key};
 use super::{Image, ImageUpdate, RENDITION_WIDTHS, check_meta, render};
 use crate::app::AppState;
 use crate::auth::{AuthUser, OptionalAuth};
@@ -207,6 +208,7 @@ fn image_response(
         (status = 413, description = "Larger than the server's upload limit (`MASTHEAD_MAX_UPLOAD_BYTES`, set by its operator)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a JPEG, PNG, WebP or GIF", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty, truncated, too many pixels, or bad metadata", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The media store cannot be reached: try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String))),
     )
 )]
 #[post("/v1/images")]
@@ -257,12 +259,11 @@ pub async fn upload_image(
     {
         return image_response(&req, &state, StatusCode::OK, existing);
     }
-    let store = state.media.clone();
     let stored = cleaned.bytes;
     let byte_size = i64::try_from(stored.len()).unwrap_or(i64::MAX);
-    web::block(move || store.put(&key, &stored))
-        .await?
-        .map_err(ApiError::internal)?;
+    // The object first, then its row: an upload is answered only when both exist. An object
+    // whose row never commits is collected by the orphan sweep (`sweep::start`).
+    state.media.put(&key, stored.into()).await?;
 
     let upright = matches!(cleaned.orientation, Some(5..=8));
     let (width, height) = if upright {
@@ -488,6 +489,7 @@ pub struct FileQuery {
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
         (status = 404, description = "No such image (or embargoed)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A width not in the allowed set", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The media store cannot be reached: try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String))),
     )
 )]
 #[get("/v1/images/{id}/file")]
@@ -523,32 +525,41 @@ pub async fn image_file(
     if not_modified(&req, &tag) {
         return Ok(crate::http::etag::not_modified_response(tag, cache));
     }
-    let store = state.media.clone();
     let original = original_key(&row.content_hash, format.extension());
-    let hash = row.content_hash.clone();
-    let (bytes, made, served_format) = crate::work::heavy(move || -> Result<_, String> {
-        match width {
-            None => Ok((
-                store.read(&original).map_err(|e| e.to_string())?,
-                false,
+    let served_format = width.map_or(format, |_| render::rendition_format(format));
+    let key = match width {
+        None => original.clone(),
+        Some(w) => rendition_key(&row.content_hash, w, served_format.extension()),
+    };
+    // A stored rendition is read at once (one request to a bucket); a missing one is made.
+    let (object, made) = match (state.media.get(&key).await?, width) {
+        (Some(object), _) => (Some(object), false),
+        (None, None) => (None, false),
+        (None, Some(w)) => {
+            let (key, made) = render::ensure(
+                state.media.as_ref(),
+                &original,
+                &row.content_hash,
                 format,
-            )),
-            Some(w) => {
-                let (key, made) = render::ensure(store.as_ref(), &original, &hash, format, w)?;
-                let bytes = store.read(&key).map_err(|e| e.to_string())?;
-                Ok((bytes, made, render::rendition_format(format)))
-            }
+                w,
+            )
+            .await
+            .map_err(|e| match e {
+                render::EnsureError::Store(e) => ApiError::from(e),
+                render::EnsureError::Render(e) => ApiError::internal(e),
+            })?;
+            (state.media.get(&key).await?, made)
         }
-    })
-    .await?
-    .map_err(ApiError::internal)?;
+    };
+    let object =
+        object.ok_or_else(|| ApiError::internal(format!("the stored file {key} is missing")))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, served_format.mime()))
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header(("x-rendition", if made { "generated" } else { "stored" }))
         .insert_header(("x-content-type-options", "nosniff"))
-        .body(bytes))
+        .body(SizedStream::new(object.size, object.body)))
 }
 
 /// Change an image's metadata.
@@ -679,26 +690,8 @@ pub async fn delete_image(
             Ok(current)
         })
         .await?;
-    // The row is gone (committed); now its files. A failure here leaves only unreachable bytes.
-    let store = state.media.clone();
-    let _ = web::block(move || remove_files(store.as_ref(), &row)).await;
+    // The row is gone (committed); now its files. A failure here (the store unreachable)
+    // leaves only unreachable bytes, which the orphan sweep removes later.
+    super::sweep::remove_files(state.media.as_ref(), &row.content_hash, &row.content_type).await;
     Ok(HttpResponse::NoContent().finish())
-}
-
-fn remove_files(store: &dyn MediaStore, row: &ImageRow) {
-    let Some(format) = super::format_of_mime(&row.content_type) else {
-        return;
-    };
-    let mut keys = vec![original_key(&row.content_hash, format.extension())];
-    let out = render::rendition_format(format);
-    keys.extend(
-        RENDITION_WIDTHS
-            .iter()
-            .map(|w| super::store::rendition_key(&row.content_hash, *w, out.extension())),
-    );
-    for key in keys {
-        if let Err(e) = store.delete(&key) {
-            tracing::warn!(key, error = %e, "could not delete an image file");
-        }
-    }
 }

@@ -2,10 +2,12 @@
 //! keeps a scoop's photo private until its story is out.
 
 pub mod handlers;
+pub mod migrate;
 pub mod model;
 pub mod render;
 pub mod sniff;
 pub mod store;
+pub mod sweep;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -58,6 +58,14 @@ pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<ImageRo
         .optional()
 }
 
+/// Which of these content hashes an image row holds.
+pub fn known_hashes(conn: &mut DbConn, hashes: &[String]) -> QueryResult<Vec<String>> {
+    images::table
+        .filter(images::content_hash.eq_any(hashes))
+        .select(images::content_hash)
+        .load(conn)
+}
+
 /// The images with these ids.
 pub fn find_many(conn: &mut DbConn, ids: &[ImageId]) -> QueryResult<Vec<ImageRow>> {
     images::table

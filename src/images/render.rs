@@ -10,7 +10,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageBuffer, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 use super::sniff::Format;
-use super::store::{MediaStore, rendition_key};
+use super::store::{MediaStore, StoreError, rendition_key};
 
 /// JPEG quality of renditions: visually clean for news photos at a fraction of the size.
 const JPEG_QUALITY: u8 = 82;
@@ -23,8 +23,12 @@ pub fn rendition_format(format: Format) -> Format {
     }
 }
 
-fn locks() -> &'static Mutex<HashMap<String, Arc<Mutex<()>>>> {
-    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
+/// The in-process locks of renditions being made: one per key, held across the decode, so that
+/// concurrent requests on one instance wait for the first rather than each making it.
+type KeyLock = Arc<tokio::sync::Mutex<()>>;
+
+fn locks() -> &'static Mutex<HashMap<String, KeyLock>> {
+    static LOCKS: OnceLock<Mutex<HashMap<String, KeyLock>>> = OnceLock::new();
     LOCKS.get_or_init(Default::default)
 }
 
@@ -33,7 +37,7 @@ fn locks() -> &'static Mutex<HashMap<String, Arc<Mutex<()>>>> {
 /// that lock, so the map holds only renditions being made.
 struct LockUse {
     key: String,
-    lock: Arc<Mutex<()>>,
+    lock: KeyLock,
 }
 
 impl LockUse {
@@ -62,38 +66,54 @@ impl Drop for LockUse {
     }
 }
 
+/// Why a rendition could not be had.
+#[derive(Debug)]
+pub enum EnsureError {
+    /// The store failed (503 when it is unreachable).
+    Store(StoreError),
+    /// The original is missing, or cannot be decoded or scaled.
+    Render(String),
+}
+
+impl From<StoreError> for EnsureError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
 /// Makes sure the rendition of the original under `original_key` at `width` is stored; returns
-/// its key and whether this call made it. Concurrent calls for the same rendition wait for the
-/// first one instead of making it again. Blocking: run it off the async workers.
-pub fn ensure(
+/// its key and whether this call made it. Concurrent calls on this instance wait for the first;
+/// across instances the store's create-if-absent write lets exactly one of them store it (and
+/// say so), whichever finishes first.
+pub async fn ensure(
     store: &dyn MediaStore,
     original_key: &str,
     hash: &str,
     format: Format,
     width: u32,
-) -> Result<(String, bool), String> {
+) -> Result<(String, bool), EnsureError> {
     let out_format = rendition_format(format);
     let key = rendition_key(hash, width, out_format.extension());
-    if store.exists(&key) {
+    if store.size(&key).await?.is_some() {
         return Ok((key, false));
     }
-    let lock = LockUse::take(&key)?;
-    // Declared after `lock`, so released before it.
-    let _making = lock
-        .lock
-        .lock()
-        .map_err(|_| "rendition lock poisoned".to_owned())?;
-    if store.exists(&key) {
+    let lock = LockUse::take(&key).map_err(EnsureError::Render)?;
+    let _making = lock.lock.lock().await;
+    if store.size(&key).await?.is_some() {
         return Ok((key, false));
     }
     let original = store
-        .read(original_key)
-        .map_err(|e| format!("cannot read the original: {e}"))?;
-    let bytes = make(&original, out_format, width)?;
-    store
-        .put(&key, &bytes)
-        .map_err(|e| format!("cannot store the rendition: {e}"))?;
-    Ok((key, true))
+        .get(original_key)
+        .await?
+        .ok_or_else(|| EnsureError::Render(format!("the original {original_key} is missing")))?
+        .bytes()
+        .await?;
+    let bytes = crate::work::heavy(move || make(&original, out_format, width))
+        .await
+        .map_err(|e| EnsureError::Render(e.to_string()))?
+        .map_err(EnsureError::Render)?;
+    let made = store.put_new(&key, bytes.into()).await?;
+    Ok((key, made))
 }
 
 /// The most memory one decoded picture may take.
@@ -209,12 +229,12 @@ mod tests {
     use super::*;
     use image::{ImageEncoder, Rgba};
 
-    #[test]
-    fn a_failed_rendition_leaves_no_lock_behind() {
+    #[actix_web::test]
+    async fn a_failed_rendition_leaves_no_lock_behind() {
         let root = std::env::temp_dir().join(format!("masthead-render-{}", uuid::Uuid::now_v7()));
         let store = crate::images::store::FsStore::new(root.clone());
         let hash = "deadbeef-no-such-original";
-        let result = ensure(&store, "originals/de/none.jpg", hash, Format::Jpeg, 320);
+        let result = ensure(&store, "originals/de/none.jpg", hash, Format::Jpeg, 320).await;
         assert!(result.is_err());
         let key = rendition_key(hash, 320, Format::Jpeg.extension());
         assert!(!locks().lock().unwrap().contains_key(&key));

@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 use crate::backend_tests;
 use crate::helpers::*;
 
-fn masthead(
+pub fn masthead(
     dir: &std::path::Path,
     env: &[(&str, &str)],
     args: &[&str],
@@ -35,7 +35,7 @@ fn masthead(
     child.wait_with_output().unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

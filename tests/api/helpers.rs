@@ -5,6 +5,7 @@ mod client;
 mod db;
 mod feeds;
 mod lean;
+mod media;
 mod sitemaps;
 mod structured_data;
 mod webhooks;
@@ -22,6 +23,7 @@ pub use auth::USER_PASSWORD;
 pub use db::{TestDb, until_a_statement_waits_for_a_lock};
 pub use feeds::parsers_accept;
 pub use lean::{SPARSE_JSON, keys, sorted};
+pub use media::{StoreSwitch, TestBucket, pairs};
 pub use sitemaps::{SitemapEntry, SitemapKind, sitemap_entries, spawn_app_with_archive};
 pub use webhooks::{Receiver, free_port};
 

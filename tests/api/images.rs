@@ -113,7 +113,7 @@ pub async fn upload(app: &TestApp, token: &str, parts: &[(&str, Option<&str>, &[
     app.upload_image(token, &content_type, &body).await
 }
 
-async fn get_bytes(
+pub async fn get_bytes(
     app: &TestApp,
     path: &str,
     token: Option<&str>,
@@ -236,7 +236,7 @@ async fn location_is_stripped_pixels_kept_and_orientation_applied(backend: Backe
     assert_eq!(files.len(), 1, "{files:?}");
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {

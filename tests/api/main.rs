@@ -22,6 +22,7 @@ mod feeds;
 mod frontends;
 mod lean;
 mod links;
+mod media_store;
 mod metrics;
 mod migrations;
 mod openapi;
