@@ -16,7 +16,10 @@ end
 
 local n = 0
 function init(args)
-  math.randomseed(os.time() * 100 + threads)
+  -- Each thread its own sequence: `threads` counts in the main state, not in a thread's, so it
+  -- was 0 in every thread and both threads asked for the same paths at the same moments.
+  local n = tonumber(string.match(tid or "", "%-(%d+)$")) or 0
+  math.randomseed(os.time() * 100 + n)
 end
 
 request = function()

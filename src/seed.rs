@@ -243,6 +243,7 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
                 }
             }
             crate::articles::summaries::refresh_all(conn)?;
+            crate::articles::documents::refresh_all(conn)?;
             crate::sitemaps::model::fold_all(conn, db::now())?;
             db::bump_content_version(conn).map(drop)
         })?;
@@ -268,7 +269,7 @@ pub fn run(database: &Db, count: u64) -> ApiResult<()> {
         // (Each its own statement: PostgreSQL runs several sent at once as one transaction,
         // and VACUUM cannot run in one.)
         for statement in [
-            "VACUUM (ANALYZE) articles, article_tags, article_authors, article_summaries",
+            "VACUUM (ANALYZE) articles, article_tags, article_authors, article_summaries, article_documents",
             "ANALYZE",
         ] {
             diesel::connection::SimpleConnection::batch_execute(c, statement)?;

@@ -11,6 +11,7 @@
 //! edit, unpublishing or deletion).
 
 use chrono::NaiveDateTime;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::model::{self, ArticleRow};
@@ -219,20 +220,63 @@ fn visible(conn: &mut DbConn, row: Option<ArticleRow>, now: NaiveDateTime) -> Ap
 }
 
 /// The article as the public reads it at `now` (less what every write changes), and its keys.
+///
+/// Taken from the article's stored document when it is current (before a change, usually), which
+/// is the same JSON; otherwise assembled.
 fn public_view(
     conn: &mut DbConn,
     row: ArticleRow,
     now: NaiveDateTime,
 ) -> ApiResult<(Value, ArticleData)> {
-    let article = service::load(conn, row, true, now, "")?;
-    let data = data_of(&article);
-    let mut view = serde_json::to_value(&article).map_err(ApiError::internal)?;
+    let stored = super::documents::current_json(conn, &row.id, now)?
+        .and_then(|json| serde_json::from_str::<Value>(&json).ok())
+        .and_then(|view| Some((data_of_view(&view)?, view)));
+    let (data, mut view) = match stored {
+        Some(found) => found,
+        None => {
+            let article = service::load(conn, row, true, now, "")?;
+            let view = serde_json::to_value(&article).map_err(ApiError::internal)?;
+            (data_of(&article), view)
+        }
+    };
     if let Value::Object(fields) = &mut view {
         for volatile in ["version", "updated_at", "created_at", "status"] {
             fields.remove(volatile);
         }
     }
     Ok((view, data))
+}
+
+/// The keys of an article, read from its public view.
+#[derive(serde::Deserialize)]
+struct Keys {
+    id: ArticleId,
+    slug: String,
+    title: String,
+    section: Option<String>,
+    tags: Vec<String>,
+    authors: Vec<super::Author>,
+    published_at: Option<chrono::DateTime<chrono::Utc>>,
+    canonical_url: Option<String>,
+}
+
+/// [`data_of`] from a public view (a stored document), `None` if it lacks a key.
+fn data_of_view(view: &Value) -> Option<ArticleData> {
+    let keys = Keys::deserialize(view).ok()?;
+    Some(ArticleData {
+        path: format!("/v1/articles/{}", keys.slug),
+        id: keys.id,
+        slug: keys.slug,
+        old_slugs: Vec::new(),
+        title: keys.title,
+        section: keys.section,
+        tags: keys.tags,
+        authors: keys.authors.into_iter().map(|a| a.id).collect(),
+        published_at: keys.published_at,
+        canonical_url: keys.canonical_url,
+        changed: Vec::new(),
+        previous: None,
+    })
 }
 
 fn data_of(article: &Article) -> ArticleData {

@@ -284,11 +284,11 @@ pub async fn get_article(
     let found = state
         .db
         .read_with(Plans::Either, move |conn| {
-            service::read(conn, &key, staff, now, &base)
+            service::read_response(conn, &key, staff, now, &base)
         })
         .await?;
-    let article = found.ok_or_else(not_found)?;
-    let (body, tag) = shape.article_json(&article)?;
+    let (body, version) = found.ok_or_else(not_found)?;
+    let (body, tag) = shape.article_bytes(version, body)?;
     let cache = if staff { PRIVATE_CACHE } else { PUBLIC_CACHE };
     let mut response = read_response(&req, tag, cache, body);
     shape.mark(&mut response);

@@ -2,6 +2,7 @@
 
 pub mod announce;
 pub mod body;
+pub mod documents;
 pub mod fields;
 pub mod handlers;
 pub mod listing;

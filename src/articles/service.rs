@@ -41,6 +41,39 @@ pub fn read(
     }
 }
 
+/// An article's response: its JSON and its version (which its ETag names, beside a hash of the
+/// JSON).
+pub type Response = (Vec<u8>, i64);
+
+/// The JSON of `article` as a read answers it.
+pub fn response_of(article: &Article) -> ApiResult<Response> {
+    let body = serde_json::to_vec(article).map_err(ApiError::internal)?;
+    Ok((body, article.version))
+}
+
+/// What [`read`] answers, as bytes: for the public (`staff` false) from the article's stored
+/// document when it is current ([`super::documents`]), otherwise assembled from the tables, the
+/// same bytes either way.
+pub fn read_response(
+    conn: &mut DbConn,
+    key: &str,
+    staff: bool,
+    now: NaiveDateTime,
+    base: &str,
+) -> ApiResult<Option<Response>> {
+    use super::documents::{self, Found};
+    if staff || !documents::is_plain(base) {
+        return read(conn, key, staff, now, base)?
+            .map(|a| response_of(&a))
+            .transpose();
+    }
+    match documents::find(conn, key, now)? {
+        Found::Nothing => Ok(None),
+        Found::Stored(document) => Ok(Some((document.with_base(base), document.version))),
+        Found::Assemble(row) => response_of(&load(conn, *row, true, now, base)?).map(Some),
+    }
+}
+
 /// Creates the draft `id` from `fields`, with `editor` as its creator.
 pub fn create(
     conn: &mut DbConn,

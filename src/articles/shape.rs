@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{Article, ArticleSummary, service};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
-use crate::http::etag::{representation_etag, tagged_json};
+use crate::http::etag::representation_etag;
 use crate::http::fields::{self, SPARSE_JSON};
 
 /// `formats` names, each with the member that carries that form of the body.
@@ -122,13 +122,13 @@ impl Shape {
 
     /// The JSON of `article` in this shape, and its ETag (the version and a hash of these
     /// bytes, so each shape revalidates on its own).
-    pub fn article_json(&self, article: &Article) -> ApiResult<(Vec<u8>, String)> {
-        let (body, tag) = tagged_json(article.version, article)?;
-        if !self.shaped() {
-            return Ok((body, tag));
-        }
-        let body = fields::project(&body, |m| self.keeps(m))?;
-        let tag = representation_etag(article.version, &body);
+    pub fn article_bytes(&self, version: i64, body: Vec<u8>) -> ApiResult<(Vec<u8>, String)> {
+        let body = if self.shaped() {
+            fields::project(&body, |m| self.keeps(m))?
+        } else {
+            body
+        };
+        let tag = representation_etag(version, &body);
         Ok((body, tag))
     }
 
@@ -231,8 +231,7 @@ pub fn articles_of(
 ) -> ApiResult<HashMap<String, Vec<u8>>> {
     let mut found = HashMap::with_capacity(ids.len());
     for id in ids {
-        if let Some(article) = service::read(conn, id, staff, now, base)? {
-            let json = serde_json::to_vec(&article).map_err(ApiError::internal)?;
+        if let Some((json, _)) = service::read_response(conn, id, staff, now, base)? {
             found.insert(id.clone(), json);
         }
     }

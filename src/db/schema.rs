@@ -321,6 +321,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Each article's public response as assembled (JSON, site-relative image URLs), current when
+    /// `format` is the server's; 0 while stale. `changes` counts the changes that made it stale.
+    article_documents (article_id) {
+        article_id -> Text,
+        format -> Integer,
+        changes -> BigInt,
+        version -> BigInt,
+        valid_from -> Nullable<Timestamp>,
+        valid_until -> Nullable<Timestamp>,
+        base_at -> Nullable<Text>,
+        document -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(article_documents -> articles (article_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
@@ -343,6 +360,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sections,
     tags,
     authors,
+    article_documents,
 );
 
 diesel::table! {

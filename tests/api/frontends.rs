@@ -13,7 +13,11 @@ const PREVIEW: &str = "https://preview.news.example";
 
 /// A published story with a 900×600 featured photo (captioned, credited by the caption) and a
 /// body image credited by the image itself; returns (article, featured image id, caption id).
-async fn photo_story(app: &TestApp, editor: &str, title: &str) -> (Value, String, String) {
+pub(crate) async fn photo_story(
+    app: &TestApp,
+    editor: &str,
+    title: &str,
+) -> (Value, String, String) {
     let image = upload(
         app,
         editor,

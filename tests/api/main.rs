@@ -16,6 +16,7 @@ mod cache;
 mod cli;
 mod corrections;
 mod db;
+mod documents;
 mod errors;
 mod feeds;
 mod frontends;
