@@ -310,6 +310,23 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Config {
+    /// Links to the newsroom's site: `MASTHEAD_SITE_URL`, else `api` (the API's public base),
+    /// with the site's path patterns.
+    pub fn site_links(&self, api: &str) -> crate::site::Links {
+        crate::site::Links::new(self.site_url.as_deref().unwrap_or(api), &self.site_paths)
+    }
+
+    /// The publication's name: `MASTHEAD_SITE_NAME`, else the host of the site (or of `api`).
+    pub fn site_name(&self, api: &str) -> String {
+        self.site_name.clone().unwrap_or_else(|| {
+            let base = self.site_url.as_deref().unwrap_or(api);
+            base.split_once("://")
+                .map_or(base, |(_, host)| host)
+                .trim_end_matches('/')
+                .to_owned()
+        })
+    }
+
     /// Reads the process environment (after `.env`, which `main` loads).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|key| std::env::var(key).ok())

@@ -146,14 +146,8 @@ async fn serve(
     subject: Subject,
 ) -> ApiResult<HttpResponse> {
     let api = public_base(&req, &state.config);
-    let site_base = state.config.site_url.clone().unwrap_or_else(|| api.clone());
-    let site = state.config.site_name.clone().unwrap_or_else(|| {
-        site_base
-            .split_once("://")
-            .map_or(site_base.as_str(), |(_, host)| host)
-            .to_owned()
-    });
-    let links = Links::new(&site_base, &state.config.site_paths);
+    let site = state.config.site_name(&api);
+    let links = state.config.site_links(&api);
     let (found, articles, lookups) = read(&state, subject, links.clone(), site).await?;
     let items: Vec<Item> = articles
         .into_iter()

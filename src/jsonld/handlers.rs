@@ -10,7 +10,6 @@ use crate::db::{self, Plans};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::base::public_base;
 use crate::http::etag::{not_modified, not_modified_response, representation_etag};
-use crate::site::Links;
 
 /// `Cache-Control` of structured data: as the article's public read.
 const PUBLIC_CACHE: &str = "public, max-age=60, stale-while-revalidate=30";
@@ -56,14 +55,8 @@ pub async fn article_jsonld(
     let (article, lookups) = found
         .ok_or_else(|| ApiError::NotFound("no published article has this id or slug".to_owned()))?;
     let api = public_base(&req, &state.config);
-    let site_base = state.config.site_url.clone().unwrap_or(api);
-    let name = state.config.site_name.clone().unwrap_or_else(|| {
-        site_base
-            .split_once("://")
-            .map_or(site_base.as_str(), |(_, host)| host)
-            .to_owned()
-    });
-    let links = Links::new(&site_base, &state.config.site_paths);
+    let name = state.config.site_name(&api);
+    let links = state.config.site_links(&api);
     let doc: NewsArticle = news_article(
         &article,
         &Site {

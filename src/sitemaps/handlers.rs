@@ -35,22 +35,11 @@ fn answer(req: &HttpRequest, body: String, cache: &'static str) -> HttpResponse 
         .body(body)
 }
 
-/// Links to the site's pages, as feeds make them.
+/// The API's public base and links to the site's pages, as feeds make them.
 fn links(req: &HttpRequest, state: &AppState) -> (String, Links) {
     let api = public_base(req, &state.config);
-    let site_base = state.config.site_url.clone().unwrap_or_else(|| api.clone());
-    (api, Links::new(&site_base, &state.config.site_paths))
-}
-
-/// The publication's name: `MASTHEAD_SITE_NAME`, else the site's host (as feeds name it).
-fn site_name(state: &AppState, api: &str) -> String {
-    let base = state.config.site_url.as_deref().unwrap_or(api);
-    state.config.site_name.clone().unwrap_or_else(|| {
-        base.split_once("://")
-            .map_or(base, |(_, host)| host)
-            .trim_end_matches('/')
-            .to_owned()
-    })
+    let links = state.config.site_links(&api);
+    (api, links)
 }
 
 /// The section slugs by name (an article stores its section's name).
@@ -257,7 +246,7 @@ pub async fn pages_sitemap(
 #[get("/v1/sitemaps/news.xml")]
 pub async fn news_sitemap(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let (api, links) = links(&req, &state);
-    let publication = site_name(&state, &api);
+    let publication = state.config.site_name(&api);
     let now = db::now();
     let (entries, slugs) = state
         .db
