@@ -203,7 +203,10 @@ fn start_background_jobs(state: &AppState) {
     crate::articles::previews::purge_expired(db.clone(), crate::articles::previews::PURGE_INTERVAL);
     crate::articles::summaries::keep_fresh(db.clone());
     crate::articles::documents::keep_fresh(db.clone());
-    crate::sitemaps::model::keep_folded(db.clone());
+    crate::sitemaps::model::keep_folded(
+        db.clone(),
+        crate::sitemaps::stored::Setup::new(state.config.sitemap_urls, &state.config.site_paths),
+    );
     crate::webhooks::deliver::start(
         db.clone(),
         Arc::downgrade(&state.webhooks),

@@ -100,14 +100,28 @@ pub fn check_pattern(pattern: &str, allowed: &[&str], required: &[&str]) -> Resu
 /// Percent-encodes one path segment: everything but RFC 3986's unreserved characters.
 pub fn encode_segment(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
+    push_encoded(&mut out, value);
+    out
+}
+
+/// Appends `value` percent-encoded as [`encode_segment`] does.
+fn push_encoded(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0F)]));
         }
     }
-    out
+}
+
+/// Appends `n` with at least `width` digits, zero-padded (as `{:0width$}`).
+fn push_padded(out: &mut String, n: i64, width: usize) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{n:0width$}");
 }
 
 /// What an article's address is made from.
@@ -124,6 +138,56 @@ pub struct ArticlePlace<'a> {
 pub struct Links {
     base: String,
     paths: SitePaths,
+    /// The article pattern cut into segments once, since a feed or a sitemap fills it for every
+    /// article it lists.
+    article: Vec<Segment>,
+}
+
+/// One `/`-separated segment of a path pattern, cut into its pieces.
+#[derive(Clone, Debug)]
+struct Segment {
+    parts: Vec<Part>,
+    /// The segment is one placeholder and nothing else: without a value it is left out.
+    droppable: bool,
+}
+
+#[derive(Clone, Debug)]
+enum Part {
+    Text(String),
+    Section,
+    Slug,
+    Id,
+    Year,
+    Month,
+    Day,
+    /// A placeholder the checks would refuse: it has no value.
+    Unknown,
+}
+
+/// Cuts an article pattern into segments (a piece that does not parse leaves its segment empty,
+/// as [`Links::fill`] does).
+fn compile_article(pattern: &str) -> Vec<Segment> {
+    pattern
+        .split('/')
+        .skip(1)
+        .map(|segment| Segment {
+            parts: pieces(segment)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|piece| match piece {
+                    Piece::Text(t) => Part::Text(t.to_owned()),
+                    Piece::Slot("section") => Part::Section,
+                    Piece::Slot("slug") => Part::Slug,
+                    Piece::Slot("id") => Part::Id,
+                    Piece::Slot("yyyy") => Part::Year,
+                    Piece::Slot("mm") => Part::Month,
+                    Piece::Slot("dd") => Part::Day,
+                    Piece::Slot(_) => Part::Unknown,
+                })
+                .collect(),
+            droppable: segment.starts_with('{') && segment.ends_with('}'),
+        })
+        .collect()
 }
 
 impl Links {
@@ -132,7 +196,13 @@ impl Links {
         Self {
             base: base.trim_end_matches('/').to_owned(),
             paths: paths.clone(),
+            article: compile_article(&paths.article),
         }
+    }
+
+    /// The site's base URL, without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     /// The site's home page.
@@ -170,16 +240,57 @@ impl Links {
 
     /// An article's page.
     pub fn article(&self, at: &ArticlePlace<'_>) -> String {
-        let date = at.published_at;
-        self.fill(&self.paths.article, |name| match name {
-            "section" => at.section.map(str::to_owned),
-            "slug" => Some(at.slug.to_owned()),
-            "id" => Some(at.id.to_owned()),
-            "yyyy" => date.map(|d| format!("{:04}", d.year())),
-            "mm" => date.map(|d| format!("{:02}", d.month())),
-            "dd" => date.map(|d| format!("{:02}", d.day())),
-            _ => None,
-        })
+        let mut out = String::with_capacity(self.base.len() + 96);
+        out.push_str(&self.base);
+        self.push_article_path(&mut out, at);
+        out
+    }
+
+    /// Appends an article's path on the site (its page without the base), as [`Links::article`]
+    /// fills the pattern: a placeholder without a value drops a segment that is only that
+    /// placeholder, and leaves nothing in any other.
+    pub fn push_article_path(&self, out: &mut String, at: &ArticlePlace<'_>) {
+        let start = out.len();
+        for segment in &self.article {
+            let mark = out.len();
+            out.push('/');
+            let mut empty = false;
+            for part in &segment.parts {
+                let date = at.published_at;
+                match part {
+                    Part::Text(t) => out.push_str(t),
+                    Part::Section => match at.section {
+                        Some(v) if !v.is_empty() => push_encoded(out, v),
+                        _ => empty = true,
+                    },
+                    Part::Slug if !at.slug.is_empty() => push_encoded(out, at.slug),
+                    Part::Id if !at.id.is_empty() => push_encoded(out, at.id),
+                    Part::Year if date.is_some() => {
+                        push_padded(out, date.map_or(0, |d| i64::from(d.year())), 4);
+                    }
+                    Part::Month if date.is_some() => {
+                        push_padded(out, date.map_or(0, |d| i64::from(d.month())), 2);
+                    }
+                    Part::Day if date.is_some() => {
+                        push_padded(out, date.map_or(0, |d| i64::from(d.day())), 2);
+                    }
+                    Part::Slug
+                    | Part::Id
+                    | Part::Year
+                    | Part::Month
+                    | Part::Day
+                    | Part::Unknown => {
+                        empty = true;
+                    }
+                }
+            }
+            if empty && segment.droppable {
+                out.truncate(mark);
+            }
+        }
+        if out.len() == start {
+            out.push('/');
+        }
     }
 
     /// A tag's page.
@@ -253,6 +364,58 @@ mod tests {
             "https://www.newsroom.example/news/2026/03/04/a%20b%2Fc%3Fd-abc.html"
         );
         assert_eq!(l.tag("café"), "https://www.newsroom.example/tag/caf%C3%A9");
+    }
+
+    #[test]
+    fn the_compiled_article_pattern_fills_as_the_pattern_does() {
+        let places = [
+            ArticlePlace {
+                id: "0190",
+                slug: "harbour-dredged",
+                section: Some("local news"),
+                published_at: "2026-03-04T05:06:07Z".parse().ok(),
+            },
+            ArticlePlace {
+                id: "x",
+                slug: "",
+                section: Some(""),
+                published_at: None,
+            },
+            ArticlePlace {
+                id: "",
+                slug: "é/ü",
+                section: None,
+                published_at: "0999-12-31T23:59:59Z".parse().ok(),
+            },
+        ];
+        for pattern in [
+            "/{section}/{slug}",
+            "/news/{yyyy}/{mm}/{dd}/{slug}-{id}.html",
+            "/{section}",
+            "/a/{id}",
+            "/{yyyy}{mm}{dd}/{section}-{slug}/",
+            "/{slug}//{id}",
+            "/{category}/{slug}",
+            "/",
+        ] {
+            let l = links(SitePaths {
+                article: pattern.to_owned(),
+                ..SitePaths::default()
+            });
+            for at in &places {
+                let date = at.published_at;
+                let want = l.fill(pattern, |name| match name {
+                    "section" => at.section.map(str::to_owned),
+                    "slug" => Some(at.slug.to_owned()),
+                    "id" => Some(at.id.to_owned()),
+                    "yyyy" => date.map(|d| format!("{:04}", d.year())),
+                    "mm" => date.map(|d| format!("{:02}", d.month())),
+                    "dd" => date.map(|d| format!("{:02}", d.day())),
+                    _ => None,
+                });
+                assert_eq!(l.article(at), want, "{pattern}");
+            }
+        }
     }
 
     #[test]

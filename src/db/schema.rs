@@ -395,6 +395,7 @@ diesel::table! {
         day -> Date,
         articles -> BigInt,
         changed_at -> Timestamp,
+        version -> BigInt,
     }
 }
 
@@ -405,5 +406,29 @@ diesel::table! {
         day -> Date,
         delta -> BigInt,
         effective_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The fold count of `sitemap_changes` and the sitemap index rendered after fold
+    /// `index_folds` (one row).
+    sitemap_state (id) {
+        id -> Integer,
+        folds -> BigInt,
+        index_folds -> Nullable<BigInt>,
+        index_links -> Nullable<Text>,
+        index_body -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Each day's sitemap (and each part of a large day) as rendered after the day's fold
+    /// `version`, without the base URL.
+    sitemap_bodies (day, part) {
+        day -> Date,
+        part -> Integer,
+        version -> BigInt,
+        links -> Text,
+        body -> Text,
     }
 }

@@ -6,8 +6,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDateTime;
 
-use super::render::{self, IndexEntry, NewsUrl, UrlEntry};
-use super::{Chunk, MAX_URLS, NEWS_MAX, NEWS_WINDOW, chunks, model, news_language};
+use super::render::{self, NewsUrl, UrlEntry};
+use super::stored::{self, Setup};
+use super::{Chunk, MAX_URLS, NEWS_MAX, NEWS_WINDOW, model, news_language};
 use crate::app::AppState;
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -87,25 +88,13 @@ pub async fn sitemap_index(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let (api, _) = links(&req, &state);
+    let setup = Setup::new(state.config.sitemap_urls, &state.config.site_paths);
     let now = db::now();
-    let days = state
+    let body = state
         .db
-        .read(move |conn| Ok(model::days(conn, now)?))
+        .read(move |conn| Ok(stored::index(conn, &setup, now)?))
         .await?;
-    let per = state.config.sitemap_urls;
-    let mut entries = vec![IndexEntry {
-        loc: format!("{api}/v1/sitemaps/pages.xml"),
-        lastmod: None,
-    }];
-    entries.extend(
-        chunks(&days, per, MAX_URLS - 1)
-            .into_iter()
-            .map(|(chunk, lastmod)| IndexEntry {
-                loc: format!("{api}/v1/sitemaps/articles/{}.xml", chunk.name()),
-                lastmod: Some(lastmod.and_utc()),
-            }),
-    );
-    Ok(answer(&req, render::index(&entries), SITEMAP_CACHE))
+    Ok(answer(&req, render::with_base(&body, &api), SITEMAP_CACHE))
 }
 
 /// A day's article sitemap.
@@ -141,40 +130,18 @@ pub async fn article_sitemap(
         .and_then(Chunk::parse)
         .ok_or_else(not_found)?;
     let (_, links) = links(&req, &state);
-    let per = state.config.sitemap_urls;
+    let setup = Setup::new(state.config.sitemap_urls, &state.config.site_paths);
     let now = db::now();
-    let (entries, slugs) = state
+    let body = state
         .db
-        .read(move |conn| {
-            let entries = model::chunk(conn, &chunk, per, now)?;
-            if entries.is_empty() {
-                return Ok((entries, Default::default()));
-            }
-            Ok((entries, section_slugs(conn)?))
-        })
-        .await?;
-    if entries.is_empty() {
-        return Err(not_found());
-    }
-    let urls: Vec<UrlEntry> = entries
-        .iter()
-        .map(|e| UrlEntry {
-            loc: article_link(
-                &links,
-                &slugs,
-                &e.id,
-                &e.slug,
-                e.section.as_ref(),
-                e.published_at,
-            ),
-            lastmod: Some(
-                e.published_at
-                    .map_or(e.updated_at, |p| p.max(e.updated_at))
-                    .and_utc(),
-            ),
-        })
-        .collect();
-    Ok(answer(&req, render::urlset(&urls), SITEMAP_CACHE))
+        .read(move |conn| Ok(stored::chunk(conn, &setup, &chunk, now)?))
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(answer(
+        &req,
+        render::with_base(&body, links.base()),
+        SITEMAP_CACHE,
+    ))
 }
 
 /// The sitemap of the site's pages.

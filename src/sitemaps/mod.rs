@@ -31,6 +31,7 @@
 pub mod handlers;
 pub mod model;
 mod render;
+pub mod stored;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 

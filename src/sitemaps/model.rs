@@ -10,7 +10,7 @@ use diesel::sql_types::{BigInt, Date, Timestamp};
 use super::{Chunk, Day};
 use crate::articles::StoredStatus;
 use crate::db::DbConn;
-use crate::db::schema::{articles, sitemap_changes, sitemap_days};
+use crate::db::schema::{articles, sitemap_changes, sitemap_days, sitemap_state};
 
 #[derive(QueryableByName)]
 struct DayRow {
@@ -135,6 +135,13 @@ pub fn fold(conn: &mut DbConn, now: NaiveDateTime, batch: i64) -> QueryResult<us
     if seqs.is_empty() {
         return Ok(0);
     }
+    // This fold's number: the days it touches carry it, so their stored sitemaps are stale.
+    let bump =
+        diesel::update(sitemap_state::table).set(sitemap_state::folds.eq(sitemap_state::folds + 1));
+    let version: i64 = match conn {
+        DbConn::Pg(c) => bump.returning(sitemap_state::folds).get_result(c)?,
+        DbConn::Sqlite(c) => bump.returning(sitemap_state::folds).get_result(c)?,
+    };
     let taken = sitemap_changes::table.filter(sitemap_changes::seq.eq_any(&seqs));
     let columns = (
         sitemap_changes::day,
@@ -154,13 +161,17 @@ pub fn fold(conn: &mut DbConn, now: NaiveDateTime, batch: i64) -> QueryResult<us
     for (day, (delta, at)) in per_day {
         let row = sitemap_days::table.filter(sitemap_days::day.eq(day));
         let updated = diesel::update(row)
-            .set(sitemap_days::articles.eq(sitemap_days::articles + delta))
+            .set((
+                sitemap_days::articles.eq(sitemap_days::articles + delta),
+                sitemap_days::version.eq(version),
+            ))
             .execute(conn)?;
         if updated == 0 {
             let values = (
                 sitemap_days::day.eq(day),
                 sitemap_days::articles.eq(delta),
                 sitemap_days::changed_at.eq(at),
+                sitemap_days::version.eq(version),
             );
             match conn {
                 DbConn::Pg(c) => {
@@ -171,7 +182,10 @@ pub fn fold(conn: &mut DbConn, now: NaiveDateTime, batch: i64) -> QueryResult<us
                         .execute(c)?;
                     if inserted == 0 {
                         diesel::update(row)
-                            .set(sitemap_days::articles.eq(sitemap_days::articles + delta))
+                            .set((
+                                sitemap_days::articles.eq(sitemap_days::articles + delta),
+                                sitemap_days::version.eq(version),
+                            ))
                             .execute(c)?;
                     }
                 }
@@ -203,28 +217,34 @@ pub fn fold_all(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<()> {
     Ok(())
 }
 
-/// Keeps `sitemap_days` folded: every [`super::FOLD_EVERY`], the changes visible by then, a batch
-/// at a time on the write connection. Reads are exact without it; folding keeps them short.
-pub fn keep_folded(db: std::sync::Weak<crate::db::Db>) {
-    crate::background::every("masthead-sitemaps", db, super::FOLD_EVERY, |db| {
+/// Keeps `sitemap_days` folded and the stored sitemaps current: every [`super::FOLD_EVERY`], the
+/// changes visible by then, a batch at a time on the write connection, then the index and the
+/// days whose stored sitemap is stale ([`super::stored::refresh`]). Reads are exact without it;
+/// folding keeps them short, and the stored sitemaps make them one row.
+pub fn keep_folded(db: std::sync::Weak<crate::db::Db>, setup: super::stored::Setup) {
+    crate::background::now_and_every("masthead-sitemaps", db, super::FOLD_EVERY, move |db| {
         let now = crate::db::now();
         match db.read_blocking(|c| Ok(pending(c, now)?)) {
-            Ok(true) => {}
-            Ok(false) => return,
+            Ok(true) => fold_pending(db, now),
+            Ok(false) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "cannot look for sitemap changes");
                 return;
             }
         }
-        for _ in 0..10 {
-            match db.write_blocking(|c| Ok(fold(c, now, 5_000)?)) {
-                Ok(n) if n < 5_000 => return,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot fold sitemap changes");
-                    return;
-                }
+        super::stored::refresh(db, &setup);
+    });
+}
+
+fn fold_pending(db: &crate::db::Db, now: NaiveDateTime) {
+    for _ in 0..10 {
+        match db.write_blocking(|c| Ok(fold(c, now, 5_000)?)) {
+            Ok(n) if n < 5_000 => return,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot fold sitemap changes");
+                return;
             }
         }
-    });
+    }
 }

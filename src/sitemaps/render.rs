@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, SecondsFormat, Timelike, Utc};
 
 use crate::feeds::escape_xml;
 
@@ -15,7 +15,102 @@ pub fn w3c(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// A sitemap listed in the index.
+/// Appends [`w3c`] of `at` (UTC), written digit by digit for the years 0 to 9999.
+pub fn push_w3c(out: &mut String, at: NaiveDateTime) {
+    let (year, nanos) = (at.year(), at.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        out.push_str(&w3c(at.and_utc()));
+        return;
+    }
+    let mut buf = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut n: u32| {
+        for i in (at..at + width).rev() {
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, year.unsigned_abs());
+    put(5, 2, at.month());
+    put(8, 2, at.day());
+    put(11, 2, at.hour());
+    put(14, 2, at.minute());
+    put(17, 2, at.second());
+    put(20, 3, nanos / 1_000_000);
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+}
+
+/// Appends `text` as [`escape_xml`] writes it.
+pub fn push_escaped(out: &mut String, text: &str) {
+    let plain = text
+        .bytes()
+        .all(|b| b >= b' ' && !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0xEF));
+    if plain {
+        out.push_str(text);
+    } else {
+        out.push_str(&escape_xml(text));
+    }
+}
+
+/// What a read puts the base URL after: every `<loc>`'s text starts with it.
+pub const LOC: &str = "<loc>";
+
+/// `body` with `base` (escaped) after each `<loc>`: a stored sitemap as a request sees it.
+/// Markup in text is escaped, so `<loc>` in a body is always the element.
+pub fn with_base(body: &str, base: &str) -> String {
+    let mut escaped = String::new();
+    push_escaped(&mut escaped, base);
+    let count = body.matches(LOC).count();
+    let mut out = String::with_capacity(body.len() + count * escaped.len());
+    let mut rest = body;
+    while let Some(at) = rest.find(LOC) {
+        let end = at + LOC.len();
+        out.push_str(&rest[..end]);
+        out.push_str(&escaped);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The sitemap index without the API's base: `(chunk name, lastmod)`, after the pages' sitemap.
+pub fn index_body(chunks: &[(String, NaiveDateTime)]) -> String {
+    let mut out = String::with_capacity(160 + chunks.len() * 110);
+    out.push_str(HEAD);
+    out.push_str("<sitemapindex xmlns=\"");
+    out.push_str(SITEMAP_NS);
+    out.push_str("\">\n<sitemap><loc>/v1/sitemaps/pages.xml</loc></sitemap>\n");
+    for (name, lastmod) in chunks {
+        out.push_str("<sitemap><loc>/v1/sitemaps/articles/");
+        push_escaped(&mut out, name);
+        out.push_str(".xml</loc><lastmod>");
+        push_w3c(&mut out, *lastmod);
+        out.push_str("</lastmod></sitemap>\n");
+    }
+    out.push_str("</sitemapindex>\n");
+    out
+}
+
+/// A urlset without the site's base: each URL's path on the site (unescaped) and its
+/// `lastmod`.
+pub fn urlset_body(urls: &[(String, NaiveDateTime)]) -> String {
+    let mut out = String::with_capacity(96 + urls.len() * 120);
+    out.push_str(HEAD);
+    out.push_str("<urlset xmlns=\"");
+    out.push_str(SITEMAP_NS);
+    out.push_str("\">\n");
+    for (path, lastmod) in urls {
+        out.push_str("<url><loc>");
+        push_escaped(&mut out, path);
+        out.push_str("</loc><lastmod>");
+        push_w3c(&mut out, *lastmod);
+        out.push_str("</lastmod></url>\n");
+    }
+    out.push_str("</urlset>\n");
+    out
+}
+
+/// A sitemap listed in the index (the reference the stored index is checked against).
+#[cfg(test)]
 pub struct IndexEntry {
     pub loc: String,
     pub lastmod: Option<DateTime<Utc>>,
@@ -36,6 +131,7 @@ pub struct NewsUrl {
     pub title: String,
 }
 
+#[cfg(test)]
 pub fn index(entries: &[IndexEntry]) -> String {
     let mut out = format!("{HEAD}<sitemapindex xmlns=\"{SITEMAP_NS}\">\n");
     for e in entries {
@@ -81,4 +177,77 @@ pub fn news(entries: &[NewsUrl]) -> String {
     }
     out.push_str("</urlset>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").expect("time")
+    }
+
+    #[test]
+    fn dates_are_written_as_chrono_writes_them() {
+        for t in [
+            "2026-12-05 10:00:00",
+            "2026-01-02 03:04:05.006",
+            "2026-01-02 03:04:05.999999999",
+            "0001-01-01 00:00:00.1",
+            "9999-12-31 23:59:59.5",
+        ]
+        .map(at)
+        .into_iter()
+        .chain(
+            chrono::NaiveDate::from_ymd_opt(10_000, 1, 1)
+                .map(|d| d.and_time(chrono::NaiveTime::MIN)),
+        ) {
+            let mut out = String::new();
+            push_w3c(&mut out, t);
+            assert_eq!(out, w3c(t.and_utc()), "{t}");
+        }
+    }
+
+    #[test]
+    fn text_is_escaped_as_feeds_escape_it() {
+        for text in [
+            "/plain/path",
+            "/a&b<c>\"'",
+            "/caf\u{e9}",
+            "a\u{1}b\tc",
+            "\u{FFFE}x\u{FFFF}",
+        ] {
+            let mut out = String::new();
+            push_escaped(&mut out, text);
+            assert_eq!(out, escape_xml(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn bodies_with_a_base_are_what_rendering_with_it_makes() {
+        let lastmod = at("2026-12-05 10:00:00.25");
+        let base = "http://h.example:8&1";
+        let urls = [("/a/b".to_owned(), lastmod), ("/c&d".to_owned(), lastmod)];
+        let whole: Vec<UrlEntry> = urls
+            .iter()
+            .map(|(path, at)| UrlEntry {
+                loc: format!("{base}{path}"),
+                lastmod: Some(at.and_utc()),
+            })
+            .collect();
+        assert_eq!(with_base(&urlset_body(&urls), base), urlset(&whole));
+        let chunks = [
+            ("2026-12-05".to_owned(), lastmod),
+            ("2026-12-04-2".to_owned(), lastmod),
+        ];
+        let mut entries = vec![IndexEntry {
+            loc: format!("{base}/v1/sitemaps/pages.xml"),
+            lastmod: None,
+        }];
+        entries.extend(chunks.iter().map(|(name, at)| IndexEntry {
+            loc: format!("{base}/v1/sitemaps/articles/{name}.xml"),
+            lastmod: Some(at.and_utc()),
+        }));
+        assert_eq!(with_base(&index_body(&chunks), base), index(&entries));
+    }
 }

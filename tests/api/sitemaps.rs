@@ -549,7 +549,99 @@ async fn sitemaps_revalidate_and_the_pages_sitemap_lists_the_site(backend: Backe
     assert!(news.text.contains("<urlset"), "{}", news.text);
 }
 
+/// Waits until the index and every day's sitemap are served from storage.
+async fn stored(app: &TestApp) {
+    eventually("the sitemaps to be stored", || async {
+        app.db.sitemaps_stored().then_some(())
+    })
+    .await;
+}
+
+async fn a_stored_day_sitemap_is_never_served_after_a_change(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        &[("MASTHEAD_SITE_URL", SITE), ("MASTHEAD_KEEP_ALIVE", "60s")],
+    )
+    .await;
+    let editor = app.admin_token().await;
+    app.create_section(&editor, "Local news", &json!({})).await;
+    let local_id = app
+        .new_article_id(&editor, &story("Harbour dredged", Some("Local news")))
+        .await;
+    app.publish_article(&editor, &local_id).await;
+    let plain_id = app
+        .new_article_id(&editor, &story("Ferry returns", None))
+        .await;
+    app.publish_article(&editor, &plain_id).await;
+    app.new_article_id(&editor, &story("Secret plans", None))
+        .await;
+    let local_url = format!("{SITE}/local-news/harbour-dredged");
+    let plain_url = format!("{SITE}/ferry-returns");
+
+    // Stored: the same bytes as rendered, and never the draft.
+    let rendered = article_urls(&app).await;
+    let rendered_index = index_days(&app).await;
+    stored(&app).await;
+    assert_eq!(article_urls(&app).await, rendered);
+    assert_eq!(index_days(&app).await, rendered_index);
+    assert_eq!(
+        rendered.keys().collect::<Vec<_>>(),
+        [&plain_url, &local_url],
+        "{rendered:?}"
+    );
+
+    // Taken down: gone at once, before the job stores the day again, and after.
+    let res = app.unpublish(&editor, &plain_id).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let urls = article_urls(&app).await;
+    assert_eq!(urls.keys().collect::<Vec<_>>(), [&local_url], "{urls:?}");
+    stored(&app).await;
+    assert_eq!(article_urls(&app).await, urls);
+
+    // An edit moves its lastmod at once.
+    let etag = app
+        .etag(&format!("/v1/articles/{local_id}"), Some(&editor))
+        .await;
+    let res = app
+        .update_article(
+            &editor,
+            &local_id,
+            &etag,
+            &json!({"standfirst": "Deeper now."}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let edited = current(&app, &editor, &local_id).await;
+    let urls = article_urls(&app).await;
+    assert_eq!(urls[&local_url], ms(edited["updated_at"].as_str().unwrap()));
+    stored(&app).await;
+    assert_eq!(article_urls(&app).await, urls);
+
+    // A section's new slug moves the page at once.
+    app.change_section(&editor, "local-news", &json!({"slug": "harbour-desk"}))
+        .await;
+    let moved = format!("{SITE}/harbour-desk/harbour-dredged");
+    let urls = article_urls(&app).await;
+    assert_eq!(urls.keys().collect::<Vec<_>>(), [&moved], "{urls:?}");
+    stored(&app).await;
+    assert_eq!(article_urls(&app).await, urls);
+
+    // Published again: back at once.
+    app.publish_article(&editor, &plain_id).await;
+    let urls = article_urls(&app).await;
+    assert_eq!(
+        urls.keys().collect::<Vec<_>>(),
+        [&plain_url, &moved],
+        "{urls:?}"
+    );
+    let index = index_days(&app).await;
+    stored(&app).await;
+    assert_eq!(article_urls(&app).await, urls);
+    assert_eq!(index_days(&app).await, index);
+}
+
 backend_tests!(
+    a_stored_day_sitemap_is_never_served_after_a_change,
     sitemaps_list_public_articles_only_and_lastmod_follows_each_change,
     a_scheduled_story_enters_its_day_sitemap_when_its_time_comes,
     a_day_over_the_limit_is_cut_into_parts,

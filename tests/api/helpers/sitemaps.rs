@@ -149,6 +149,49 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Whether every sitemap is stored and current: the index rendered after the last fold,
+    /// each day with public articles rendered after its own, and no change waiting to be
+    /// folded (then reads are served from the stored sitemaps).
+    pub fn sitemaps_stored(&self) -> bool {
+        use diesel::prelude::*;
+        use diesel::sql_types::BigInt;
+        use masthead::db::Db;
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let database = Db::open(&self.url, 1).expect("opens");
+        let stale = database
+            .read_blocking(|conn| {
+                let count = |conn: &mut masthead::db::DbConn,
+                             sql: &str|
+                 -> diesel::QueryResult<i64> {
+                    let row: Count = match conn {
+                        masthead::db::DbConn::Pg(c) => diesel::sql_query(sql).get_result(c)?,
+                        masthead::db::DbConn::Sqlite(c) => diesel::sql_query(sql).get_result(c)?,
+                    };
+                    Ok(row.n)
+                };
+                Ok(count(conn, "SELECT COUNT(*) AS n FROM sitemap_changes")?
+                    + count(
+                        conn,
+                        "SELECT COUNT(*) AS n FROM sitemap_state \
+                         WHERE index_folds IS NULL OR index_folds <> folds",
+                    )?
+                    + count(
+                        conn,
+                        "SELECT COUNT(*) AS n FROM sitemap_days d \
+                         LEFT JOIN sitemap_bodies b ON b.day = d.day AND b.part = 1 \
+                         WHERE d.articles > 0 AND (b.day IS NULL OR b.version <> d.version)",
+                    )?)
+            })
+            .expect("reads the stored sitemaps");
+        stale == 0
+    }
+}
+
 /// Starts a server on a database seeded with `articles` published articles through the bulk
 /// path (the `masthead seed` command: 150 s apart, the newest a minute old).
 pub async fn spawn_app_with_archive(

@@ -1,0 +1,3 @@
+DROP TABLE sitemap_bodies;
+DROP TABLE sitemap_state;
+ALTER TABLE sitemap_days DROP COLUMN version;
