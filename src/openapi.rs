@@ -202,7 +202,11 @@ const STANDARD: &[(&str, &str, &str)] = &[
         "InternalError",
         "Something went wrong on the server; it was logged",
     ),
-    ("503", "Unavailable", "The database is not answering"),
+    (
+        "503",
+        "Unavailable",
+        "The database is not answering: try again after `Retry-After` seconds",
+    ),
 ];
 
 /// The headers every response may carry, as components: (name, description).
@@ -249,10 +253,23 @@ fn complete(doc: &mut utoipa::openapi::OpenApi) {
                 .build(),
         ),
     );
-    for (_, name, description) in STANDARD {
+    for (status, name, description) in STANDARD {
+        let mut response = problem_response(description);
+        if *status == "503" {
+            // Every 503 says when to try again (`ApiError::Unavailable`).
+            response.headers.insert(
+                "Retry-After".to_owned(),
+                RefOr::T(
+                    HeaderBuilder::new()
+                        .schema(Some(Object::with_type(Type::String)))
+                        .description(Some("Seconds to wait before trying again"))
+                        .build(),
+                ),
+            );
+        }
         components
             .responses
-            .insert((*name).to_owned(), RefOr::T(problem_response(description)));
+            .insert((*name).to_owned(), RefOr::T(response));
     }
     components.responses.insert(
         "TokenNotValid".to_owned(),

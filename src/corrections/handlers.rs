@@ -45,6 +45,8 @@ fn report_not_found() -> ApiError {
         (status = 404, description = "No such published article", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many reports from this client", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
+        (status = 503, description = "The database is not answering, or cannot count the report against the rate limit (which the instances on PostgreSQL share); nothing was stored: try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[post("/v1/articles/{id}/corrections")]

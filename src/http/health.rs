@@ -38,7 +38,8 @@ pub async fn healthz() -> HttpResponse {
     responses(
         (status = 200, description = "The database answers", body = Health),
         (status = 503, description = "The database does not answer", body = Problem,
-            content_type = "application/problem+json"),
+            content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait before asking again"))),
     )
 )]
 #[get("/readyz")]
