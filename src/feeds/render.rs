@@ -526,7 +526,7 @@ mod tests {
         };
         let item = |n: usize| Item {
             id: format!("0190{n:04}-aaaa-7bbb-8ccc-dddddddddddd").into(),
-            title: if n % 2 == 0 {
+            title: if n.is_multiple_of(2) {
                 hostile.into()
             } else {
                 format!("Story {n}").into()
@@ -541,7 +541,9 @@ mod tests {
             authors: (0..n % 3)
                 .map(|a| FeedAuthor {
                     name: format!("Author {a} {hostile}").into(),
-                    url: (a % 2 == 0).then(|| format!("https://site.example/author/a{a}")),
+                    url: a
+                        .is_multiple_of(2)
+                        .then(|| format!("https://site.example/author/a{a}")),
                 })
                 .collect(),
             categories: (0..n % 4)
