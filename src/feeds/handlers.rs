@@ -2,16 +2,18 @@
 //! `/v1/feeds/{kind}/tags/{slug}`, `/v1/feeds/{kind}/authors/{slug}` for one section, tag or
 //! author; `kind` is `rss`, `atom` or `json`.
 
+use std::borrow::Cow;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
-use super::model::{Found, Lookups, Subject, find, lookups};
+use super::model::{Keys, Lookups, Subject, find, lookups};
 use super::{Feed, FeedAuthor, FeedImage, FeedKind, ITEMS, Item, excerpt};
 use crate::app::AppState;
-use crate::articles::ArticleSummary;
 use crate::articles::listing::{self, ListRequest};
-use crate::articles::model::{self, Scope};
+use crate::articles::model::{self, Filter, Scope};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::base::public_base;
@@ -21,45 +23,177 @@ use crate::site::{ArticlePlace, Links};
 /// `Cache-Control` of a feed; a write invalidates the server's cache at once.
 const FEED_CACHE: &str = "public, max-age=60, stale-while-revalidate=30";
 
-/// Reads the subject and its latest public articles.
+/// A stored summary as a feed reads it: only the fields an item shows, the text borrowed from
+/// the stored JSON where it needs no unescaping.
+#[derive(Deserialize)]
+struct Stored<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
+    #[serde(borrow)]
+    slug: Text<'a>,
+    #[serde(borrow)]
+    title: Text<'a>,
+    #[serde(borrow)]
+    standfirst: Text<'a>,
+    #[serde(borrow)]
+    excerpt: Text<'a>,
+    published_at: Option<DateTime<Utc>>,
+    #[serde(borrow)]
+    authors: Vec<StoredAuthor<'a>>,
+    #[serde(borrow)]
+    section: Option<Text<'a>>,
+    #[serde(borrow)]
+    tags: Vec<Text<'a>>,
+    #[serde(borrow)]
+    language: Text<'a>,
+    #[serde(borrow)]
+    featured_image: Option<StoredPicture<'a>>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct StoredAuthor<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
+    #[serde(borrow)]
+    display_name: Text<'a>,
+}
+
+#[derive(Deserialize)]
+struct StoredPicture<'a> {
+    #[serde(borrow)]
+    image_id: Text<'a>,
+    #[serde(borrow)]
+    url: Text<'a>,
+    width: u32,
+    height: u32,
+    #[serde(borrow)]
+    alt_text: Option<Text<'a>>,
+    #[serde(borrow)]
+    credit: Option<Text<'a>>,
+}
+
+/// A JSON string, borrowed from the input unless it had escapes to undo (`Cow`'s own
+/// `Deserialize` always copies).
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Visitor(std::marker::PhantomData))
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How PostgreSQL plans the feed's page: as for the list of the same shape (the values do not
+/// change the plan, so placeholders stand in for the subject not yet looked up).
+fn plans_for(subject: &Subject) -> db::Plans {
+    let filter = match subject {
+        Subject::Site => Filter::default(),
+        Subject::Section(_) => Filter {
+            section: Some(String::new()),
+            ..Filter::default()
+        },
+        Subject::Tag(_) => Filter {
+            tag: Some(String::new()),
+            ..Filter::default()
+        },
+        Subject::Author(_) => Filter {
+            author: Some(String::new().into()),
+            ..Filter::default()
+        },
+    };
+    model::plans(Scope::Public, &filter)
+}
+
+/// The request's feed: its subject, its latest public articles read from their stored
+/// summaries (rendered from the tables when stale) and what they name, written as `kind`. All
+/// on one read connection.
 async fn read(
     state: &web::Data<AppState>,
     subject: Subject,
+    kind: FeedKind,
     links: Links,
     site: String,
-) -> ApiResult<(Found, Vec<ArticleSummary>, Lookups)> {
-    let found = {
-        let links = links.clone();
-        state
-            .db
-            .read(move |conn| find(conn, &subject, &links, &site))
-            .await?
-    };
+    api: String,
+    self_url: String,
+) -> ApiResult<Vec<u8>> {
     let now = db::now();
-    let plans = model::plans(Scope::Public, &found.filter);
+    let plans = plans_for(&subject);
     let generation = state.cache.generation();
     let known = state.clone();
     state
         .db
         .read_with(plans, move |conn| {
+            let found = find(conn, &subject, &links, &site)?;
             let list = ListRequest {
                 scope: Scope::Public,
-                filter: found.filter.clone(),
+                filter: found.filter,
                 after: None,
                 limit: ITEMS,
             };
             let mut cards =
                 listing::public_cards(conn, &known.known_cards, generation, &list, now, None)?;
             cards.truncate(usize::try_from(ITEMS).unwrap_or(50));
-            let items = cards
+            let stored = cards
                 .iter()
                 .filter_map(|c| c.summary.as_deref())
-                .map(|json| {
-                    serde_json::from_str::<ArticleSummary>(json).map_err(ApiError::internal)
-                })
+                .map(|json| serde_json::from_str::<Stored>(json).map_err(ApiError::internal))
                 .collect::<ApiResult<Vec<_>>>()?;
-            let lookups = lookups(conn, &items)?;
-            Ok((found, items, lookups))
+            let mut keys = Keys::default();
+            for article in &stored {
+                keys.articles.push(article.id.to_string());
+                keys.tags.extend(article.tags.iter().map(|t| t.to_string()));
+                keys.bylines
+                    .extend(article.authors.iter().map(|a| a.id.to_string()));
+                keys.images.extend(
+                    article
+                        .featured_image
+                        .as_ref()
+                        .map(|p| p.image_id.to_string()),
+                );
+            }
+            keys.dedup();
+            let lookups = lookups(conn, &keys)?;
+            let items: Vec<Item> = stored
+                .iter()
+                .map(|a| item(a, &links, &lookups, &api))
+                .collect();
+            let updated = items
+                .iter()
+                .map(|i| i.updated)
+                .max()
+                .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+            let feed = Feed {
+                title: found.title,
+                description: found.description,
+                home: found.home,
+                self_url,
+                updated,
+                items,
+            };
+            Ok(feed.render(kind))
         })
         .await
 }
@@ -67,74 +201,72 @@ async fn read(
 /// `url` made absolute against the API's `base` when it is site-relative.
 fn absolute(url: &str, base: &str) -> String {
     if url.starts_with('/') {
-        format!("{base}{url}")
+        let mut out = String::with_capacity(base.len() + url.len());
+        out.push_str(base);
+        out.push_str(url);
+        out
     } else {
         url.to_owned()
     }
 }
 
-fn item(article: ArticleSummary, links: &Links, lookups: &Lookups, api: &str) -> Item {
+fn item<'a>(article: &'a Stored<'a>, links: &Links, lookups: &'a Lookups, api: &str) -> Item<'a> {
     let published = article.published_at.unwrap_or(article.updated_at);
-    let section_slug = article
-        .section
-        .as_ref()
-        .and_then(|name| lookups.sections.get(name));
+    let section = article.section.as_deref();
+    let section_slug = section.and_then(|name| lookups.sections.get(name));
     let link = links.article(&ArticlePlace {
-        id: article.id.as_str(),
+        id: &article.id,
         slug: &article.slug,
         section: section_slug.map(String::as_str),
         published_at: article.published_at,
     });
-    let categories = article
-        .section
-        .iter()
-        .cloned()
-        .chain(
-            article
-                .tags
-                .iter()
-                .map(|t| lookups.tags.get(t).cloned().unwrap_or_else(|| t.clone())),
-        )
-        .collect();
+    let mut categories = Vec::with_capacity(article.tags.len() + 1);
+    categories.extend(section.map(Cow::Borrowed));
+    categories.extend(
+        article
+            .tags
+            .iter()
+            .map(|t| Cow::Borrowed(lookups.tags.get(&**t).map_or(&**t, String::as_str))),
+    );
     let summary = if article.excerpt.trim().is_empty() {
         excerpt(&article.standfirst)
     } else {
         excerpt(&article.excerpt)
     };
-    let image = article.featured_image.map(|p| FeedImage {
+    let image = article.featured_image.as_ref().map(|p| FeedImage {
         url: absolute(&p.url, api),
-        content_type: lookups.image_types.get(p.image_id.as_str()).cloned(),
+        content_type: lookups
+            .image_types
+            .get(&*p.image_id)
+            .map(|t| Cow::Borrowed(t.as_str())),
         width: p.width,
         height: p.height,
-        credit: p.credit,
-        alt_text: p.alt_text,
+        credit: p.credit.as_deref().map(Cow::Borrowed),
+        alt_text: p.alt_text.as_deref().map(Cow::Borrowed),
     });
     Item {
-        id: article.id.to_string(),
-        title: article.title,
+        id: Cow::Borrowed(&article.id),
+        title: Cow::Borrowed(&article.title),
         link,
         published,
         updated: lookups
             .corrected
-            .get(article.id.as_str())
+            .get(&*article.id)
             .map_or(article.updated_at, |at| {
                 article.updated_at.max(at.and_utc())
             })
             .max(published),
         authors: article
             .authors
-            .into_iter()
+            .iter()
             .map(|a| FeedAuthor {
-                url: lookups
-                    .authors
-                    .get(a.id.as_str())
-                    .map(|(slug, _)| links.author(slug)),
-                name: a.display_name,
+                url: lookups.authors.get(&*a.id).map(|slug| links.author(slug)),
+                name: Cow::Borrowed(&a.display_name),
             })
             .collect(),
         categories,
         summary,
-        language: article.language,
+        language: Cow::Borrowed(&article.language),
         image,
     }
 }
@@ -148,25 +280,8 @@ async fn serve(
     let api = public_base(&req, &state.config);
     let site = state.config.site_name(&api);
     let links = state.config.site_links(&api);
-    let (found, articles, lookups) = read(&state, subject, links.clone(), site).await?;
-    let items: Vec<Item> = articles
-        .into_iter()
-        .map(|a| item(a, &links, &lookups, &api))
-        .collect();
-    let updated = items
-        .iter()
-        .map(|i| i.updated)
-        .max()
-        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-    let feed = Feed {
-        title: found.title,
-        description: found.description,
-        home: found.home,
-        self_url: format!("{api}{}", req.path()),
-        updated,
-        items,
-    };
-    let body = feed.render(kind);
+    let self_url = format!("{api}{}", req.path());
+    let body = read(&state, subject, kind, links, site, api, self_url).await?;
     let etag = list_etag(&body);
     if not_modified(&req, &etag) {
         return Ok(not_modified_response(etag, FEED_CACHE));

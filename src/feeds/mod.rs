@@ -7,6 +7,8 @@ pub mod handlers;
 pub mod model;
 mod render;
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -51,9 +53,10 @@ impl FeedKind {
     }
 }
 
-/// A feed, ready to be written in any kind.
+/// A feed, ready to be written in any kind. Its items borrow what they can from the stored
+/// summaries they were read from.
 #[derive(Debug, Clone)]
-pub struct Feed {
+pub struct Feed<'a> {
     /// The feed's title.
     pub title: String,
     /// A sentence about the feed.
@@ -64,52 +67,52 @@ pub struct Feed {
     pub self_url: String,
     /// The newest change to an item (a fixed time when there is none, so the bytes are stable).
     pub updated: DateTime<Utc>,
-    pub items: Vec<Item>,
+    pub items: Vec<Item<'a>>,
 }
 
 /// One article in a feed.
 #[derive(Debug, Clone)]
-pub struct Item {
+pub struct Item<'a> {
     /// The article's id (a UUID): the item's GUID.
-    pub id: String,
-    pub title: String,
+    pub id: Cow<'a, str>,
+    pub title: Cow<'a, str>,
     /// The article's page on the site.
     pub link: String,
     pub published: DateTime<Utc>,
     pub updated: DateTime<Utc>,
     /// The byline, in order.
-    pub authors: Vec<FeedAuthor>,
+    pub authors: Vec<FeedAuthor<'a>>,
     /// The section's name first (if any), then the tags' names.
-    pub categories: Vec<String>,
+    pub categories: Vec<Cow<'a, str>>,
     /// The excerpt, at most [`MAX_EXCERPT_CHARS`].
     pub summary: String,
-    pub language: String,
-    pub image: Option<FeedImage>,
+    pub language: Cow<'a, str>,
+    pub image: Option<FeedImage<'a>>,
 }
 
 /// An author on an item's byline.
 #[derive(Debug, Clone)]
-pub struct FeedAuthor {
+pub struct FeedAuthor<'a> {
     /// The name on the byline.
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// The author's page on the site, when their profile is known.
     pub url: Option<String>,
 }
 
 /// An item's featured image.
 #[derive(Debug, Clone)]
-pub struct FeedImage {
+pub struct FeedImage<'a> {
     /// Absolute URL of the original file.
     pub url: String,
     /// Its media type, when known.
-    pub content_type: Option<String>,
+    pub content_type: Option<Cow<'a, str>>,
     pub width: u32,
     pub height: u32,
-    pub credit: Option<String>,
-    pub alt_text: Option<String>,
+    pub credit: Option<Cow<'a, str>>,
+    pub alt_text: Option<Cow<'a, str>>,
 }
 
-impl Feed {
+impl Feed<'_> {
     /// The feed written as `kind`.
     pub fn render(&self, kind: FeedKind) -> Vec<u8> {
         match kind {

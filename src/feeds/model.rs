@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::articles::ArticleSummary;
 use crate::articles::model::Filter;
+use crate::corrections::ReportStatus;
 use crate::db::{DbConn, schema};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::UserId;
@@ -84,6 +84,53 @@ pub fn find(conn: &mut DbConn, subject: &Subject, links: &Links, site: &str) -> 
     })
 }
 
+/// `column IN keys` (a boxed query's first condition), written so that each backend prepares the
+/// statement once per connection: diesel never caches one with `eq_any` over a list, and on
+/// SQLite preparing a feed's lookups cost more than running them. There it is `column = ? OR …`
+/// over the keys padded to a power of two (repeating the last), as `articles::model` writes its
+/// page lookups; PostgreSQL takes the list as one array. `keys` must not be empty.
+macro_rules! among_keys {
+    ($conn:expr, $query:expr, $column:expr, $keys:expr) => {{
+        let keys: &[String] = $keys;
+        match $conn {
+            DbConn::Pg(_) => $query.filter($column.eq_any(keys)),
+            DbConn::Sqlite(_) => {
+                let last = keys.len().saturating_sub(1);
+                let mut query = $query.filter($column.eq(keys[0].clone()));
+                for i in 1..keys.len().next_power_of_two() {
+                    query = query.or_filter($column.eq(keys[i.min(last)].clone()));
+                }
+                query
+            }
+        }
+    }};
+}
+
+/// What a page of items names and a feed must look up: the tags' slugs, the featured images'
+/// ids, the bylines' ids and the articles' ids, each sorted without repeats.
+#[derive(Default)]
+pub struct Keys {
+    pub tags: Vec<String>,
+    pub images: Vec<String>,
+    pub bylines: Vec<String>,
+    pub articles: Vec<String>,
+}
+
+impl Keys {
+    /// Sorts each list and drops repeats.
+    pub fn dedup(&mut self) {
+        for keys in [
+            &mut self.tags,
+            &mut self.images,
+            &mut self.bylines,
+            &mut self.articles,
+        ] {
+            keys.sort_unstable();
+            keys.dedup();
+        }
+    }
+}
+
 /// The section slugs by name, the tag names by slug, the image types by id, the authors' slugs
 /// by byline id and the time of each article's last public correction that a page of summaries
 /// needs.
@@ -91,44 +138,67 @@ pub struct Lookups {
     pub sections: HashMap<String, String>,
     pub tags: HashMap<String, String>,
     pub image_types: HashMap<String, String>,
-    /// Each byline's profile slug (and job title), for the link to the author's page.
-    pub authors: HashMap<String, (String, Option<String>)>,
+    /// Each byline's profile slug, for the link to the author's page.
+    pub authors: HashMap<String, String>,
     /// A public correction changes an article for its readers: the item's update time.
     pub corrected: HashMap<String, chrono::NaiveDateTime>,
 }
 
-pub fn lookups(conn: &mut DbConn, items: &[ArticleSummary]) -> ApiResult<Lookups> {
+pub fn lookups(conn: &mut DbConn, keys: &Keys) -> ApiResult<Lookups> {
+    use schema::{authors, correction_reports as reports, images, tags};
     let sections = crate::sections::model::list(conn, true)?
         .into_iter()
         .map(|s| (s.name, s.slug))
         .collect();
-    let mut slugs: Vec<String> = items.iter().flat_map(|a| a.tags.clone()).collect();
-    slugs.sort();
-    slugs.dedup();
-    let tags = crate::tags::model::find_many(conn, &slugs)?
-        .into_iter()
-        .filter_map(|t| t.name.map(|n| (t.slug, n)))
-        .collect();
-    let images: Vec<String> = items
-        .iter()
-        .filter_map(|a| a.featured_image.as_ref())
-        .map(|p| p.image_id.to_string())
-        .collect();
-    let image_types = schema::images::table
-        .filter(schema::images::id.eq_any(&images))
-        .select((schema::images::id, schema::images::content_type))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
-    let mut bylines: Vec<String> = items
-        .iter()
-        .flat_map(|a| a.authors.iter().map(|b| b.id.to_string()))
-        .collect();
-    bylines.sort();
-    bylines.dedup();
-    let authors = crate::authors::model::slugs_of(conn, &bylines)?;
-    let ids: Vec<String> = items.iter().map(|a| a.id.to_string()).collect();
-    let corrected = crate::corrections::model::last_public_corrections(conn, &ids)?;
+    let tags = if keys.tags.is_empty() {
+        HashMap::new()
+    } else {
+        let query = tags::table.select((tags::slug, tags::name)).into_boxed();
+        among_keys!(conn, query, tags::slug, &keys.tags)
+            .load::<(String, Option<String>)>(conn)?
+            .into_iter()
+            .filter_map(|(slug, name)| name.map(|n| (slug, n)))
+            .collect()
+    };
+    let image_types = if keys.images.is_empty() {
+        HashMap::new()
+    } else {
+        let query = images::table
+            .select((images::id, images::content_type))
+            .into_boxed();
+        among_keys!(conn, query, images::id, &keys.images)
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    let authors = if keys.bylines.is_empty() {
+        HashMap::new()
+    } else {
+        let query = authors::table
+            .select((authors::id, authors::slug))
+            .into_boxed();
+        among_keys!(conn, query, authors::id, &keys.bylines)
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    let mut corrected = HashMap::new();
+    if !keys.articles.is_empty() {
+        // The public corrections log: accepted reports with a public note.
+        let query = reports::table
+            .select((reports::article_id, reports::corrected_at))
+            .into_boxed();
+        let rows = among_keys!(conn, query, reports::article_id, &keys.articles)
+            .filter(reports::status.eq(ReportStatus::Accepted))
+            .filter(reports::public_note.is_not_null())
+            .load::<(String, Option<chrono::NaiveDateTime>)>(conn)?;
+        for (article, at) in rows {
+            if let Some(at) = at {
+                let entry = corrected.entry(article).or_insert(at);
+                *entry = (*entry).max(at);
+            }
+        }
+    }
     Ok(Lookups {
         sections,
         tags,
