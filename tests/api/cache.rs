@@ -128,13 +128,7 @@ async fn a_scheduled_story_appears_when_its_time_comes(backend: Backend) {
     app.publish_article(&editor, &live).await;
     let later = new_article(&app, &editor, "Embargoed until soon").await;
     let at = chrono::Utc::now() + chrono::TimeDelta::milliseconds(2_500);
-    let res = app
-        .post_json(
-            &editor,
-            &format!("/v1/articles/{later}/publish"),
-            &json!({"at": at.to_rfc3339()}),
-        )
-        .await;
+    let res = app.schedule_article(&editor, &later, at).await;
     assert_eq!(res.status, 200);
     // Cached before the time…
     assert_eq!(

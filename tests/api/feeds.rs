@@ -150,14 +150,8 @@ async fn every_kind_and_subject_lists_its_articles(backend: Backend) {
             &story("Tomorrow's news", Some("Local news"), &["ships"], "x"),
         )
         .await;
-    let at = (chrono::Utc::now() + chrono::TimeDelta::days(1)).to_rfc3339();
-    let res = app
-        .post_json(
-            &editor,
-            &format!("/v1/articles/{scheduled}/publish"),
-            &json!({"at": at}),
-        )
-        .await;
+    let at = chrono::Utc::now() + chrono::TimeDelta::days(1);
+    let res = app.schedule_article(&editor, &scheduled, at).await;
     assert_eq!(res.json()["status"], "scheduled", "{}", res.text);
 
     let writer_name = app

@@ -57,14 +57,8 @@ async fn a_draft_a_scheduled_and_an_unpublished_article_open_only_with_their_tok
     let editor = app.admin_token().await;
     let drafted = draft(&app, &editor, "Council weighs a new bridge").await;
     let scheduled = draft(&app, &editor, "Bridge vote set for Friday").await;
-    let at = (chrono::Utc::now() + chrono::TimeDelta::days(1)).to_rfc3339();
-    let res = app
-        .post_json(
-            &editor,
-            &format!("/v1/articles/{scheduled}/publish"),
-            &json!({"at": at}),
-        )
-        .await;
+    let at = chrono::Utc::now() + chrono::TimeDelta::days(1);
+    let res = app.schedule_article(&editor, &scheduled, at).await;
     assert_eq!(res.json()["status"], "scheduled", "{}", res.text);
     let unpublished = draft(&app, &editor, "Bridge report withdrawn").await;
     app.publish_article(&editor, &unpublished).await;

@@ -118,14 +118,8 @@ async fn sitemaps_list_public_articles_only_and_lastmod_follows_each_change(back
     let scheduled = app
         .new_article_id(&editor, &story("Tomorrow's news", None))
         .await;
-    let at = (Utc::now() + TimeDelta::days(1)).to_rfc3339();
-    let res = app
-        .post_json(
-            &editor,
-            &format!("/v1/articles/{scheduled}/publish"),
-            &json!({"at": at}),
-        )
-        .await;
+    let at = Utc::now() + TimeDelta::days(1);
+    let res = app.schedule_article(&editor, &scheduled, at).await;
     assert_eq!(res.json()["status"], "scheduled", "{}", res.text);
     let local_id = app
         .new_article_id(&editor, &story("Harbour dredged", Some("Local news")))
@@ -258,13 +252,7 @@ async fn a_scheduled_story_enters_its_day_sitemap_when_its_time_comes(backend: B
         .new_article_id(&editor, &story("Embargoed until soon", None))
         .await;
     let at = Utc::now() + TimeDelta::seconds(4);
-    let res = app
-        .post_json(
-            &editor,
-            &format!("/v1/articles/{later}/publish"),
-            &json!({"at": at.to_rfc3339()}),
-        )
-        .await;
+    let res = app.schedule_article(&editor, &later, at).await;
     assert_eq!(res.status, 200, "{}", res.text);
     // Asked for again, the index is in the response cache; it still changes at the story's time.
     app.sitemap("/v1/sitemaps/index.xml").await;
