@@ -1,5 +1,6 @@
 //! Database access: one connection type over SQLite and PostgreSQL, pools, migrations.
 
+mod lanes;
 pub mod limits;
 pub mod schema;
 pub mod text;
@@ -287,10 +288,8 @@ pub type PooledConn = PooledConnection<Connector>;
 pub struct Db {
     writer: Pool<Connector>,
     reader: Pool<Connector>,
-    /// At most one blocking task per pooled connection: requests beyond that wait here, on the
-    /// async side, rather than each holding a thread of the blocking pool while it waits for a
-    /// connection (under load that meant a hundred threads contending for eight connections).
-    read_gate: Arc<Semaphore>,
+    /// How reads reach the read pool.
+    reads: Reads,
     write_gate: Arc<Semaphore>,
     backend: &'static str,
     /// Connections found lost so far, shared with the pools' [`Connector`]s.
@@ -299,6 +298,18 @@ pub struct Db {
     connector: Connector,
     /// When a request last asked for or finished a write (see [`Db::writing_lately`]).
     last_write: Arc<AtomicU64>,
+}
+
+/// How reads reach a connection.
+#[derive(Clone)]
+enum Reads {
+    /// PostgreSQL, whose reads share the pool with writes: at most one blocking task per pooled
+    /// connection, the rest waiting here on the async side rather than each holding a thread of
+    /// the blocking pool while it waits for a connection (under load that meant a hundred
+    /// threads contending for eight connections).
+    Gated(Arc<Semaphore>),
+    /// SQLite, whose readers are a pool of their own: a thread per read connection.
+    Lanes(lanes::Lanes),
 }
 
 /// Milliseconds on a monotonic clock, from 1 at the first call (0 is never).
@@ -337,6 +348,9 @@ pub enum OpenError {
     /// The pool could not be built.
     #[error("cannot build the connection pool: {0}")]
     Pool(#[from] r2d2::PoolError),
+    /// The threads that run reads could not be started.
+    #[error("cannot start the database read threads: {0}")]
+    Threads(std::io::Error),
 }
 
 impl Db {
@@ -374,11 +388,11 @@ impl Db {
                 .build(connector)
         };
         let size = usize::try_from(max_connections).unwrap_or(1);
-        let (writer, reader, read_gate, write_gate) = match target {
+        let (writer, reader, reads, write_gate) = match target {
             DbTarget::Postgres(_) => {
                 let pool = build(writer_connector, max_connections)?;
                 let gate = Arc::new(Semaphore::new(size));
-                (pool.clone(), pool, gate.clone(), gate)
+                (pool.clone(), pool, Reads::Gated(gate.clone()), gate)
             }
             DbTarget::Sqlite(_) => {
                 let reader_connector = Connector {
@@ -388,7 +402,7 @@ impl Db {
                 (
                     build(writer_connector, 1)?,
                     build(reader_connector, max_connections)?,
-                    Arc::new(Semaphore::new(size)),
+                    Reads::Lanes(lanes::Lanes::start(size).map_err(OpenError::Threads)?),
                     Arc::new(Semaphore::new(1)),
                 )
             }
@@ -396,7 +410,7 @@ impl Db {
         Ok(Self {
             writer,
             reader,
-            read_gate,
+            reads,
             write_gate,
             backend,
             losses,
@@ -426,7 +440,10 @@ impl Db {
                 "read",
                 r.connections,
                 r.idle_connections,
-                busy(&self.read_gate, &self.reader),
+                match &self.reads {
+                    Reads::Gated(gate) => busy(gate, &self.reader),
+                    Reads::Lanes(lanes) => lanes.running(),
+                },
             ),
         ]
     }
@@ -451,15 +468,20 @@ impl Db {
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = self.read_gate.acquire().await.map_err(ApiError::internal)?;
         let pool = self.reader.clone();
         let losses = self.losses.clone();
         let span = tracing::Span::current();
-        actix_web::web::block(move || {
+        let work = move || {
             let _entered = span.enter();
             pool.get()?.run(&losses, plans, query)
-        })
-        .await?
+        };
+        match &self.reads {
+            Reads::Lanes(lanes) => lanes.run(work).await,
+            Reads::Gated(gate) => {
+                let _permit = gate.acquire().await.map_err(ApiError::internal)?;
+                actix_web::web::block(work).await?
+            }
+        }
     }
 
     /// Runs `change` in one transaction on the write connection, off the async workers: a
