@@ -1,5 +1,6 @@
 //! Database access: one connection type over SQLite and PostgreSQL, pools, migrations.
 
+pub mod keys;
 mod lanes;
 pub mod limits;
 pub mod schema;

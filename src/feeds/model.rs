@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use crate::articles::model::Filter;
 use crate::corrections::ReportStatus;
+use crate::db::keys::InKeys;
 use crate::db::{DbConn, schema};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::UserId;
@@ -84,24 +85,18 @@ pub fn find(conn: &mut DbConn, subject: &Subject, links: &Links, site: &str) -> 
     })
 }
 
-/// `column IN keys` (a boxed query's first condition), written so that each backend prepares the
-/// statement once per connection: diesel never caches one with `eq_any` over a list, and on
-/// SQLite preparing a feed's lookups cost more than running them. There it is `column = ? OR …`
-/// over the keys padded to a power of two (repeating the last), as `articles::model` writes its
-/// page lookups; PostgreSQL takes the list as one array. `keys` must not be empty.
+/// `column IN keys`, with the rows loaded as `$row`, written so that each backend prepares the
+/// statement once per connection: diesel never caches one with `eq_any` over a list on SQLite,
+/// where the keys go in one JSON array instead ([`InKeys`]); PostgreSQL takes them as one
+/// array. Further conditions are added by `$more`.
 macro_rules! among_keys {
-    ($conn:expr, $query:expr, $column:expr, $keys:expr) => {{
+    ($conn:expr, $query:expr, $column:expr, $keys:expr, $row:ty $(, $more:expr)*) => {{
         let keys: &[String] = $keys;
         match $conn {
-            DbConn::Pg(_) => $query.filter($column.eq_any(keys)),
-            DbConn::Sqlite(_) => {
-                let last = keys.len().saturating_sub(1);
-                let mut query = $query.filter($column.eq(keys[0].clone()));
-                for i in 1..keys.len().next_power_of_two() {
-                    query = query.or_filter($column.eq(keys[i.min(last)].clone()));
-                }
-                query
-            }
+            DbConn::Pg(pg) => $query$(.filter($more))*.filter($column.eq_any(keys)).load::<$row>(pg)?,
+            DbConn::Sqlite(sqlite) => $query$(.filter($more))*
+                .filter(InKeys::new($column, keys))
+                .load::<$row>(sqlite)?,
         }
     }};
 }
@@ -153,45 +148,47 @@ pub fn lookups(conn: &mut DbConn, keys: &Keys) -> ApiResult<Lookups> {
     let tags = if keys.tags.is_empty() {
         HashMap::new()
     } else {
-        let query = tags::table.select((tags::slug, tags::name)).into_boxed();
-        among_keys!(conn, query, tags::slug, &keys.tags)
-            .load::<(String, Option<String>)>(conn)?
-            .into_iter()
-            .filter_map(|(slug, name)| name.map(|n| (slug, n)))
-            .collect()
+        let query = tags::table.select((tags::slug, tags::name));
+        among_keys!(
+            conn,
+            query,
+            tags::slug,
+            &keys.tags,
+            (String, Option<String>)
+        )
+        .into_iter()
+        .filter_map(|(slug, name)| name.map(|n| (slug, n)))
+        .collect()
     };
     let image_types = if keys.images.is_empty() {
         HashMap::new()
     } else {
-        let query = images::table
-            .select((images::id, images::content_type))
-            .into_boxed();
-        among_keys!(conn, query, images::id, &keys.images)
-            .load::<(String, String)>(conn)?
+        let query = images::table.select((images::id, images::content_type));
+        among_keys!(conn, query, images::id, &keys.images, (String, String))
             .into_iter()
             .collect()
     };
     let authors = if keys.bylines.is_empty() {
         HashMap::new()
     } else {
-        let query = authors::table
-            .select((authors::id, authors::slug))
-            .into_boxed();
-        among_keys!(conn, query, authors::id, &keys.bylines)
-            .load::<(String, String)>(conn)?
+        let query = authors::table.select((authors::id, authors::slug));
+        among_keys!(conn, query, authors::id, &keys.bylines, (String, String))
             .into_iter()
             .collect()
     };
     let mut corrected = HashMap::new();
     if !keys.articles.is_empty() {
         // The public corrections log: accepted reports with a public note.
-        let query = reports::table
-            .select((reports::article_id, reports::corrected_at))
-            .into_boxed();
-        let rows = among_keys!(conn, query, reports::article_id, &keys.articles)
-            .filter(reports::status.eq(ReportStatus::Accepted))
-            .filter(reports::public_note.is_not_null())
-            .load::<(String, Option<chrono::NaiveDateTime>)>(conn)?;
+        let query = reports::table.select((reports::article_id, reports::corrected_at));
+        let rows = among_keys!(
+            conn,
+            query,
+            reports::article_id,
+            &keys.articles,
+            (String, Option<chrono::NaiveDateTime>),
+            reports::status.eq(ReportStatus::Accepted),
+            reports::public_note.is_not_null()
+        );
         for (article, at) in rows {
             if let Some(at) = at {
                 let entry = corrected.entry(article).or_insert(at);
