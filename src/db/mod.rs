@@ -31,14 +31,6 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 /// kernel again and again; readers are few, so the cost is bounded (`bench/README.md`).
 const SQLITE_READER_CACHE_KIB: u32 = 6_000;
 
-/// How much of the database file each SQLite connection maps into memory: all of it, up to
-/// the ceiling compiled in (`.cargo/config.toml`). A page is then read where the kernel keeps
-/// it rather than copied by a `pread` into the connection's own small cache, as a long tail over
-/// a large archive otherwise does for most pages it reads (`bench/README.md`). The pages are the
-/// kernel's file cache, shared by all connections, and count in the process's RSS as file
-/// pages, not as memory of its own.
-const SQLITE_MMAP_BYTES: u64 = 1 << 40;
-
 /// A connection to either backend; queries are written once against it.
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
@@ -120,8 +112,7 @@ impl Connector {
                      PRAGMA synchronous = NORMAL;
                      PRAGMA foreign_keys = ON;
                      PRAGMA query_only = {};
-                     PRAGMA cache_size = -{};
-                     PRAGMA mmap_size = {SQLITE_MMAP_BYTES};",
+                     PRAGMA cache_size = -{};",
                     if self.read_only { "ON" } else { "OFF" },
                     if self.read_only {
                         SQLITE_READER_CACHE_KIB
