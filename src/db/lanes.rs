@@ -1,12 +1,12 @@
-//! Threads of their own for SQLite's reads: one per pooled read connection, each taking the next
-//! read from one queue as soon as it has finished the last.
+//! Threads of their own for database work: one per pooled connection, each taking the next job
+//! from one queue as soon as it has finished the last.
 //!
-//! A read handed to the blocking pool behind a semaphore (as PostgreSQL's still are) wakes a
-//! parked thread for each read: a permit frees only when a read ends, and by the time the async
-//! side has queued the next one the thread has gone to sleep. These threads find the next read
-//! already waiting while there is a backlog, so a busy server wakes none of them (the cost of
-//! the hand-off is in `bench/README.md`). The queue is first come, first served, as the
-//! semaphore was.
+//! A job handed to the blocking pool behind a semaphore wakes a parked thread for each job: a
+//! permit frees only when a job ends, and by the time the async side has queued the next one the
+//! thread has gone to sleep. These threads find the next job already waiting while there is a
+//! backlog, so a busy server wakes none of them (the cost of the hand-off is in
+//! `bench/README.md`). The queue is first come, first served, as the semaphore was, and a job
+//! whose request has gone before its turn is not run, as one waiting for a permit was not.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,23 +16,24 @@ use crate::error::{ApiError, ApiResult};
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The queue of reads and the threads that run them.
+/// The queue of jobs and the threads that run them.
 #[derive(Clone)]
 pub struct Lanes {
     queue: mpsc::Sender<Job>,
-    /// Reads running now, for `/metrics`.
+    /// Jobs running now, for `/metrics`.
     running: Arc<AtomicUsize>,
 }
 
 impl Lanes {
-    /// Starts `count` threads. They end when the last handle to the queue is dropped.
-    pub fn start(count: usize) -> std::io::Result<Self> {
+    /// Starts `count` threads named `name-N`. They end when the last handle to the queue is
+    /// dropped.
+    pub fn start(count: usize, name: &str) -> std::io::Result<Self> {
         let (queue, jobs) = mpsc::channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
         for n in 0..count.max(1) {
             let jobs = jobs.clone();
             std::thread::Builder::new()
-                .name(format!("masthead-read-{n}"))
+                .name(format!("{name}-{n}"))
                 .spawn(move || {
                     loop {
                         // One thread waits in `recv` at a time; the others wait for the lock.
@@ -50,13 +51,15 @@ impl Lanes {
         })
     }
 
-    /// How many reads are running now.
+    /// How many jobs are running now.
     pub fn running(&self) -> usize {
         self.running.load(Ordering::Relaxed)
     }
 
-    /// Runs `work` on the next free thread and waits for its result. A read that panics is an
-    /// internal error for its request; its thread goes on with the next read.
+    /// Runs `work` on the next free thread and waits for its result. A job that panics is an
+    /// internal error for its request; its thread goes on with the next job. If the request is
+    /// dropped (its client hung up) before the job's turn, the job is not run: a write that
+    /// never started is not made after its client has gone.
     pub async fn run<T, F>(&self, work: F) -> ApiResult<T>
     where
         F: FnOnce() -> ApiResult<T> + Send + 'static,
@@ -65,6 +68,9 @@ impl Lanes {
         let (done, result) = tokio::sync::oneshot::channel();
         let running = self.running.clone();
         let job: Job = Box::new(move || {
+            if done.is_closed() {
+                return;
+            }
             running.fetch_add(1, Ordering::Relaxed);
             let outcome = std::panic::catch_unwind(AssertUnwindSafe(work));
             running.fetch_sub(1, Ordering::Relaxed);
@@ -73,11 +79,11 @@ impl Lanes {
         });
         self.queue
             .send(job)
-            .map_err(|_| ApiError::internal("the read threads have stopped"))?;
+            .map_err(|_| ApiError::internal("the database threads have stopped"))?;
         match result.await {
             Ok(Ok(outcome)) => outcome,
-            Ok(Err(_)) => Err(ApiError::internal("a database read panicked")),
-            Err(_) => Err(ApiError::internal("a database read was dropped unfinished")),
+            Ok(Err(_)) => Err(ApiError::internal("a database job panicked")),
+            Err(_) => Err(ApiError::internal("a database job was dropped unfinished")),
         }
     }
 }
@@ -88,7 +94,7 @@ mod tests {
 
     #[actix_web::test]
     async fn reads_run_and_a_panic_fails_only_its_own() {
-        let lanes = Lanes::start(2).expect("threads start");
+        let lanes = Lanes::start(2, "test").expect("threads start");
         let reads: Vec<_> = (0..50)
             .map(|i| {
                 let lanes = lanes.clone();
@@ -107,5 +113,35 @@ mod tests {
             assert_eq!(lanes.run(move || Ok(i)).await.ok(), Some(i));
         }
         assert_eq!(lanes.running(), 0);
+    }
+
+    #[actix_web::test]
+    async fn a_job_whose_request_has_gone_is_not_run() {
+        let lanes = Lanes::start(1, "test").expect("threads start");
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        // The one thread is busy until `release` sends.
+        let busy = actix_web::rt::spawn({
+            let lanes = lanes.clone();
+            async move { lanes.run(move || Ok(held.recv().is_ok())).await }
+        });
+        while lanes.running() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let queued = {
+            let ran = ran.clone();
+            lanes.run(move || {
+                ran.store(true, Ordering::SeqCst);
+                Ok(())
+            })
+        };
+        // Queued behind the busy job, then given up by its request.
+        let gave_up = tokio::time::timeout(std::time::Duration::from_millis(50), queued).await;
+        assert!(gave_up.is_err(), "the queued job cannot have run yet");
+        release.send(()).expect("the busy job waits");
+        assert_eq!(busy.await.expect("the task ends").ok(), Some(true));
+        // A job queued after it runs, so the abandoned one has had its turn.
+        assert_eq!(lanes.run(|| Ok(7)).await.ok(), Some(7));
+        assert!(!ran.load(Ordering::SeqCst), "the abandoned job ran");
     }
 }

@@ -16,7 +16,6 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use tokio::sync::Semaphore;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -276,13 +275,20 @@ pub type PooledConn = PooledConnection<Connector>;
 /// The database: a pool for writes and one for reads. On SQLite the writer pool holds exactly one
 /// connection (SQLite allows one writer at a time; queueing in the pool beats lock retries) and
 /// readers are read-only. On PostgreSQL both are the same pool.
+///
+/// Requests' work reaches a connection through [`lanes::Lanes`]: a thread per pooled connection
+/// taking jobs from one queue, rather than a task of the blocking pool per job. On SQLite reads
+/// have lanes of their own and writes one lane for the one writer; on PostgreSQL, where reads
+/// and writes share the pool, they share the lanes too, so that neither can hold every
+/// connection while the other waits, and they take turns first come, first served.
 #[derive(Clone)]
 pub struct Db {
     writer: Pool<Connector>,
     reader: Pool<Connector>,
-    /// How reads reach the read pool.
-    reads: Reads,
-    write_gate: Arc<Semaphore>,
+    /// The threads that run reads.
+    reads: lanes::Lanes,
+    /// The threads that run writes (on PostgreSQL, the same as `reads`).
+    writes: lanes::Lanes,
     backend: &'static str,
     /// Connections found lost so far, shared with the pools' [`Connector`]s.
     losses: Arc<AtomicU64>,
@@ -290,18 +296,6 @@ pub struct Db {
     connector: Connector,
     /// When a request last asked for or finished a write (see [`Db::writing_lately`]).
     last_write: Arc<AtomicU64>,
-}
-
-/// How reads reach a connection.
-#[derive(Clone)]
-enum Reads {
-    /// PostgreSQL, whose reads share the pool with writes: at most one blocking task per pooled
-    /// connection, the rest waiting here on the async side rather than each holding a thread of
-    /// the blocking pool while it waits for a connection (under load that meant a hundred
-    /// threads contending for eight connections).
-    Gated(Arc<Semaphore>),
-    /// SQLite, whose readers are a pool of their own: a thread per read connection.
-    Lanes(lanes::Lanes),
 }
 
 /// Milliseconds on a monotonic clock, from 1 at the first call (0 is never).
@@ -340,8 +334,8 @@ pub enum OpenError {
     /// The pool could not be built.
     #[error("cannot build the connection pool: {0}")]
     Pool(#[from] r2d2::PoolError),
-    /// The threads that run reads could not be started.
-    #[error("cannot start the database read threads: {0}")]
+    /// The threads that run reads and writes could not be started.
+    #[error("cannot start the database threads: {0}")]
     Threads(std::io::Error),
 }
 
@@ -380,11 +374,13 @@ impl Db {
                 .build(connector)
         };
         let size = usize::try_from(max_connections).unwrap_or(1);
-        let (writer, reader, reads, write_gate) = match target {
+        let lanes =
+            |count: usize, name: &str| lanes::Lanes::start(count, name).map_err(OpenError::Threads);
+        let (writer, reader, reads, writes) = match target {
             DbTarget::Postgres(_) => {
                 let pool = build(writer_connector, max_connections)?;
-                let gate = Arc::new(Semaphore::new(size));
-                (pool.clone(), pool, Reads::Gated(gate.clone()), gate)
+                let shared = lanes(size, "masthead-db")?;
+                (pool.clone(), pool, shared.clone(), shared)
             }
             DbTarget::Sqlite(_) => {
                 let reader_connector = Connector {
@@ -394,8 +390,8 @@ impl Db {
                 (
                     build(writer_connector, 1)?,
                     build(reader_connector, max_connections)?,
-                    Reads::Lanes(lanes::Lanes::start(size).map_err(OpenError::Threads)?),
-                    Arc::new(Semaphore::new(1)),
+                    lanes(size, "masthead-read")?,
+                    lanes(1, "masthead-write")?,
                 )
             }
         };
@@ -403,7 +399,7 @@ impl Db {
             writer,
             reader,
             reads,
-            write_gate,
+            writes,
             backend,
             losses,
             connector,
@@ -411,35 +407,28 @@ impl Db {
         })
     }
 
-    /// `sqlite` or `postgres`.
     /// The pools' use now, for `/metrics`: (pool, connections open, of them idle, of them held
-    /// by a task). On PostgreSQL reads and writes share one pool, reported under both names.
+    /// by a request's work). On PostgreSQL reads and writes share one pool, reported under both
+    /// names.
     pub fn pool_use(&self) -> [(&'static str, u32, u32, usize); 2] {
-        let busy = |gate: &Semaphore, pool: &Pool<Connector>| {
-            usize::try_from(pool.max_size())
-                .unwrap_or(0)
-                .saturating_sub(gate.available_permits())
-        };
         let (w, r) = (self.writer.state(), self.reader.state());
         [
             (
                 "write",
                 w.connections,
                 w.idle_connections,
-                busy(&self.write_gate, &self.writer),
+                self.writes.running(),
             ),
             (
                 "read",
                 r.connections,
                 r.idle_connections,
-                match &self.reads {
-                    Reads::Gated(gate) => busy(gate, &self.reader),
-                    Reads::Lanes(lanes) => lanes.running(),
-                },
+                self.reads.running(),
             ),
         ]
     }
 
+    /// `sqlite` or `postgres`.
     pub fn backend(&self) -> &'static str {
         self.backend
     }
@@ -467,13 +456,7 @@ impl Db {
             let _entered = span.enter();
             pool.get()?.run(&losses, plans, query)
         };
-        match &self.reads {
-            Reads::Lanes(lanes) => lanes.run(work).await,
-            Reads::Gated(gate) => {
-                let _permit = gate.acquire().await.map_err(ApiError::internal)?;
-                actix_web::web::block(work).await?
-            }
-        }
+        self.reads.run(work).await
     }
 
     /// Runs `change` in one transaction on the write connection, off the async workers: a
@@ -484,22 +467,19 @@ impl Db {
         T: Send + 'static,
     {
         self.last_write.store(clock_ms(), Ordering::Relaxed);
-        let _permit = self
-            .write_gate
-            .acquire()
-            .await
-            .map_err(ApiError::internal)?;
         let pool = self.writer.clone();
         let losses = self.losses.clone();
         let span = tracing::Span::current();
-        let done = actix_web::web::block(move || {
-            let _entered = span.enter();
-            pool.get()?
-                .run(&losses, Plans::ForValues, |c| c.transaction(change))
-        })
-        .await;
+        let done = self
+            .writes
+            .run(move || {
+                let _entered = span.enter();
+                pool.get()?
+                    .run(&losses, Plans::ForValues, |c| c.transaction(change))
+            })
+            .await;
         self.last_write.store(clock_ms(), Ordering::Relaxed);
-        done?
+        done
     }
 
     /// Runs `statement` on the write connection outside any explicit transaction, off the
@@ -510,19 +490,15 @@ impl Db {
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = self
-            .write_gate
-            .acquire()
-            .await
-            .map_err(ApiError::internal)?;
         let pool = self.writer.clone();
         let losses = self.losses.clone();
         let span = tracing::Span::current();
-        actix_web::web::block(move || {
-            let _entered = span.enter();
-            pool.get()?.run(&losses, Plans::Either, statement)
-        })
-        .await?
+        self.writes
+            .run(move || {
+                let _entered = span.enter();
+                pool.get()?.run(&losses, Plans::Either, statement)
+            })
+            .await
     }
 
     /// Whether a request asked for or finished a write within `window`: background work that
