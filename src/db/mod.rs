@@ -5,6 +5,7 @@ mod lanes;
 pub mod limits;
 pub mod schema;
 pub mod text;
+pub mod time;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

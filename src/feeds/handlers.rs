@@ -57,41 +57,10 @@ struct Stored<'a> {
 /// UTC, any number of fraction digits) and by chrono in any other: chrono's general parser was
 /// a tenth of a feed's cost.
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    fn digits(b: &[u8]) -> Option<u32> {
-        b.iter().try_fold(0u32, |n, &d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        })
+    match crate::db::time::parse_prefix(text.as_bytes(), b'T') {
+        Some((at, b"Z")) => Some(at.and_utc()),
+        _ => text.parse().ok(),
     }
-    let b = text.as_bytes();
-    let quick = || {
-        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
-            return None;
-        }
-        if b[13] != b':' || b[16] != b':' || *b.last()? != b'Z' {
-            return None;
-        }
-        let date = chrono::NaiveDate::from_ymd_opt(
-            i32::try_from(digits(&b[0..4])?).ok()?,
-            digits(&b[5..7])?,
-            digits(&b[8..10])?,
-        )?;
-        let fraction = &b[19..b.len() - 1];
-        let nanos = match fraction {
-            [] => 0,
-            [b'.', rest @ ..] if !rest.is_empty() && rest.len() <= 9 => {
-                digits(rest)? * 10u32.pow(9 - u32::try_from(rest.len()).ok()?)
-            }
-            _ => return None,
-        };
-        let time = chrono::NaiveTime::from_hms_nano_opt(
-            digits(&b[11..13])?,
-            digits(&b[14..16])?,
-            digits(&b[17..19])?,
-            nanos,
-        )?;
-        Some(date.and_time(time).and_utc())
-    };
-    quick().or_else(|| text.parse().ok())
 }
 
 fn time<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {

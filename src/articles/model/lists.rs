@@ -9,6 +9,7 @@ use super::*;
 use crate::articles::StoredStatus;
 use crate::db::DbConn;
 use crate::db::schema::{article_authors, article_summaries, article_tags, articles};
+use crate::db::time::StoredTime;
 use crate::ids::ArticleId;
 
 /// One page of public cards from a link table (`article_tags` by tag, `article_authors` by
@@ -47,7 +48,7 @@ macro_rules! link_cards {
         rows.into_iter()
             .map(|row| Card {
                 id: row.article_id,
-                published_at: row.public_at,
+                published_at: row.public_at.map(|at| at.0),
                 summary: stored(row.format, row.summary),
             })
             .collect()
@@ -58,7 +59,7 @@ macro_rules! link_cards {
 #[derive(Debug, Queryable)]
 struct LinkCardRow {
     article_id: ArticleId,
-    public_at: Option<NaiveDateTime>,
+    public_at: Option<StoredTime>,
     format: Option<i32>,
     summary: Option<String>,
 }
@@ -212,7 +213,7 @@ pub fn cards_of(conn: &mut DbConn, ids: &[ArticleId]) -> QueryResult<Vec<Card>> 
 struct CardRow {
     id: ArticleId,
     status: StoredStatus,
-    published_at: Option<NaiveDateTime>,
+    published_at: Option<StoredTime>,
     format: Option<i32>,
     summary: Option<String>,
 }
@@ -222,7 +223,7 @@ impl CardRow {
     fn card(self) -> Card {
         Card {
             id: self.id,
-            published_at: self.published_at,
+            published_at: self.published_at.map(|at| at.0),
             summary: stored(self.format, self.summary),
         }
     }
