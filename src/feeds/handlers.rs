@@ -192,6 +192,8 @@ async fn read(
             let mut keys = Keys::default();
             for article in &stored {
                 keys.articles.push(article.id.to_string());
+                keys.sections
+                    .extend(article.section.as_ref().map(|s| s.to_string()));
                 keys.tags.extend(article.tags.iter().map(|t| t.to_string()));
                 keys.bylines
                     .extend(article.authors.iter().map(|a| a.id.to_string()));

@@ -101,10 +101,11 @@ macro_rules! among_keys {
     }};
 }
 
-/// What a page of items names and a feed must look up: the tags' slugs, the featured images'
-/// ids, the bylines' ids and the articles' ids, each sorted without repeats.
+/// What a page of items names and a feed must look up: the sections' names, the tags' slugs,
+/// the featured images' ids, the bylines' ids and the articles' ids, each sorted without repeats.
 #[derive(Default)]
 pub struct Keys {
+    pub sections: Vec<String>,
     pub tags: Vec<String>,
     pub images: Vec<String>,
     pub bylines: Vec<String>,
@@ -115,6 +116,7 @@ impl Keys {
     /// Sorts each list and drops repeats.
     pub fn dedup(&mut self) {
         for keys in [
+            &mut self.sections,
             &mut self.tags,
             &mut self.images,
             &mut self.bylines,
@@ -140,11 +142,21 @@ pub struct Lookups {
 }
 
 pub fn lookups(conn: &mut DbConn, keys: &Keys) -> ApiResult<Lookups> {
-    use schema::{authors, correction_reports as reports, images, tags};
-    let sections = crate::sections::model::list(conn, true)?
+    use schema::{authors, correction_reports as reports, images, sections, tags};
+    let sections = if keys.sections.is_empty() {
+        HashMap::new()
+    } else {
+        let query = sections::table.select((sections::name, sections::slug));
+        among_keys!(
+            conn,
+            query,
+            sections::name,
+            &keys.sections,
+            (String, String)
+        )
         .into_iter()
-        .map(|s| (s.name, s.slug))
-        .collect();
+        .collect()
+    };
     let tags = if keys.tags.is_empty() {
         HashMap::new()
     } else {
