@@ -432,3 +432,10 @@ diesel::table! {
         body -> Text,
     }
 }
+
+diesel::allow_tables_to_appear_in_same_query!(
+    sitemap_state,
+    sitemap_changes,
+    sitemap_days,
+    sitemap_bodies,
+);

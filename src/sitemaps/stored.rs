@@ -17,11 +17,11 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Date, Text};
 
 use super::render;
 use super::{Chunk, MAX_URLS, chunks, model};
-use crate::db::schema::{sitemap_bodies, sitemap_state};
+use crate::db::schema::{sitemap_bodies, sitemap_changes, sitemap_days, sitemap_state};
 use crate::db::{Db, DbConn};
 use crate::site::{ArticlePlace, Links, SitePaths};
 
@@ -125,45 +125,6 @@ pub fn render_chunk(
     Ok(Some(day_body(setup, &slugs, &entries)))
 }
 
-#[derive(QueryableByName)]
-struct StoredIndex {
-    #[diesel(sql_type = BigInt)]
-    folds: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    stored: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    links: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    body: Option<String>,
-    #[diesel(sql_type = Bool)]
-    pending: bool,
-}
-
-/// One statement, so that the fold count, the body and the pending changes are seen together.
-const STORED_INDEX: &str = "SELECT folds, index_folds AS stored, index_links AS links, \
-     index_body AS body, \
-     EXISTS (SELECT 1 FROM sitemap_changes WHERE effective_at <= {1}) AS pending \
-     FROM sitemap_state WHERE id = 1";
-
-#[derive(QueryableByName)]
-struct StoredDay {
-    #[diesel(sql_type = BigInt)]
-    stored: i64,
-    #[diesel(sql_type = Text)]
-    links: String,
-    #[diesel(sql_type = Text)]
-    body: String,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    current: Option<i64>,
-    #[diesel(sql_type = Bool)]
-    pending: bool,
-}
-
-const STORED_DAY: &str = "SELECT version AS stored, links, body, \
-     (SELECT d.version FROM sitemap_days d WHERE d.day = {1}) AS current, \
-     EXISTS (SELECT 1 FROM sitemap_changes c WHERE c.day = {1} AND c.effective_at <= {2}) AS pending \
-     FROM sitemap_bodies WHERE day = {1} AND part = {3}";
-
 /// `statement` with its numbered parameters (`{1}`) as each backend writes them.
 fn numbered(statement: &str, pg: bool, count: usize) -> String {
     (1..=count).fold(statement.to_owned(), |s, n| {
@@ -177,23 +138,22 @@ fn numbered(statement: &str, pg: bool, count: usize) -> String {
 /// The sitemap index at `now` without the base: the stored one when it is current, otherwise
 /// rendered from the tables.
 pub fn index(conn: &mut DbConn, setup: &Setup, now: NaiveDateTime) -> QueryResult<String> {
-    let found: Option<StoredIndex> = match conn {
-        DbConn::Pg(c) => diesel::sql_query(numbered(STORED_INDEX, true, 1))
-            .bind::<Timestamp, _>(now)
-            .get_result(c)
-            .optional()?,
-        DbConn::Sqlite(c) => diesel::sql_query(numbered(STORED_INDEX, false, 1))
-            .bind::<Timestamp, _>(now)
-            .get_result(c)
-            .optional()?,
-    };
-    if let Some(StoredIndex {
-        folds,
-        stored: Some(stored),
-        links: Some(links),
-        body: Some(body),
-        pending: false,
-    }) = found
+    // One statement, so that the fold count, the body and the pending changes are seen
+    // together; written with the query builder, so that each backend prepares it once.
+    let pending =
+        diesel::dsl::exists(sitemap_changes::table.filter(sitemap_changes::effective_at.le(now)));
+    let found = sitemap_state::table
+        .filter(sitemap_state::id.eq(1))
+        .select((
+            sitemap_state::folds,
+            sitemap_state::index_folds,
+            sitemap_state::index_links,
+            sitemap_state::index_body,
+            pending,
+        ))
+        .get_result::<(i64, Option<i64>, Option<String>, Option<String>, bool)>(conn)
+        .optional()?;
+    if let Some((folds, Some(stored), Some(links), Some(body), false)) = found
         && stored == folds
         && links == setup.index_links
     {
@@ -211,26 +171,34 @@ pub fn chunk(
     now: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
     let part = i32::try_from(chunk.part).unwrap_or(i32::MAX);
-    let found: Option<StoredDay> = match conn {
-        DbConn::Pg(c) => diesel::sql_query(numbered(STORED_DAY, true, 3))
-            .bind::<Date, _>(chunk.day)
-            .bind::<Timestamp, _>(now)
-            .bind::<Integer, _>(part)
-            .get_result(c)
-            .optional()?,
-        DbConn::Sqlite(c) => diesel::sql_query(numbered(STORED_DAY, false, 3))
-            .bind::<Date, _>(chunk.day)
-            .bind::<Timestamp, _>(now)
-            .bind::<Integer, _>(part)
-            .get_result(c)
-            .optional()?,
-    };
-    if let Some(found) = found
-        && !found.pending
-        && found.current == Some(found.stored)
-        && found.links == setup.day_links
+    // One statement, as for the index: the stored body, the day's current version and its
+    // pending changes seen together.
+    let current = sitemap_days::table
+        .filter(sitemap_days::day.eq(chunk.day))
+        .select(sitemap_days::version)
+        .single_value();
+    let pending = diesel::dsl::exists(
+        sitemap_changes::table
+            .filter(sitemap_changes::day.eq(chunk.day))
+            .filter(sitemap_changes::effective_at.le(now)),
+    );
+    let found = sitemap_bodies::table
+        .filter(sitemap_bodies::day.eq(chunk.day))
+        .filter(sitemap_bodies::part.eq(part))
+        .select((
+            sitemap_bodies::version,
+            sitemap_bodies::links,
+            sitemap_bodies::body,
+            current,
+            pending,
+        ))
+        .get_result::<(i64, String, String, Option<i64>, bool)>(conn)
+        .optional()?;
+    if let Some((stored, links, body, current, false)) = found
+        && current == Some(stored)
+        && links == setup.day_links
     {
-        return Ok(Some(found.body));
+        return Ok(Some(body));
     }
     render_chunk(conn, setup, chunk, now)
 }
