@@ -1,11 +1,17 @@
 -- wrk script: GET a random path from $PATHS (one per line); with $NOCACHE set, add a query
 -- parameter unique to each request (run, thread and counter), so that every request misses the
--- response cache (measures the database path) and none is ever asked for twice.
+-- response cache (measures the database path) and none is ever asked for twice. With $PACE_MS
+-- set, each connection waits that long before each request, so that builds of different speed
+-- can be compared at the same offered load (wrk times a request from its sending).
 local paths = {}
 for line in io.lines(os.getenv("PATHS")) do
   if #line > 0 then paths[#paths + 1] = line end
 end
 local nocache = os.getenv("NOCACHE") ~= nil
+local pace = tonumber(os.getenv("PACE_MS") or "")
+if pace then
+  function delay() return pace end
+end
 
 local threads = 0
 local run = tostring(os.time())
