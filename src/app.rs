@@ -31,6 +31,8 @@ pub struct AppState {
     pub recent_search: Arc<crate::articles::search::RecentIndex>,
     /// Wakes the webhook worker after a commit (shared with it).
     pub webhooks: Arc<crate::webhooks::Wake>,
+    /// The sitemap index as last served from the stored one.
+    pub sitemap_index: crate::sitemaps::IndexMemo,
 }
 
 impl AppState {

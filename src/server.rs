@@ -150,6 +150,7 @@ impl Application {
             known_cards: crate::articles::summaries::Known::new(4 * 1024 * 1024),
             recent_search: Arc::default(),
             webhooks: Arc::default(),
+            sitemap_index: crate::sitemaps::IndexMemo::default(),
         });
         start_background_jobs(&state);
 

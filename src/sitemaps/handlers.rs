@@ -25,6 +25,16 @@ const XML: &str = "application/xml; charset=utf-8";
 /// The answer for a rendered sitemap: 200 with its ETag, or 304 when the client has it.
 fn answer(req: &HttpRequest, body: String, cache: &'static str) -> HttpResponse {
     let etag = list_etag(body.as_bytes());
+    answer_tagged(req, body.into(), etag, cache)
+}
+
+/// As [`answer`], for a body whose ETag is already known.
+fn answer_tagged(
+    req: &HttpRequest,
+    body: bytes::Bytes,
+    etag: String,
+    cache: &'static str,
+) -> HttpResponse {
     if not_modified(req, &etag) {
         return not_modified_response(etag, cache);
     }
@@ -90,11 +100,44 @@ pub async fn sitemap_index(
     let (api, _) = links(&req, &state);
     let setup = Setup::new(state.config.sitemap_urls, &state.config.site_paths);
     let now = db::now();
-    let body = state
+    let last = state.sitemap_index.last().filter(|last| last.base == api);
+    /// What the read found: the index kept from before, still current, or the index now.
+    enum Found {
+        Kept(std::sync::Arc<super::ServedIndex>),
+        Read(String, Option<i64>),
+    }
+    let found = state
         .db
-        .read(move |conn| Ok(stored::index(conn, &setup, now)?))
+        .read(move |conn| {
+            if let Some(last) = last
+                && stored::current_index(conn, &setup, now)? == Some(last.folds)
+            {
+                return Ok(Found::Kept(last));
+            }
+            let (body, folds) = stored::index(conn, &setup, now)?;
+            Ok(Found::Read(body, folds))
+        })
         .await?;
-    Ok(answer(&req, render::with_base(&body, &api), SITEMAP_CACHE))
+    let (body, etag) = match found {
+        Found::Kept(last) => (last.body.clone(), last.etag.clone()),
+        Found::Read(body, folds) => {
+            let body = bytes::Bytes::from(render::with_base(&body, &api));
+            let etag = list_etag(&body);
+            // Only an index read from the stored one is kept: a rendered one is already stale.
+            if let Some(folds) = folds {
+                state
+                    .sitemap_index
+                    .keep(std::sync::Arc::new(super::ServedIndex {
+                        folds,
+                        base: api,
+                        body: body.clone(),
+                        etag: etag.clone(),
+                    }));
+            }
+            (body, etag)
+        }
+    };
+    Ok(answer_tagged(&req, body, etag, SITEMAP_CACHE))
 }
 
 /// A day's article sitemap.

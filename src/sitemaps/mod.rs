@@ -47,6 +47,40 @@ pub const NEWS_MAX: i64 = 1_000;
 /// How often changes are folded into the per-day rows.
 pub const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The sitemap index as this instance last served it from the stored one: its bytes with the
+/// API's base and its ETag, and the fold count and base they were made for. While the stored
+/// index is still the one of that fold count, a request reads only the count, not the index
+/// (the longest response of the API at a large archive), and neither puts the base into it nor
+/// hashes it again. Any fold, pending change or other base misses it.
+#[derive(Default)]
+pub struct IndexMemo(std::sync::Mutex<Option<std::sync::Arc<ServedIndex>>>);
+
+/// See [`IndexMemo`].
+pub struct ServedIndex {
+    pub folds: i64,
+    pub base: String,
+    pub body: bytes::Bytes,
+    pub etag: String,
+}
+
+impl IndexMemo {
+    /// The index last kept, if any.
+    pub fn last(&self) -> Option<std::sync::Arc<ServedIndex>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Keeps `served` in place of the one before.
+    pub fn keep(&self, served: std::sync::Arc<ServedIndex>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(served);
+    }
+}
+
 /// One article sitemap: a publication day, or the `part`th slice (from 1) of a day with more
 /// articles than a sitemap holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

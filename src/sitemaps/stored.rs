@@ -135,9 +135,43 @@ fn numbered(statement: &str, pg: bool, count: usize) -> String {
     })
 }
 
-/// The sitemap index at `now` without the base: the stored one when it is current, otherwise
-/// rendered from the tables.
-pub fn index(conn: &mut DbConn, setup: &Setup, now: NaiveDateTime) -> QueryResult<String> {
+/// The fold count of the stored sitemap index if it is current at `now` (stored after the last
+/// fold, with these settings, and no change waiting to be folded); `None` when a request must
+/// render it. It reads the same row as [`index`] without the body.
+pub fn current_index(
+    conn: &mut DbConn,
+    setup: &Setup,
+    now: NaiveDateTime,
+) -> QueryResult<Option<i64>> {
+    let pending =
+        diesel::dsl::exists(sitemap_changes::table.filter(sitemap_changes::effective_at.le(now)));
+    let found = sitemap_state::table
+        .filter(sitemap_state::id.eq(1))
+        .select((
+            sitemap_state::folds,
+            sitemap_state::index_folds,
+            sitemap_state::index_links,
+            pending,
+        ))
+        .get_result::<(i64, Option<i64>, Option<String>, bool)>(conn)
+        .optional()?;
+    Ok(match found {
+        Some((folds, Some(stored), Some(links), false))
+            if stored == folds && links == setup.index_links =>
+        {
+            Some(folds)
+        }
+        _ => None,
+    })
+}
+
+/// The sitemap index at `now` without the base: the stored one when it is current, with the
+/// fold count it was stored at, otherwise rendered from the tables (`None`).
+pub fn index(
+    conn: &mut DbConn,
+    setup: &Setup,
+    now: NaiveDateTime,
+) -> QueryResult<(String, Option<i64>)> {
     // One statement, so that the fold count, the body and the pending changes are seen
     // together; written with the query builder, so that each backend prepares it once.
     let pending =
@@ -157,9 +191,9 @@ pub fn index(conn: &mut DbConn, setup: &Setup, now: NaiveDateTime) -> QueryResul
         && stored == folds
         && links == setup.index_links
     {
-        return Ok(body);
+        return Ok((body, Some(folds)));
     }
-    render_index(conn, setup, now)
+    Ok((render_index(conn, setup, now)?, None))
 }
 
 /// A chunk's sitemap at `now` without the base (`None`: it lists nothing): the stored one when
