@@ -48,12 +48,18 @@ impl Backend {
     /// unless `MASTHEAD_TEST_REQUIRE_POSTGRES` is set (CI sets it), and then that is a failure.
     pub fn postgres() -> Option<Self> {
         match std::env::var("TEST_DATABASE_URL") {
-            // Without GSSAPI encryption, libpq never sets up Kerberos, whose exit-time teardown
-            // can crash a test binary that still holds pooled connections when it ends.
-            Ok(url) if !url.is_empty() && url.contains("gssencmode=") => Some(Self::Postgres(url)),
-            Ok(url) if !url.is_empty() => {
-                let joint = if url.contains('?') { '&' } else { '?' };
-                Some(Self::Postgres(format!("{url}{joint}gssencmode=disable")))
+            // Without GSSAPI encryption or TLS, libpq never sets up Kerberos or OpenSSL, whose
+            // exit-time teardowns can crash a test binary whose threads still hold pooled
+            // connections when it ends (all tests passed, then SIGSEGV). A URL that names
+            // either mode keeps it.
+            Ok(mut url) if !url.is_empty() => {
+                for mode in ["gssencmode", "sslmode"] {
+                    if !url.contains(&format!("{mode}=")) {
+                        let joint = if url.contains('?') { '&' } else { '?' };
+                        url = format!("{url}{joint}{mode}=disable");
+                    }
+                }
+                Some(Self::Postgres(url))
             }
             _ => {
                 assert!(
